@@ -1,0 +1,665 @@
+//! `aws-okta config init`: install a team's config into `~/.aws/config` inside a managed block.
+
+use std::collections::BTreeMap;
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::check;
+use crate::diff::unified_diff;
+use crate::error::{Diagnostic, Error};
+use crate::files::atomic_write;
+use crate::TEAMS_DIR;
+
+/// What `aws-okta config init` was asked to do.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The team (`--team` or `AWS_OKTA_TEAM`).
+    pub team: String,
+    /// A local directory or a git URL (`https://`, `ssh://`, `git://`, `file://`,
+    /// `user@host:path`, or a path ending in `.git` / a bare repository). It must hold
+    /// `teams/<team>.config` or `team-configs/teams/<team>.config`.
+    pub source: String,
+    /// The config file to update (`$AWS_CONFIG_FILE` or `~/.aws/config`).
+    pub config_path: PathBuf,
+    /// Compute and report the diff, write nothing.
+    pub dry_run: bool,
+}
+
+/// What [`init`] did (or, for a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitReport {
+    /// The file written: `config_path` with symlinks resolved.
+    pub config_path: PathBuf,
+    /// Where the team config came from, for messages (`<source>: teams/<team>.config`).
+    pub team_file: String,
+    /// The config file did not exist before.
+    pub created: bool,
+    /// The config file's contents change (false: the block was already up to date).
+    pub changed: bool,
+    /// The copy of the old file, when one was made (an existing file that changed, not a dry run).
+    pub backup_path: Option<PathBuf>,
+    /// Unified diff from the old file to the new one; empty when unchanged.
+    pub diff: String,
+    pub dry_run: bool,
+}
+
+/// Backups are named `<config file name><BACKUP_INFIX><UTC time>`, e.g.
+/// `config.aws-okta-backup-20250102T030405Z`, beside the config file.
+pub const BACKUP_INFIX: &str = ".aws-okta-backup-";
+
+/// The first and last line of a team's managed block.
+pub fn block_markers(team: &str) -> (String, String) {
+    (
+        format!("# BEGIN aws-okta team {team}"),
+        format!("# END aws-okta team {team}"),
+    )
+}
+
+const BEGIN_PREFIX: &str = "# BEGIN aws-okta team ";
+const END_PREFIX: &str = "# END aws-okta team ";
+
+/// Where a team's block is in a file.
+struct BlockPos {
+    /// Byte range of the block, END line (and its newline) included.
+    start: usize,
+    end: usize,
+    /// 1-based line numbers of the BEGIN and END lines.
+    first_line: usize,
+    last_line: usize,
+}
+
+fn locate_block(existing: &str, team: &str) -> Result<Option<BlockPos>, Error> {
+    let (begin, end) = block_markers(team);
+    let mut found: Option<BlockPos> = None;
+    let mut open: Option<(usize, usize)> = None; // (byte start, line)
+    let mut offset = 0;
+    for (idx, raw) in existing.split_inclusive('\n').enumerate() {
+        let line_no = idx + 1;
+        let line = raw.trim();
+        let start = offset;
+        offset += raw.len();
+        if let Some((_, open_line)) = open {
+            if line == end {
+                let (s, l) = open.take().unwrap_or((start, line_no));
+                found = Some(BlockPos {
+                    start: s,
+                    end: offset,
+                    first_line: l,
+                    last_line: line_no,
+                });
+            } else if line.starts_with(BEGIN_PREFIX) || line.starts_with(END_PREFIX) {
+                return Err(Error::ManagedBlock {
+                    line: line_no,
+                    message: format!(
+                        "`{line}` inside the managed block of team {team} that starts at line {open_line}: fix the markers by hand"
+                    ),
+                });
+            }
+        } else if line == begin {
+            if let Some(prev) = &found {
+                return Err(Error::ManagedBlock {
+                    line: line_no,
+                    message: format!(
+                        "a second managed block for team {team} (the first is at line {}): remove one by hand",
+                        prev.first_line
+                    ),
+                });
+            }
+            open = Some((start, line_no));
+        } else if line == end {
+            return Err(Error::ManagedBlock {
+                line: line_no,
+                message: format!("`{end}` without a `{begin}` before it: fix the markers by hand"),
+            });
+        }
+    }
+    if let Some((_, line)) = open {
+        return Err(Error::ManagedBlock {
+            line,
+            message: format!("`{begin}` has no `{end}` after it: fix the markers by hand"),
+        });
+    }
+    Ok(found)
+}
+
+/// Puts `block` (a team config, without markers) into `existing` between
+/// `# BEGIN aws-okta team <team>` and `# END aws-okta team <team>`: replaces that team's earlier
+/// block in place, or appends a new one (after a blank line) at the end. Every byte outside the
+/// block is kept as it was. The block uses the file's line ending (`\r\n` if the file has any).
+/// Fails on malformed markers (a BEGIN without END, two blocks for the team, ...) rather than
+/// guess which lines are the user's.
+pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<String, Error> {
+    let nl = if existing.contains("\r\n") { "\r\n" } else { "\n" };
+    let (begin, end) = block_markers(team);
+    let mut text = String::with_capacity(block.len() + 80);
+    text.push_str(&begin);
+    text.push_str(nl);
+    for line in block.lines() {
+        text.push_str(line);
+        text.push_str(nl);
+    }
+    text.push_str(&end);
+    text.push_str(nl);
+
+    Ok(match locate_block(existing, team)? {
+        Some(pos) => {
+            let mut out = String::with_capacity(existing.len() + text.len());
+            out.push_str(&existing[..pos.start]);
+            out.push_str(&text);
+            out.push_str(&existing[pos.end..]);
+            out
+        }
+        None => {
+            let mut out = existing.to_string();
+            if !out.is_empty() {
+                if !out.ends_with('\n') {
+                    out.push_str(nl);
+                }
+                if !out.ends_with(&format!("{nl}{nl}")) && out != nl {
+                    out.push_str(nl);
+                }
+            }
+            out.push_str(&text);
+            out
+        }
+    })
+}
+
+/// Installs `teams/<team>.config` from `opts.source` into `opts.config_path`:
+///
+/// 1. a git URL source is cloned with the user's own `git` into a temporary directory (removed
+///    afterwards);
+/// 2. the team config is merged with [`merge_managed_block`] (profiles or an `[okta]` section
+///    that clash with ones outside the block are refused);
+/// 3. `validate` (the CLI's own config parser) must accept the merged file;
+/// 4. unless `dry_run`: a timestamped backup of the old file, then an atomic write (mode
+///    0600 when the file is created, otherwise the old mode is kept).
+///
+/// Nothing is written when the file would not change or for a dry run.
+pub fn init(
+    opts: &InitOptions,
+    validate: &dyn Fn(&str) -> Result<(), String>,
+) -> Result<InitReport, Error> {
+    if check::name(&opts.team).is_err() {
+        return Err(Error::InvalidTeamName(opts.team.clone()));
+    }
+    let (team_file, content) = read_team_config(&opts.team, &opts.source)?;
+
+    let config_path = resolve_symlink(&opts.config_path);
+    let (existing, created) = match fs::read(&config_path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => (s, false),
+            Err(_) => {
+                return Err(Error::io(
+                    &config_path,
+                    io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"),
+                ))
+            }
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (String::new(), true),
+        Err(e) => return Err(Error::io(&config_path, e)),
+    };
+
+    let block = format!(
+        "# Managed by `aws-okta config init --team {}` from {}.\n# Edits inside this block are overwritten; add your own profiles outside it.\n{}",
+        opts.team,
+        check::one_line(&redact(&opts.source)),
+        content
+    );
+    let at = |e: Error| match e {
+        Error::ManagedBlock { line, message } => Error::Invalid(vec![Diagnostic {
+            path: config_path.clone(),
+            line,
+            message,
+        }]),
+        e => e,
+    };
+    let old_block = locate_block(&existing, &opts.team).map_err(at)?;
+    conflicts(&existing, old_block.as_ref(), &content, &config_path)?;
+    let merged = merge_managed_block(&existing, &opts.team, &block).map_err(at)?;
+    validate(&merged).map_err(|message| Error::Validation {
+        path: config_path.clone(),
+        message,
+    })?;
+
+    let label = config_path.display().to_string();
+    let diff = unified_diff(
+        &existing,
+        &merged,
+        if created { "/dev/null" } else { &label },
+        &label,
+    );
+    let mut report = InitReport {
+        config_path: config_path.clone(),
+        team_file,
+        created,
+        changed: merged != existing || created,
+        backup_path: None,
+        diff,
+        dry_run: opts.dry_run,
+    };
+    if opts.dry_run || !report.changed {
+        return Ok(report);
+    }
+
+    if let Some(dir) = config_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            create_private_dir(dir).map_err(|e| Error::io(dir, e))?;
+        }
+    }
+    if !created {
+        report.backup_path = Some(backup(&config_path, existing.as_bytes())?);
+    }
+    atomic_write(&config_path, merged.as_bytes(), created.then_some(0o600))
+        .map_err(|e| Error::io(&config_path, e))?;
+    Ok(report)
+}
+
+/// Finds and reads the team's config in `source`; returns (description, contents).
+fn read_team_config(team: &str, source: &str) -> Result<(String, String), Error> {
+    // Keeps a clone alive until the team config is read.
+    let _clone: Option<TempDir>;
+    let base: PathBuf = match classify(source) {
+        Source::Dir(p) => {
+            if !p.is_dir() {
+                return Err(Error::io(
+                    &p,
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "no such directory (and not a git URL)",
+                    ),
+                ));
+            }
+            _clone = None;
+            p
+        }
+        Source::Git(url) => {
+            let (guard, repo) = git_clone(&url)?;
+            _clone = Some(guard);
+            repo
+        }
+    };
+    let rel_candidates = [
+        Path::new(TEAMS_DIR).join(format!("{team}.config")),
+        Path::new("team-configs")
+            .join(TEAMS_DIR)
+            .join(format!("{team}.config")),
+    ];
+    let Some(rel) = rel_candidates.iter().find(|r| base.join(r).is_file()) else {
+        let mut available = Vec::new();
+        for dir in [base.join(TEAMS_DIR), base.join("team-configs").join(TEAMS_DIR)] {
+            if let Ok(entries) = fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    let p = e.path();
+                    if p.extension().and_then(|x| x.to_str()) == Some("config") {
+                        if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                            available.push(stem.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        available.sort();
+        available.dedup();
+        return Err(Error::TeamNotFound {
+            team: team.to_string(),
+            origin: redact(source),
+            available,
+        });
+    };
+    let path = base.join(rel);
+    let content = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let desc = format!("{}: {}", redact(source), rel.display());
+    let mut diags = Vec::new();
+    let mut has_profile = false;
+    for (i, line) in content.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with(BEGIN_PREFIX) || t.starts_with(END_PREFIX) {
+            diags.push(Diagnostic {
+                path: PathBuf::from(&desc),
+                line: i + 1,
+                message: "a team config may not contain managed-block markers".into(),
+            });
+        }
+        has_profile |= t.starts_with("[profile ");
+    }
+    if !has_profile {
+        diags.push(Diagnostic {
+            path: PathBuf::from(&desc),
+            line: 1,
+            message: "no [profile ...] section: this is not a team config".into(),
+        });
+    }
+    if !diags.is_empty() {
+        return Err(Error::Invalid(diags));
+    }
+    let content = content.lines().collect::<Vec<_>>().join("\n");
+    Ok((desc, content.trim_end().to_string()))
+}
+
+/// A section header of an ini-style file.
+struct Section {
+    name: String,
+    line: usize,
+    keys: BTreeMap<String, String>,
+}
+
+fn sections<'a>(lines: impl Iterator<Item = (usize, &'a str)>) -> Vec<Section> {
+    let mut out: Vec<Section> = Vec::new();
+    for (line_no, raw) in lines {
+        let t = raw.trim();
+        if t.starts_with('#') || t.starts_with(';') || t.is_empty() {
+            continue;
+        }
+        if t.starts_with('[') && t.ends_with(']') {
+            let name = t[1..t.len() - 1].split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push(Section {
+                name,
+                line: line_no,
+                keys: BTreeMap::new(),
+            });
+        } else if let (Some(s), Some((k, v))) = (out.last_mut(), t.split_once('=')) {
+            s.keys.insert(k.trim().to_string(), v.trim().to_string());
+        }
+    }
+    out
+}
+
+fn profile_of(section: &str) -> Option<&str> {
+    if section == "default" {
+        return Some("default");
+    }
+    section.strip_prefix("profile ").map(str::trim)
+}
+
+/// Refuses profiles of the new block that the file already defines outside the team's block,
+/// and an `[okta]` section outside it with a different `aws_saml_url`.
+fn conflicts(
+    existing: &str,
+    old_block: Option<&BlockPos>,
+    content: &str,
+    config_path: &Path,
+) -> Result<(), Error> {
+    let outside = existing
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(n, _)| old_block.is_none_or(|b| *n < b.first_line || *n > b.last_line));
+    let outside = sections(outside);
+    let new = sections(content.lines().enumerate().map(|(i, l)| (i + 1, l)));
+    let mut diags = Vec::new();
+    for s in &new {
+        if let Some(p) = profile_of(&s.name) {
+            if let Some(o) = outside.iter().find(|o| profile_of(&o.name) == Some(p)) {
+                diags.push(Diagnostic {
+                    path: config_path.to_path_buf(),
+                    line: o.line,
+                    message: format!(
+                        "profile `{p}` is already defined here; the team config defines it too: rename or remove this one first"
+                    ),
+                });
+            }
+        } else if s.name == "okta" {
+            let url = s.keys.get("aws_saml_url");
+            for o in outside.iter().filter(|o| o.name == "okta") {
+                let theirs = o.keys.get("aws_saml_url");
+                if theirs.is_some() && theirs != url {
+                    diags.push(Diagnostic {
+                        path: config_path.to_path_buf(),
+                        line: o.line,
+                        message: format!(
+                            "this [okta] section has aws_saml_url = {}, the team config has {}: make them agree first",
+                            theirs.map(String::as_str).unwrap_or(""),
+                            url.map(String::as_str).unwrap_or("(none)")
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(diags))
+    }
+}
+
+enum Source {
+    Dir(PathBuf),
+    Git(String),
+}
+
+fn classify(source: &str) -> Source {
+    let p = Path::new(source);
+    if p.is_dir() {
+        let bare = p.join("HEAD").is_file() && p.join("objects").is_dir();
+        let has_teams = p.join(TEAMS_DIR).is_dir() || p.join("team-configs").join(TEAMS_DIR).is_dir();
+        return if bare && !has_teams {
+            Source::Git(source.to_string())
+        } else {
+            Source::Dir(p.to_path_buf())
+        };
+    }
+    if source.contains("://") || scp_like(source) || source.ends_with(".git") {
+        Source::Git(source.to_string())
+    } else {
+        Source::Dir(p.to_path_buf())
+    }
+}
+
+/// `user@host:path`, git's scp-like syntax.
+fn scp_like(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((host, path)) => {
+            host.contains('@') && !host.contains('/') && !path.is_empty() && !path.starts_with("//")
+        }
+        None => false,
+    }
+}
+
+/// Drops a password or token from `scheme://user:secret@host/...` for messages.
+fn redact(source: &str) -> String {
+    if let Some((scheme, rest)) = source.split_once("://") {
+        let auth_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..auth_end].rfind('@') {
+            return format!("{scheme}://{}", &rest[at + 1..]);
+        }
+    }
+    source.to_string()
+}
+
+/// A directory removed on drop.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+fn temp_dir() -> io::Result<TempDir> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    for i in 0..100u32 {
+        let path = std::env::temp_dir().join(format!(
+            "aws-okta-init-{}-{nanos}-{i}",
+            std::process::id()
+        ));
+        match create_private_dir_single(&path) {
+            Ok(()) => return Ok(TempDir { path }),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "cannot create a temporary directory",
+    ))
+}
+
+/// Clones `url` into a fresh temporary directory; returns its guard and the clone's path.
+fn git_clone(url: &str) -> Result<(TempDir, PathBuf), Error> {
+    let tmp = temp_dir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let dest = tmp.path.join("repo");
+    let output = Command::new("git")
+        .args(["clone", "--quiet", "--depth", "1", "--"])
+        .arg(url)
+        .arg(&dest)
+        .output()
+        .map_err(|e| Error::Git {
+            url: redact(url),
+            message: format!("cannot run `git`: {e}"),
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let message = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(Error::Git {
+            url: redact(url),
+            message: if message.is_empty() {
+                format!("git exited with {}", output.status)
+            } else {
+                message
+            },
+        });
+    }
+    Ok((tmp, dest))
+}
+
+fn resolve_symlink(path: &Path) -> PathBuf {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn create_private_dir_single(path: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+/// Copies the old contents to `<config><BACKUP_INFIX><UTC time>` (mode 0600), never
+/// overwriting an earlier backup.
+fn backup(config_path: &Path, old: &[u8]) -> Result<PathBuf, Error> {
+    let name = config_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".into());
+    let stamp = utc_stamp(SystemTime::now());
+    for i in 0..1000u32 {
+        let file = if i == 0 {
+            format!("{name}{BACKUP_INFIX}{stamp}")
+        } else {
+            format!("{name}{BACKUP_INFIX}{stamp}-{i}")
+        };
+        let path = config_path.with_file_name(file);
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        match opts.open(&path) {
+            Ok(mut f) => {
+                f.write_all(old)
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| Error::io(&path, e))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    Err(Error::io(
+        config_path,
+        io::Error::new(io::ErrorKind::AlreadyExists, "too many backups this second"),
+    ))
+}
+
+/// `YYYYMMDDTHHMMSSZ`.
+fn utc_stamp(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn stamps() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        assert_eq!(
+            utc_stamp(UNIX_EPOCH + Duration::from_secs(1_709_251_199)),
+            "20240229T235959Z"
+        );
+        assert_eq!(
+            utc_stamp(UNIX_EPOCH + Duration::from_secs(4_102_444_800)),
+            "21000101T000000Z"
+        );
+    }
+
+    #[test]
+    fn source_kinds() {
+        assert!(matches!(classify("https://git.example.com/org/aws.git"), Source::Git(_)));
+        assert!(matches!(classify("git@github.com:org/aws.git"), Source::Git(_)));
+        assert!(matches!(classify("git@github.com:org/aws"), Source::Git(_)));
+        assert!(matches!(classify("file:///srv/aws"), Source::Git(_)));
+        assert!(matches!(classify("/nonexistent/dir"), Source::Dir(_)));
+        assert!(matches!(classify("C:/x"), Source::Dir(_)));
+    }
+
+    #[test]
+    fn redacts_userinfo() {
+        assert_eq!(
+            redact("https://me:tok@git.example.com/a.git"),
+            "https://git.example.com/a.git"
+        );
+        assert_eq!(redact("git@host:a.git"), "git@host:a.git");
+        assert_eq!(redact("/srv/x"), "/srv/x");
+    }
+}

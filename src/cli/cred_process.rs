@@ -1,0 +1,36 @@
+use super::{rfc3339, Global};
+use crate::Result;
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    profile: String,
+    /// Indent the JSON.
+    #[arg(long)]
+    pretty: bool,
+}
+
+/// The `credential_process` format of the AWS SDKs and CLI.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Output<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    expiration: String,
+}
+
+pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let (_, creds) = global.credentials(&args.profile)?;
+    let output = Output {
+        version: 1,
+        access_key_id: &creds.access_key_id,
+        secret_access_key: &creds.secret_access_key,
+        session_token: &creds.session_token,
+        expiration: rfc3339(&creds.expiration),
+    };
+    let json = if args.pretty { serde_json::to_string_pretty(&output) } else { serde_json::to_string(&output) };
+    println!("{}", json.map_err(|e| crate::Error::Io(e.to_string()))?);
+    Ok(0)
+}

@@ -1,0 +1,28 @@
+use super::Global;
+use crate::config::Chain;
+use crate::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(global: &Global, _args: Args) -> Result<i32> {
+    let cfg = global.load_config()?;
+    let mut rows = vec![["PROFILE".to_string(), "ROLE_ARN".to_string(), "SOURCE".to_string()]];
+    for (name, section) in &cfg.profiles {
+        let role = section.get("role_arn").unwrap_or("-").to_string();
+        let source = match (section.get("source_profile"), Chain::resolve(&cfg, name)) {
+            (_, Err(e)) => format!("invalid: {e}"),
+            (Some(source), Ok(_)) => source.to_string(),
+            (None, Ok(chain)) => format!("okta ({})", chain.okta.aws_saml_url),
+        };
+        rows.push([name.clone(), role, source]);
+    }
+    let width = |col: usize| rows.iter().map(|r| r[col].len()).max().unwrap_or(0);
+    let (w0, w1) = (width(0), width(1));
+    let mut out = String::new();
+    for row in &rows {
+        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
+    }
+    print!("{out}");
+    Ok(0)
+}

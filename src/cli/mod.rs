@@ -1,0 +1,120 @@
+//! Command-line interface: one file per command, each thin (parse, call the library, print).
+mod add;
+mod cred_process;
+mod env;
+mod exec;
+mod list;
+
+use crate::config::{self, Chain, ConfigFile};
+use crate::keychain::{self, Backend, Keychain};
+use crate::okta::factors::FactorChoice;
+use crate::provider::{self, Credentials, LoginOptions};
+use crate::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "aws-okta", version, about = "Temporary AWS credentials through Okta, for hub-and-spoke AWS accounts")]
+pub struct Cli {
+    /// Log each step to stderr (secrets are redacted).
+    #[arg(long, global = true)]
+    pub debug: bool,
+
+    /// Keychain backend: secret-service, keyutils, keychain, wincred or file.
+    #[arg(long, global = true, env = "AWS_OKTA_BACKEND", value_name = "NAME")]
+    pub backend: Option<String>,
+
+    /// MFA provider to use (e.g. OKTA, GOOGLE), overriding mfa_provider in the config.
+    #[arg(long, global = true, env = "AWS_OKTA_MFA_PROVIDER", value_name = "PROVIDER")]
+    pub mfa_provider: Option<String>,
+
+    /// MFA factor type to use (e.g. push, token:software:totp), overriding mfa_factor_type.
+    #[arg(long, global = true, env = "AWS_OKTA_MFA_FACTOR_TYPE", value_name = "TYPE")]
+    pub mfa_factor_type: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store the Okta domain, username and password in the keychain.
+    Add(add::Args),
+    /// Run a command with the profile's credentials in its environment.
+    Exec(exec::Args),
+    /// Print `export` lines with the profile's credentials.
+    Env(env::Args),
+    /// Print credentials in the AWS `credential_process` JSON format.
+    CredProcess(cred_process::Args),
+    /// List the profiles of the config file with their roles and sources.
+    List(list::Args),
+}
+
+impl Cli {
+    pub fn run(self) -> Result<i32> {
+        let global = Global {
+            backend: self.backend,
+            factor: FactorChoice { provider: self.mfa_provider, factor_type: self.mfa_factor_type },
+        };
+        match self.command {
+            Command::Add(args) => add::run(&global, args),
+            Command::Exec(args) => exec::run(&global, args),
+            Command::Env(args) => env::run(&global, args),
+            Command::CredProcess(args) => cred_process::run(&global, args),
+            Command::List(args) => list::run(&global, args),
+        }
+    }
+}
+
+/// Options every command shares.
+pub struct Global {
+    backend: Option<String>,
+    factor: FactorChoice,
+}
+
+impl Global {
+    pub fn keychain(&self) -> Result<Box<dyn Keychain>> {
+        let backend = match &self.backend {
+            Some(name) if !name.is_empty() => name.parse()?,
+            _ => Backend::platform_default(),
+        };
+        keychain::open(backend)
+    }
+
+    pub fn load_config(&self) -> Result<ConfigFile> {
+        ConfigFile::load(&config::default_path())
+    }
+
+    /// Resolves the profile and gets its final credentials (cache first).
+    pub fn credentials(&self, profile: &str) -> Result<(Chain, Credentials)> {
+        let chain = Chain::resolve(&self.load_config()?, profile)?;
+        tracing::debug!(profile, hops = chain.hops.len() + 1, "resolved profile chain");
+        let keychain = self.keychain()?;
+        let options = LoginOptions { factor: self.factor.clone() };
+        let creds = provider::credentials(&chain, keychain.as_ref(), &options)?;
+        Ok((chain, creds))
+    }
+}
+
+/// The variables a command run under a profile sees, and those it must not inherit.
+pub fn credential_env(chain: &Chain, creds: &Credentials) -> (Vec<(&'static str, String)>, &'static [&'static str]) {
+    let mut vars = vec![
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
+        ("AWS_SESSION_TOKEN", creds.session_token.clone()),
+        ("AWS_SECURITY_TOKEN", creds.session_token.clone()),
+        ("AWS_CREDENTIAL_EXPIRATION", rfc3339(&creds.expiration)),
+    ];
+    if let Some(region) = &chain.region {
+        vars.push(("AWS_REGION", region.clone()));
+        vars.push(("AWS_DEFAULT_REGION", region.clone()));
+    }
+    vars.push(("AWS_OKTA_PROFILE", chain.target.clone()));
+    vars.push(("AWS_OKTA_ASSUMED_ROLE_ARN", creds.assumed_role_arn.clone()));
+    vars.push(("AWS_OKTA_SESSION_EXPIRATION", creds.expiration.timestamp().to_string()));
+    const REMOVE: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CREDENTIAL_FILE"];
+    (vars, REMOVE)
+}
+
+pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

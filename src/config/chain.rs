@@ -1,0 +1,287 @@
+//! Turns a profile into its chain of role hops: the root is the SAML hop into the hub role,
+//! every further profile along `source_profile` is an AssumeRole hop.
+use super::{parse_duration, ConfigFile};
+use crate::{Error, Result};
+use std::time::Duration;
+
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(3600);
+pub const DEFAULT_ASSUME_ROLE_TTL: Duration = Duration::from_secs(3600);
+
+/// How to reach Okta for this chain (looked up from the target profile outwards).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OktaSettings {
+    pub aws_saml_url: String,
+    /// `okta_account_name`; `None` is the default account (`okta-creds`).
+    pub account_name: Option<String>,
+    pub mfa_provider: Option<String>,
+    pub mfa_factor_type: Option<String>,
+}
+
+impl OktaSettings {
+    pub fn account_label(&self) -> &str {
+        self.account_name.as_deref().unwrap_or("default")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamlHop {
+    pub profile: String,
+    /// The hub role; `None` lets the user pick among the roles in the assertion.
+    pub role_arn: Option<String>,
+    pub session_ttl: Duration,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssumeRoleHop {
+    pub profile: String,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub role_session_name: Option<String>,
+    pub ttl: Duration,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    pub target: String,
+    pub okta: OktaSettings,
+    pub saml: SamlHop,
+    pub hops: Vec<AssumeRoleHop>,
+    /// Region of the target profile (exported to the command).
+    pub region: Option<String>,
+}
+
+impl Chain {
+    pub fn resolve(cfg: &ConfigFile, target: &str) -> Result<Chain> {
+        let path = profile_path(cfg, target)?; // target first, root last
+        let lookup = |from: usize, key: &str| -> Option<String> {
+            path[from..]
+                .iter()
+                .find_map(|p| cfg.profiles[*p].get(key))
+                .or_else(|| cfg.okta.get(key))
+                .map(str::to_string)
+        };
+        let duration = |from: usize, key: &str, default: Duration| -> Result<Duration> {
+            match lookup(from, key) {
+                None => Ok(default),
+                Some(v) => parse_duration(&v).map_err(|e| {
+                    Error::Config(format!(
+                        "profile '{}' ({}): {key}: {e}",
+                        path[from],
+                        cfg.location(path[from])
+                    ))
+                }),
+            }
+        };
+
+        let aws_saml_url = lookup(0, "aws_saml_url").ok_or_else(|| {
+            Error::Config(format!(
+                "profile '{target}' ({}) has no way to reach Okta: set aws_saml_url in an [okta] section or in the profile",
+                cfg.location(target)
+            ))
+        })?;
+        let okta = OktaSettings {
+            aws_saml_url: aws_saml_url.trim_start_matches('/').to_string(),
+            account_name: lookup(0, "okta_account_name"),
+            mfa_provider: lookup(0, "mfa_provider"),
+            mfa_factor_type: lookup(0, "mfa_factor_type"),
+        };
+
+        let root_index = path.len() - 1;
+        let root = path[root_index];
+        let root_role = cfg.profiles[root].get("role_arn").map(str::to_string);
+        if let Some(arn) = &root_role {
+            check_role_arn(cfg, root, arn)?;
+        }
+        let saml = SamlHop {
+            profile: root.to_string(),
+            role_arn: root_role,
+            session_ttl: duration(root_index, "session_ttl", DEFAULT_SESSION_TTL)?,
+            region: lookup(root_index, "region"),
+        };
+
+        let mut hops = Vec::with_capacity(root_index);
+        for index in (0..root_index).rev() {
+            let name = path[index];
+            let section = &cfg.profiles[name];
+            let role_arn = section.get("role_arn").ok_or_else(|| {
+                Error::Config(format!(
+                    "profile '{name}' ({}) has source_profile but no role_arn to assume",
+                    cfg.location(name)
+                ))
+            })?;
+            check_role_arn(cfg, name, role_arn)?;
+            hops.push(AssumeRoleHop {
+                profile: name.to_string(),
+                role_arn: role_arn.to_string(),
+                external_id: section.get("external_id").map(str::to_string),
+                role_session_name: lookup(index, "role_session_name"),
+                ttl: duration(index, "assume_role_ttl", DEFAULT_ASSUME_ROLE_TTL)?,
+                region: lookup(index, "region"),
+            });
+        }
+        Ok(Chain {
+            target: target.to_string(),
+            region: lookup(0, "region"),
+            okta,
+            saml,
+            hops,
+        })
+    }
+
+    /// The role the final credentials belong to, when known before login.
+    pub fn final_role_arn(&self) -> Option<&str> {
+        match self.hops.last() {
+            Some(hop) => Some(&hop.role_arn),
+            None => self.saml.role_arn.as_deref(),
+        }
+    }
+}
+
+/// Profiles from `target` along `source_profile` to the root; errors on cycles and gaps.
+fn profile_path<'a>(cfg: &'a ConfigFile, target: &'a str) -> Result<Vec<&'a str>> {
+    if !cfg.profiles.contains_key(target) {
+        return Err(Error::Config(format!(
+            "profile '{target}' not found in {}: run `aws-okta list` to see the profiles",
+            cfg.path.display()
+        )));
+    }
+    let mut path = vec![target];
+    let mut current = target;
+    while let Some(source) = cfg.profiles[current].get("source_profile") {
+        if source == current || path.contains(&source) {
+            path.push(source);
+            return Err(Error::Config(format!(
+                "profile '{target}' ({}): source_profile cycle {}",
+                cfg.location(current),
+                path.join(" -> ")
+            )));
+        }
+        if !cfg.profiles.contains_key(source) {
+            return Err(Error::Config(format!(
+                "profile '{current}' ({}): source_profile '{source}' does not exist",
+                cfg.location(current)
+            )));
+        }
+        path.push(source);
+        current = source;
+    }
+    Ok(path)
+}
+
+fn check_role_arn(cfg: &ConfigFile, profile: &str, arn: &str) -> Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "profile '{profile}' ({}): role_arn '{arn}' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)",
+            cfg.location(profile)
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const HUB: &str = "arn:aws:iam::111111111111:role/hub-team";
+    const SPOKE: &str = "arn:aws:iam::222222222222:role/spoke-admin";
+
+    fn cfg(text: &str) -> ConfigFile {
+        ConfigFile::parse(Path::new("cfg"), text).unwrap()
+    }
+
+    fn sample() -> ConfigFile {
+        cfg(&format!(
+            "[okta]\naws_saml_url = home/amazon_aws/0oa/272\nmfa_factor_type = push\n\n\
+             [profile hub]\nrole_arn = {HUB}\nregion = us-east-1\nsession_ttl = 2h\n\n\
+             [profile spoke]\nsource_profile = hub\nrole_arn = {SPOKE}\nregion = us-west-2\nexternal_id = ext\n\n\
+             [profile sub]\nsource_profile = spoke\nrole_arn = arn:aws:iam::333333333333:role/deep\nassume_role_ttl = 15m\n"
+        ))
+    }
+
+    #[test]
+    fn root_profile_is_a_saml_hop_only() {
+        let chain = Chain::resolve(&sample(), "hub").unwrap();
+        assert_eq!(chain.saml.role_arn.as_deref(), Some(HUB));
+        assert_eq!(chain.saml.session_ttl, Duration::from_secs(7200));
+        assert!(chain.hops.is_empty());
+        assert_eq!(chain.okta.aws_saml_url, "home/amazon_aws/0oa/272");
+        assert_eq!(chain.okta.mfa_factor_type.as_deref(), Some("push"));
+        assert_eq!(chain.final_role_arn(), Some(HUB));
+    }
+
+    #[test]
+    fn chains_of_any_depth_resolve_in_order_with_inheritance() {
+        let chain = Chain::resolve(&sample(), "sub").unwrap();
+        let roles: Vec<&str> = chain.hops.iter().map(|h| h.role_arn.as_str()).collect();
+        assert_eq!(roles, [SPOKE, "arn:aws:iam::333333333333:role/deep"]);
+        assert_eq!(chain.hops[0].external_id.as_deref(), Some("ext"));
+        assert_eq!(chain.hops[1].external_id, None, "external_id is not inherited");
+        assert_eq!(chain.hops[1].ttl, Duration::from_secs(900));
+        assert_eq!(chain.hops[0].ttl, DEFAULT_ASSUME_ROLE_TTL);
+        assert_eq!(chain.region.as_deref(), Some("us-west-2"), "region inherited from spoke");
+        assert_eq!(chain.saml.region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn profile_value_wins_over_okta_section() {
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url = a/1\nokta_account_name = main\n[profile hub]\naws_saml_url = b/2\nrole_arn = {HUB}\n"
+        ));
+        let chain = Chain::resolve(&c, "hub").unwrap();
+        assert_eq!(chain.okta.aws_saml_url, "b/2");
+        assert_eq!(chain.okta.account_name.as_deref(), Some("main"));
+    }
+
+    #[test]
+    fn cycle_is_reported_with_the_path() {
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url=a\n[profile a]\nsource_profile=b\nrole_arn={HUB}\n[profile b]\nsource_profile=a\nrole_arn={HUB}\n"
+        ));
+        let msg = Chain::resolve(&c, "a").unwrap_err().to_string();
+        assert!(msg.contains("cycle a -> b -> a"), "{msg}");
+        assert!(msg.contains("cfg:"), "{msg}");
+        let self_loop = cfg(&format!("[okta]\naws_saml_url=a\n[profile s]\nsource_profile=s\nrole_arn={HUB}\n"));
+        assert!(Chain::resolve(&self_loop, "s").unwrap_err().to_string().contains("cycle"));
+    }
+
+    #[test]
+    fn missing_profile_and_missing_source_are_config_errors() {
+        let err = Chain::resolve(&sample(), "nope").unwrap_err();
+        assert!(matches!(err, Error::Config(_)));
+        assert!(err.to_string().contains("profile 'nope' not found"));
+        let c = cfg(&format!("[okta]\naws_saml_url=a\n[profile s]\nsource_profile=ghost\nrole_arn={HUB}\n"));
+        let msg = Chain::resolve(&c, "s").unwrap_err().to_string();
+        assert!(msg.contains("source_profile 'ghost' does not exist"), "{msg}");
+        assert!(msg.contains("cfg:3"), "{msg}");
+    }
+
+    #[test]
+    fn no_saml_url_anywhere_is_an_error_naming_the_profile() {
+        let c = cfg(&format!("[profile hub]\nrole_arn = {HUB}\n"));
+        let msg = Chain::resolve(&c, "hub").unwrap_err().to_string();
+        assert!(msg.contains("'hub'") && msg.contains("aws_saml_url"), "{msg}");
+    }
+
+    #[test]
+    fn bad_role_arn_and_bad_duration_are_errors() {
+        let c = cfg("[okta]\naws_saml_url=a\n[profile hub]\nrole_arn = arn:aws:iam::12:user/x\n");
+        assert!(Chain::resolve(&c, "hub").unwrap_err().to_string().contains("not an IAM role ARN"));
+        let c = cfg(&format!("[okta]\naws_saml_url=a\nsession_ttl = forever\n[profile hub]\nrole_arn = {HUB}\n"));
+        assert!(Chain::resolve(&c, "hub").unwrap_err().to_string().contains("session_ttl"));
+        let c = cfg(&format!("[okta]\naws_saml_url=a\n[profile hub]\nrole_arn = {HUB}\n[profile s]\nsource_profile=hub\n"));
+        assert!(Chain::resolve(&c, "s").unwrap_err().to_string().contains("no role_arn"));
+    }
+}

@@ -1,0 +1,115 @@
+//! One error type for the whole tool. Each variant maps to a documented exit code and a
+//! one-line message that tells the user what to do next; `main` is the only place that prints.
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit codes (documented in the README). `exec` passes the child's own code through.
+pub mod exit {
+    pub const INTERNAL: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const CONFIG: i32 = 3;
+    pub const KEYCHAIN: i32 = 4;
+    pub const AUTH_FAILED: i32 = 10;
+    pub const ACCOUNT_STATE: i32 = 11;
+    pub const MFA_REJECTED: i32 = 12;
+    pub const MFA_TIMEOUT: i32 = 13;
+    pub const MFA_FAILED: i32 = 14;
+    pub const SAML: i32 = 15;
+    pub const STS: i32 = 16;
+    pub const RATE_LIMITED: i32 = 17;
+    pub const NETWORK: i32 = 18;
+    pub const OKTA_API: i32 = 19;
+    pub const EXEC: i32 = 126;
+}
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+
+    /// Problems in `~/.aws/config`; the message names the profile (and line when known).
+    #[error("{0}")]
+    Config(String),
+
+    #[error("keychain ({backend}): {message}")]
+    Keychain { backend: &'static str, message: String },
+
+    #[error("no Okta credentials stored for account '{account}' (keychain item {item}): run `aws-okta add{flag}` first")]
+    NoStoredCredentials { account: String, item: String, flag: String },
+
+    #[error("Okta rejected the username or password for {username}: update the stored password with `aws-okta add{flag}` (not retried, to avoid locking the account)")]
+    WrongPassword { username: String, flag: String },
+
+    #[error("Okta account {username} is locked out: ask your Okta administrator (or use self-service unlock on the Okta sign-in page)")]
+    LockedOut { username: String },
+
+    #[error("the Okta password of {username} has expired: change it on the Okta sign-in page, then run `aws-okta add{flag}`")]
+    PasswordExpired { username: String, flag: String },
+
+    #[error("Okta requires MFA enrollment for {username}: enroll a factor (e.g. Okta Verify) at {url}, then retry")]
+    MfaEnroll { username: String, url: String },
+
+    #[error("Okta answered with status {status}, which aws-okta cannot complete: sign in once in the browser at {url} to finish it")]
+    UnsupportedAuthState { status: String, url: String },
+
+    #[error("MFA was rejected ({result}): approve the push on your phone when you retry, or pick another factor with --mfa-factor-type")]
+    MfaRejected { result: String },
+
+    #[error("MFA timed out: no answer to the push; retry and approve it on your phone")]
+    MfaTimeout,
+
+    #[error("{0}")]
+    Mfa(String),
+
+    #[error("{0}")]
+    Saml(String),
+
+    #[error("STS {operation} for {role}: {message}")]
+    Sts { operation: &'static str, role: String, code: String, message: String },
+
+    #[error("{service} is rate limiting requests (HTTP 429): wait a minute and retry")]
+    RateLimited { service: &'static str },
+
+    #[error("{0}")]
+    Network(String),
+
+    #[error("Okta API error {code} (HTTP {status}): {summary}")]
+    OktaApi { status: u16, code: String, summary: String },
+
+    #[error("cannot run {command}: {message}")]
+    Exec { command: String, message: String },
+
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        use exit::*;
+        match self {
+            Error::Usage(_) => USAGE,
+            Error::Config(_) => CONFIG,
+            Error::Keychain { .. } | Error::NoStoredCredentials { .. } => KEYCHAIN,
+            Error::WrongPassword { .. } => AUTH_FAILED,
+            Error::LockedOut { .. }
+            | Error::PasswordExpired { .. }
+            | Error::MfaEnroll { .. }
+            | Error::UnsupportedAuthState { .. } => ACCOUNT_STATE,
+            Error::MfaRejected { .. } => MFA_REJECTED,
+            Error::MfaTimeout => MFA_TIMEOUT,
+            Error::Mfa(_) => MFA_FAILED,
+            Error::Saml(_) => SAML,
+            Error::Sts { .. } => STS,
+            Error::RateLimited { .. } => RATE_LIMITED,
+            Error::Network(_) => NETWORK,
+            Error::OktaApi { .. } => OKTA_API,
+            Error::Exec { .. } => EXEC,
+            Error::Io(_) => INTERNAL,
+        }
+    }
+
+    pub fn io(context: impl std::fmt::Display, err: std::io::Error) -> Error {
+        Error::Io(format!("{context}: {err}"))
+    }
+}

@@ -1,0 +1,258 @@
+//! Encrypted-file keychain for headless machines: one file per item under `~/.aws-okta/keyring/`,
+//! XChaCha20-Poly1305 with a key derived once per process by Argon2id from a passphrase
+//! (`AWS_OKTA_FILE_PASSPHRASE` or a prompt). The item name is bound as associated data so
+//! files cannot be swapped between items.
+use super::{error, Backend, Keychain};
+use crate::Result;
+use argon2::{Algorithm, Argon2, Params, Version};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use zeroize::Zeroizing;
+
+const MAGIC: &[u8; 4] = b"AOK1";
+const NONCE_LEN: usize = 24;
+const SALT_FILE: &str = "salt";
+const CHECK_ITEM: &str = ".passphrase-check";
+const CHECK_PLAINTEXT: &[u8] = b"aws-okta file keychain";
+/// OWASP's Argon2id baseline (19 MiB, 2 passes); see the README before changing it.
+const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+const ARGON2_PASSES: u32 = 2;
+
+pub struct FileKeychain {
+    dir: PathBuf,
+    key: OnceLock<Zeroizing<[u8; 32]>>,
+}
+
+impl FileKeychain {
+    pub fn new(dir: PathBuf) -> FileKeychain {
+        FileKeychain { dir, key: OnceLock::new() }
+    }
+
+    fn path(&self, item: &str) -> PathBuf {
+        // Item names are ours, but keep file names safe whatever a profile is called.
+        let safe: String = item
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        self.dir.join(format!("{safe}.enc"))
+    }
+
+    /// Derives the key once per process; creates the salt and a passphrase check on first use.
+    fn key(&self) -> Result<&[u8; 32]> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        create_private_dir(&self.dir)?;
+        let salt_path = self.dir.join(SALT_FILE);
+        let salt = match std::fs::read(&salt_path) {
+            Ok(salt) if salt.len() >= 16 => salt,
+            Ok(_) => return Err(error(Backend::File, format!("{} is corrupt: delete the keyring directory and run `aws-okta add` again", salt_path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut salt = vec![0u8; 16];
+                rand::thread_rng().fill_bytes(&mut salt);
+                // create_new: if a parallel process won the race, use its salt.
+                match write_new(&salt_path, &salt) {
+                    Ok(()) => salt,
+                    Err(_) => std::fs::read(&salt_path).map_err(|e| error(Backend::File, format!("cannot read {}: {e}", salt_path.display())))?,
+                }
+            }
+            Err(e) => return Err(error(Backend::File, format!("cannot read {}: {e}", salt_path.display()))),
+        };
+        let passphrase = passphrase()?;
+        let mut key = Zeroizing::new([0u8; 32]);
+        let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32))
+            .map_err(|e| error(Backend::File, e))?;
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password_into(passphrase.as_bytes(), &salt, key.as_mut())
+            .map_err(|e| error(Backend::File, e))?;
+
+        // A stored check item tells a wrong passphrase apart from a corrupt item.
+        let check_path = self.path(CHECK_ITEM);
+        match std::fs::read(&check_path) {
+            Ok(data) => {
+                if decrypt(&key, CHECK_ITEM, &data).as_deref().map(|p| p.as_slice()) != Some(CHECK_PLAINTEXT) {
+                    return Err(error(Backend::File, "wrong passphrase for the file keychain (AWS_OKTA_FILE_PASSPHRASE)"));
+                }
+            }
+            Err(_) => {
+                let _ = write_atomic(&check_path, &encrypt(&key, CHECK_ITEM, CHECK_PLAINTEXT)?);
+            }
+        }
+        Ok(self.key.get_or_init(|| key))
+    }
+}
+
+impl Keychain for FileKeychain {
+    fn backend(&self) -> Backend {
+        Backend::File
+    }
+
+    fn get(&self, item: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let path = self.path(item);
+        let data = match std::fs::read(&path) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(error(Backend::File, format!("cannot read {}: {e}", path.display()))),
+        };
+        let key = self.key()?;
+        match decrypt(key, item, &data) {
+            Some(plain) => Ok(Some(plain)),
+            None => Err(error(Backend::File, format!("{} cannot be decrypted (corrupt or written with another passphrase)", path.display()))),
+        }
+    }
+
+    fn set(&self, item: &str, secret: &[u8]) -> Result<()> {
+        let key = self.key()?;
+        let data = encrypt(key, item, secret)?;
+        let path = self.path(item);
+        write_atomic(&path, &data).map_err(|e| error(Backend::File, format!("cannot write {}: {e}", path.display())))
+    }
+
+    fn delete(&self, item: &str) -> Result<bool> {
+        match std::fs::remove_file(self.path(item)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(error(Backend::File, format!("cannot delete item '{item}': {e}"))),
+        }
+    }
+}
+
+fn passphrase() -> Result<Zeroizing<String>> {
+    if let Ok(p) = std::env::var("AWS_OKTA_FILE_PASSPHRASE") {
+        if !p.is_empty() {
+            return Ok(Zeroizing::new(p));
+        }
+    }
+    if !crate::terminal::interactive() {
+        return Err(error(Backend::File, "no passphrase: set AWS_OKTA_FILE_PASSPHRASE or run in a terminal"));
+    }
+    crate::terminal::password("Passphrase for the aws-okta file keychain").map_err(|e| error(Backend::File, e))
+}
+
+fn encrypt(key: &[u8; 32], item: &str, plain: &[u8]) -> Result<Vec<u8>> {
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let cipher = XChaCha20Poly1305::new(key.into());
+    let sealed = cipher
+        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: item.as_bytes() })
+        .map_err(|_| error(Backend::File, "encryption failed"))?;
+    let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    Ok(out)
+}
+
+fn decrypt(key: &[u8; 32], item: &str, data: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let rest = data.strip_prefix(MAGIC.as_slice())?;
+    if rest.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, sealed) = rest.split_at(NONCE_LEN);
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: item.as_bytes() })
+        .ok()
+        .map(Zeroizing::new)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| error(Backend::File, format!("cannot create {}: {e}", dir.display())))
+}
+
+fn open_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    open_options().create_new(true).open(path)?.write_all(data)
+}
+
+/// Temp file + fsync + rename, so a killed process never leaves a half-written item.
+pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let result = (|| {
+        let mut file = open_options().create(true).truncate(true).open(&tmp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keychain(dir: &Path) -> FileKeychain {
+        std::env::set_var("AWS_OKTA_FILE_PASSPHRASE", "test passphrase");
+        FileKeychain::new(dir.join("keyring"))
+    }
+
+    #[test]
+    fn round_trips_and_encrypts_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = keychain(dir.path());
+        assert!(kc.get("okta-creds").unwrap().is_none());
+        kc.set("okta-creds", b"super secret value").unwrap();
+        assert_eq!(kc.get("okta-creds").unwrap().unwrap().as_slice(), b"super secret value");
+        let raw = std::fs::read(kc.path("okta-creds")).unwrap();
+        assert!(!raw.windows(6).any(|w| w == b"secret"), "stored in clear");
+        assert!(kc.delete("okta-creds").unwrap());
+        assert!(!kc.delete("okta-creds").unwrap());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            kc.set("x", b"y").unwrap();
+            let mode = std::fs::metadata(kc.path("x")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn item_files_cannot_be_swapped_and_corruption_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = keychain(dir.path());
+        kc.set("a", b"alpha").unwrap();
+        std::fs::copy(kc.path("a"), kc.path("b")).unwrap();
+        assert!(kc.get("b").is_err(), "item bound to its name");
+        std::fs::write(kc.path("a"), b"AOK1garbage").unwrap();
+        let err = kc.get("a").unwrap_err().to_string();
+        assert!(err.contains("cannot be decrypted"), "{err}");
+    }
+
+    #[test]
+    fn wrong_passphrase_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = keychain(dir.path());
+        kc.set("a", b"alpha").unwrap();
+        let other = FileKeychain::new(dir.path().join("keyring"));
+        other.key.set(Zeroizing::new([7u8; 32])).ok();
+        assert!(other.get("a").is_err());
+    }
+
+    #[test]
+    fn unsafe_item_names_stay_inside_the_directory() {
+        let kc = FileKeychain::new(PathBuf::from("/k"));
+        assert_eq!(kc.path("../x y"), PathBuf::from("/k/..%2Fx%20y.enc"));
+    }
+}

@@ -1,0 +1,94 @@
+//! Secrets (Okta password, Okta session, cached AWS credentials) live behind one small trait,
+//! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
+mod file;
+mod os;
+
+pub use file::FileKeychain;
+
+use crate::{Error, Result};
+use std::str::FromStr;
+use zeroize::Zeroizing;
+
+/// The keyring "service" every item is stored under.
+pub const SERVICE: &str = "aws-okta";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    SecretService,
+    Keyutils,
+    MacosKeychain,
+    WinCred,
+    File,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 5] = [
+        Backend::SecretService,
+        Backend::Keyutils,
+        Backend::MacosKeychain,
+        Backend::WinCred,
+        Backend::File,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::SecretService => "secret-service",
+            Backend::Keyutils => "keyutils",
+            Backend::MacosKeychain => "keychain",
+            Backend::WinCred => "wincred",
+            Backend::File => "file",
+        }
+    }
+
+    pub fn platform_default() -> Backend {
+        if cfg!(target_os = "macos") {
+            Backend::MacosKeychain
+        } else if cfg!(windows) {
+            Backend::WinCred
+        } else {
+            Backend::SecretService
+        }
+    }
+}
+
+impl FromStr for Backend {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Backend> {
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+                Error::Usage(format!("unknown keychain backend '{s}': use one of {}", names.join(", ")))
+            })
+    }
+}
+
+pub trait Keychain {
+    fn backend(&self) -> Backend;
+    /// `Ok(None)` when the item does not exist.
+    fn get(&self, item: &str) -> Result<Option<Zeroizing<Vec<u8>>>>;
+    fn set(&self, item: &str, secret: &[u8]) -> Result<()>;
+    /// `Ok(false)` when there was nothing to delete.
+    fn delete(&self, item: &str) -> Result<bool>;
+}
+
+/// Opens the chosen backend. Opening is cheap: nothing talks to the store until `get`/`set`.
+pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
+    match backend {
+        Backend::File => Ok(Box::new(FileKeychain::new(crate::config::state_dir().join("keyring")))),
+        other => Ok(Box::new(os::OsKeychain::new(other)?)),
+    }
+}
+
+pub(crate) fn error(backend: Backend, message: impl std::fmt::Display) -> Error {
+    let hint = if backend == Backend::File {
+        String::new()
+    } else {
+        " (on a headless machine use --backend file or AWS_OKTA_BACKEND=file)".to_string()
+    };
+    Error::Keychain {
+        backend: backend.name(),
+        message: format!("{message}{hint}"),
+    }
+}

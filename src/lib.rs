@@ -1,0 +1,20 @@
+//! aws-okta: temporary AWS credentials through Okta for hub-and-spoke AWS organisations.
+//!
+//! Data flows: `config` (which roles, in which order) → `provider` (cache first, else
+//! `okta` login → `saml` assertion → `sts` hub hop → `sts` spoke hops) → `cli` (print or exec).
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod keychain;
+pub mod okta;
+pub mod provider;
+pub mod redact;
+pub mod saml;
+pub mod sts;
+pub mod terminal;
+
+pub use error::{Error, Result};
+
+/// Name and version sent as User-Agent and shown by `--version`.
+pub const USER_AGENT: &str = concat!("aws-okta/", env!("CARGO_PKG_VERSION"));

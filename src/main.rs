@@ -1,0 +1,20 @@
+use aws_okta::cli::Cli;
+use clap::Parser;
+
+fn main() {
+    let cli = Cli::parse();
+    if cli.debug {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("aws_okta=debug"))
+            .init();
+    }
+    let code = match cli.run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("aws-okta: {err}");
+            err.exit_code()
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,219 @@
+//! Okta's classic authentication API (`/api/v1/authn`) as a small state machine: primary
+//! authentication, then whatever `status` asks for, until `SUCCESS` yields a session token.
+use super::factors::{self, FactorChoice};
+use super::{account_flag, OktaAccount, OktaClient};
+use crate::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthnResponse {
+    pub status: String,
+    #[serde(default)]
+    pub state_token: Option<SecretString>,
+    #[serde(default)]
+    pub session_token: Option<SecretString>,
+    #[serde(default)]
+    pub factor_result: Option<String>,
+    #[serde(rename = "_embedded", default)]
+    pub embedded: Embedded,
+    #[serde(rename = "_links", default)]
+    pub links: Links,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Embedded {
+    /// MFA_REQUIRED lists factors as an array; newer examples show a single `factor`.
+    #[serde(default)]
+    pub factors: Option<Vec<Factor>>,
+    #[serde(default)]
+    pub factor: Option<Factor>,
+    #[serde(default)]
+    pub policy: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Links {
+    #[serde(default)]
+    pub next: Option<Link>,
+    #[serde(default)]
+    pub skip: Option<Link>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct Link {
+    pub href: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Factor {
+    pub id: String,
+    pub factor_type: String,
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub vendor_name: Option<String>,
+    #[serde(rename = "_links", default)]
+    pub links: FactorLinks,
+    #[serde(rename = "_embedded", default)]
+    pub embedded: Option<FactorEmbedded>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+pub struct FactorLinks {
+    #[serde(default)]
+    pub verify: Option<Link>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+pub struct FactorEmbedded {
+    #[serde(default)]
+    pub challenge: Option<Challenge>,
+}
+
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Challenge {
+    #[serde(default)]
+    pub correct_answer: Option<u32>,
+}
+
+impl AuthnResponse {
+    pub fn factors(&self) -> Vec<Factor> {
+        match (&self.embedded.factors, &self.embedded.factor) {
+            (Some(list), _) => list.clone(),
+            (None, Some(one)) => vec![one.clone()],
+            (None, None) => Vec::new(),
+        }
+    }
+
+    pub fn state_token(&self) -> Result<&SecretString> {
+        self.state_token
+            .as_ref()
+            .ok_or_else(|| Error::Network(format!("Okta answered {} without a stateToken", self.status)))
+    }
+
+    /// The number Okta Verify asks the user to tap, when it is a number challenge.
+    pub fn correct_answer(&self) -> Option<u32> {
+        self.embedded.factor.as_ref()?.embedded.as_ref()?.challenge.as_ref()?.correct_answer
+    }
+}
+
+/// Runs primary authentication and MFA; returns Okta's one-time `sessionToken`.
+pub async fn authenticate(client: &OktaClient, account: &OktaAccount, choice: &FactorChoice) -> Result<SecretString> {
+    let body = json!({
+        "username": account.username,
+        "password": account.password.expose_secret(),
+        "options": {"multiOptionalFactorEnroll": false, "warnBeforePasswordExpired": true},
+    });
+    tracing::debug!(username = %account.username, "okta primary authentication");
+    let mut response = match client.post_json::<AuthnResponse>(client.url("api/v1/authn")?, &body).await? {
+        Ok(r) => r,
+        Err(e) if e.status.as_u16() == 401 || e.body.error_code == "E0000004" => {
+            return Err(Error::WrongPassword {
+                username: account.username.clone(),
+                flag: account_flag(account.name.as_deref()),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    drop(body); // the JSON copy of the password (serde_json::Value cannot zeroize)
+
+    loop {
+        tracing::debug!(status = %response.status, "okta authn state");
+        response = match response.status.as_str() {
+            "SUCCESS" => {
+                return response
+                    .session_token
+                    .ok_or_else(|| Error::Network("Okta answered SUCCESS without a sessionToken".into()))
+            }
+            "MFA_REQUIRED" | "MFA_CHALLENGE" => {
+                let factors = response.factors();
+                let factor = factors::choose(&factors, choice)?;
+                factors::verify(client, &factor, response.state_token()?).await?
+            }
+            "PASSWORD_WARN" => {
+                let days = response
+                    .embedded
+                    .policy
+                    .as_ref()
+                    .and_then(|p| p.pointer("/expiration/passwordExpireDays"))
+                    .and_then(|d| d.as_u64());
+                eprintln!(
+                    "warning: your Okta password expires in {} day(s); change it on the Okta sign-in page, then run `aws-okta add{}`",
+                    days.map_or("a few".to_string(), |d| d.to_string()),
+                    account_flag(account.name.as_deref())
+                );
+                let skip = response.links.skip.clone().ok_or_else(|| Error::UnsupportedAuthState {
+                    status: response.status.clone(),
+                    url: client.base.to_string(),
+                })?;
+                let body = json!({"stateToken": response.state_token()?.expose_secret()});
+                client.post_json::<AuthnResponse>(client.link(&skip.href)?, &body).await??
+            }
+            "LOCKED_OUT" => return Err(Error::LockedOut { username: account.username.clone() }),
+            "PASSWORD_EXPIRED" => {
+                return Err(Error::PasswordExpired {
+                    username: account.username.clone(),
+                    flag: account_flag(account.name.as_deref()),
+                })
+            }
+            "MFA_ENROLL" | "MFA_ENROLL_ACTIVATE" => {
+                return Err(Error::MfaEnroll {
+                    username: account.username.clone(),
+                    url: client.base.to_string(),
+                })
+            }
+            other => {
+                return Err(Error::UnsupportedAuthState {
+                    status: other.to_string(),
+                    url: client.base.to_string(),
+                })
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_factor_array_and_single_factor_object() {
+        let array: AuthnResponse = serde_json::from_str(
+            r#"{"status":"MFA_REQUIRED","stateToken":"s","_embedded":{"factors":[
+                {"id":"f1","factorType":"push","provider":"OKTA","_links":{"verify":{"href":"https://o/v"}}},
+                {"id":"f2","factorType":"token:software:totp","provider":"GOOGLE"}]},"_links":{"cancel":{"href":"x"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(array.factors().len(), 2);
+        let single: AuthnResponse = serde_json::from_str(
+            r#"{"status":"MFA_REQUIRED","stateToken":"s","_embedded":{"factor":{"id":"f1","factorType":"push","provider":"OKTA"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(single.factors()[0].id, "f1");
+    }
+
+    #[test]
+    fn reads_the_number_challenge() {
+        let r: AuthnResponse = serde_json::from_str(
+            r#"{"status":"MFA_CHALLENGE","factorResult":"WAITING","stateToken":"s",
+                "_links":{"next":{"name":"poll","href":"https://o/p"},"resend":[{"name":"push","href":"x"}]},
+                "_embedded":{"factor":{"id":"f","factorType":"push","provider":"OKTA","_embedded":{"challenge":{"correctAnswer":42}}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.correct_answer(), Some(42));
+        assert_eq!(r.links.next.unwrap().name.as_deref(), Some("poll"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_tokens() {
+        let r: AuthnResponse = serde_json::from_str(r#"{"status":"SUCCESS","sessionToken":"20111secret"}"#).unwrap();
+        assert!(!format!("{r:?}").contains("20111secret"));
+    }
+}

@@ -1,0 +1,47 @@
+//! Okta Verify push: send it, then poll `_links.next` until Okta reports the user's answer.
+use crate::okta::authn::AuthnResponse;
+use crate::okta::OktaClient;
+use crate::terminal::Spinner;
+use crate::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Okta itself times a push out after five minutes; stop a little after that.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(330);
+
+pub async fn verify(client: &OktaClient, href: Url, state_token: &SecretString) -> Result<AuthnResponse> {
+    let body = json!({"stateToken": state_token.expose_secret()});
+    let mut response: AuthnResponse = client.post_json(href, &body).await??;
+    let spinner = Spinner::start("Waiting for Okta Verify push approval on your phone…");
+    let started = Instant::now();
+    let mut shown_number = None;
+    loop {
+        if response.status != "MFA_CHALLENGE" {
+            return Ok(response);
+        }
+        match response.factor_result.as_deref() {
+            Some("WAITING") | None => {}
+            Some("TIMEOUT") => return Err(Error::MfaTimeout),
+            Some(other) => return Err(Error::MfaRejected { result: other.to_string() }),
+        }
+        if let Some(number) = response.correct_answer() {
+            if shown_number != Some(number) {
+                spinner.println(&format!("\n    >>> Okta Verify: tap {number} on your phone <<<\n"));
+                shown_number = Some(number);
+            }
+        }
+        if started.elapsed() > GIVE_UP_AFTER {
+            return Err(Error::MfaTimeout);
+        }
+        let next = response
+            .links
+            .next
+            .as_ref()
+            .ok_or_else(|| Error::Network("Okta's push challenge has no poll link".into()))?;
+        let next = client.link(&next.href)?;
+        tokio::time::sleep(client.poll_interval()).await;
+        response = client.post_json(next, &body).await??;
+    }
+}

@@ -1,0 +1,154 @@
+//! Credential sources that wrap each other: the keychain cache in front, then the hub hop
+//! (Okta → SAML → AssumeRoleWithSAML), then one AssumeRole per spoke hop. The warm path reads
+//! the cache only: no async runtime, TLS stack or SDK client is built unless a hop is missing.
+mod hub;
+
+use crate::cache::{Cache, CacheKey, LoginLock};
+use crate::config::Chain;
+use crate::keychain::Keychain;
+use crate::okta::factors::FactorChoice;
+use crate::sts::{self, Sts};
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: DateTime<Utc>,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`
+    pub assumed_role_arn: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &crate::redact::prefix(&self.access_key_id))
+            .field("expiration", &self.expiration)
+            .field("assumed_role_arn", &self.assumed_role_arn)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        self.secret_access_key.zeroize();
+        self.session_token.zeroize();
+    }
+}
+
+impl Credentials {
+    pub fn from_sts(
+        creds: Option<&aws_sdk_sts::types::Credentials>,
+        assumed_role_arn: String,
+        operation: &'static str,
+    ) -> Result<Credentials> {
+        let c = creds.ok_or_else(|| Error::Sts {
+            operation,
+            role: assumed_role_arn.clone(),
+            code: "NoCredentials".into(),
+            message: "STS answered without credentials".into(),
+        })?;
+        let expiration = DateTime::from_timestamp(c.expiration().secs(), 0).unwrap_or_else(Utc::now);
+        Ok(Credentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: c.session_token().to_string(),
+            expiration,
+            assumed_role_arn,
+        })
+    }
+
+    /// The session name of an assumed role (`.../ROLE/SESSION`), carried into the next hop.
+    pub fn session_name(&self) -> Option<&str> {
+        self.assumed_role_arn.rsplit('/').next().filter(|s| !s.is_empty() && !self.assumed_role_arn.ends_with(':'))
+    }
+}
+
+/// How to log in when the cache cannot answer.
+#[derive(Debug, Clone, Default)]
+pub struct LoginOptions {
+    /// Factor choice from flags/env; the config's mfa_provider/mfa_factor_type fill the gaps.
+    pub factor: FactorChoice,
+}
+
+/// The final credentials of a chain: from the cache when fresh, else by logging in.
+pub fn credentials(chain: &Chain, keychain: &dyn Keychain, options: &LoginOptions) -> Result<Credentials> {
+    let cache = Cache::new(keychain);
+    let keys = CacheKey::for_chain(chain);
+    if let Some(last) = keys.last() {
+        if let Some(creds) = cache.credentials(last)? {
+            return Ok(creds);
+        }
+    }
+    // Cold path. Serialise logins per Okta account; whoever waited finds the cache filled.
+    let _lock = LoginLock::acquire(chain.okta.account_label())?;
+    let mut start = None;
+    for (index, key) in keys.iter().enumerate().rev() {
+        if let Some(creds) = cache.credentials(key)? {
+            if index == keys.len() - 1 {
+                return Ok(creds);
+            }
+            start = Some((index, creds));
+            break;
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let sts = Sts::load().await;
+        let (mut index, mut creds) = match start {
+            Some(found) => found,
+            None => {
+                let creds = hub::credentials(chain, &cache, &sts, options).await?;
+                cache.store_credentials(&keys[0], &creds)?;
+                (0, creds)
+            }
+        };
+        while index < chain.hops.len() {
+            let hop = &chain.hops[index];
+            let region = hop.region.as_deref().unwrap_or_else(|| sts::default_region(Some(&hop.role_arn)));
+            let session_name = sts::session_name(
+                hop.role_session_name.as_deref().or(creds.session_name()).unwrap_or("aws-okta"),
+            );
+            creds = sts
+                .assume_role(region, &creds, &hop.role_arn, &session_name, hop.external_id.as_deref(), hop.ttl)
+                .await?;
+            index += 1;
+            cache.store_credentials(&keys[index], &creds)?;
+        }
+        Ok(creds)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds(arn: &str) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "secretkey".into(),
+            session_token: "token".into(),
+            expiration: Utc::now(),
+            assumed_role_arn: arn.into(),
+        }
+    }
+
+    #[test]
+    fn session_name_comes_from_the_assumed_role_arn() {
+        assert_eq!(creds("arn:aws:sts::1:assumed-role/hub/alice@example.com").session_name(), Some("alice@example.com"));
+        assert_eq!(creds("arn:aws:sts::1:").session_name(), None);
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let shown = format!("{:?}", creds("arn:aws:sts::1:assumed-role/hub/a"));
+        assert!(!shown.contains("secretkey") && !shown.contains("token") && !shown.contains("ASIAEXAMPLE"), "{shown}");
+    }
+}

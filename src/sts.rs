@@ -1,0 +1,170 @@
+//! AWS STS through the official SDK, loaded with `aws-config` so the standard overrides work
+//! (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, regional endpoints, other partitions).
+use crate::provider::Credentials;
+use crate::saml::{SamlAssertion, SamlRole};
+use crate::{Error, Result};
+use aws_config::BehaviorVersion;
+use aws_sdk_sts::config::Region;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use std::time::Duration;
+
+pub struct Sts {
+    base: aws_config::SdkConfig,
+}
+
+impl Sts {
+    pub async fn load() -> Sts {
+        let base = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .no_credentials()
+            .load()
+            .await;
+        Sts { base }
+    }
+
+    fn client(&self, region: &str, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        if let Some(c) = credentials {
+            config = config.credentials_provider(aws_credential_types::Credentials::new(
+                &c.access_key_id,
+                &c.secret_access_key,
+                Some(c.session_token.clone()),
+                None,
+                "aws-okta",
+            ));
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    /// The hub hop: unsigned AssumeRoleWithSAML.
+    pub async fn assume_role_with_saml(
+        &self,
+        region: &str,
+        role: &SamlRole,
+        assertion: &SamlAssertion,
+        duration: Duration,
+    ) -> Result<Credentials> {
+        tracing::debug!(role = %role.role_arn, principal = %role.principal_arn, region, seconds = duration.as_secs(), "sts AssumeRoleWithSAML");
+        let output = self
+            .client(region, None)
+            .assume_role_with_saml()
+            .role_arn(&role.role_arn)
+            .principal_arn(&role.principal_arn)
+            .saml_assertion(assertion.encoded())
+            .duration_seconds(seconds(duration))
+            .send()
+            .await
+            .map_err(|e| sts_error("AssumeRoleWithSAML", &role.role_arn, e))?;
+        let arn = output.assumed_role_user().map(|u| u.arn().to_string());
+        Credentials::from_sts(output.credentials(), arn.unwrap_or_else(|| role.role_arn.clone()), "AssumeRoleWithSAML")
+    }
+
+    /// A spoke hop: AssumeRole signed with the previous hop's credentials.
+    pub async fn assume_role(
+        &self,
+        region: &str,
+        source: &Credentials,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+        duration: Duration,
+    ) -> Result<Credentials> {
+        tracing::debug!(role = %role_arn, region, session_name, seconds = duration.as_secs(), "sts AssumeRole");
+        let output = self
+            .client(region, Some(source))
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .set_external_id(external_id.map(str::to_string))
+            .duration_seconds(seconds(duration))
+            .send()
+            .await
+            .map_err(|e| sts_error("AssumeRole", role_arn, e))?;
+        let arn = output.assumed_role_user().map(|u| u.arn().to_string());
+        Credentials::from_sts(output.credentials(), arn.unwrap_or_else(|| role_arn.to_string()), "AssumeRole")
+    }
+}
+
+fn seconds(d: Duration) -> i32 {
+    d.as_secs().clamp(900, 43_200) as i32
+}
+
+/// The default region of a role's partition, when no profile names one.
+pub fn default_region(role_arn: Option<&str>) -> &'static str {
+    match role_arn.and_then(|a| a.split(':').nth(1)) {
+        Some("aws-us-gov") => "us-gov-west-1",
+        Some("aws-cn") => "cn-north-1",
+        _ => "us-east-1",
+    }
+}
+
+/// AWS's rules for a role session name: 2–64 of `[\w+=,.@-]`.
+pub fn session_name(raw: &str) -> String {
+    let mut name: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(*c))
+        .take(64)
+        .collect();
+    while name.len() < 2 {
+        name.push('-');
+    }
+    name
+}
+
+fn sts_error<E, R>(operation: &'static str, role: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let role = role.to_string();
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            return Error::Network(format!(
+                "cannot reach AWS STS for {operation}: check your network, proxy or AWS_ENDPOINT_URL_STS ({})",
+                aws_sdk_sts::error::DisplayErrorContext(&err)
+            ))
+        }
+        _ => {}
+    }
+    let code = err.code().unwrap_or("Unknown").to_string();
+    let detail = err.message().unwrap_or("no message").to_string();
+    let message = match code.as_str() {
+        "AccessDenied" => format!(
+            "access denied ({detail}): the role's trust policy does not let you in; check role_arn, or ask the account's owner to trust your hub role"
+        ),
+        "ExpiredTokenException" | "ExpiredToken" => format!(
+            "the token or SAML assertion has expired ({detail}): run the command again (and check the system clock)"
+        ),
+        "InvalidIdentityToken" | "IDPRejectedClaim" => format!(
+            "AWS rejected Okta's SAML assertion ({detail}): check that the SAML provider in IAM holds Okta's current metadata"
+        ),
+        "ValidationError" if detail.contains("Duration") || detail.contains("duration") => format!(
+            "the requested session is too long for this role ({detail}): lower session_ttl / assume_role_ttl (role chaining allows at most 1h)"
+        ),
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
+            return Error::RateLimited { service: "AWS STS" }
+        }
+        _ => format!("{code}: {detail}"),
+    };
+    Error::Sts { operation, role, code, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_follow_aws_rules() {
+        assert_eq!(session_name("alice@example.com"), "alice@example.com");
+        assert_eq!(session_name("a b/c"), "abc");
+        assert_eq!(session_name(""), "--");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn partitions_have_their_own_default_region() {
+        assert_eq!(default_region(Some("arn:aws-us-gov:iam::1:role/a")), "us-gov-west-1");
+        assert_eq!(default_region(Some("arn:aws-cn:iam::1:role/a")), "cn-north-1");
+        assert_eq!(default_region(None), "us-east-1");
+    }
+}

@@ -1,0 +1,392 @@
+//! A test-only fake of the parts of Okta that `aws-okta` talks to:
+//!
+//! * the classic authentication API (`/api/v1/authn`, factor verification with push polling and
+//!   TOTP, password warn/expiry, lock-out, rate limits),
+//! * session tokens turned into an `sid` session cookie by the AWS app's embed link,
+//! * the auto-post HTML page carrying the entity-encoded, base64 `SAMLResponse`,
+//! * the Sessions API (`/api/v1/sessions/me`) and `/.well-known/okta-organization`.
+//!
+//! Responses follow Okta's documented wire format (status values, `_links`, `_embedded`, error
+//! bodies, `X-Rate-Limit-*` headers) so that a client passing against it talks to real Okta.
+//!
+//! Use [`FakeOkta::start`] from synchronous tests, or [`serve`] / [`router`] from async code.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+mod saml;
+mod server;
+
+pub use saml::{decode_html_entities, html_attr_encode, saml_response_xml};
+pub use server::router;
+
+/// The AWS app's embed link path (without the leading slash).
+pub const DEFAULT_SAML_PATH: &str = "home/amazon_aws/0oa1abcdEFGH/272";
+/// The default (and only) role offered by the SAML assertion.
+pub const DEFAULT_HUB_ROLE: &str = "arn:aws:iam::111111111111:role/hub-team";
+/// The SAML provider paired with [`DEFAULT_HUB_ROLE`].
+pub const DEFAULT_PROVIDER: &str = "arn:aws:iam::111111111111:saml-provider/okta";
+/// The path of the AWS app's SAML SSO endpoint the embed link redirects to.
+pub const APP_SSO_PATH: &str = "/app/amazon_aws/exk1fakeappid/sso/saml";
+/// The SAML issuer of the fake AWS app.
+pub const SAML_ISSUER: &str = "http://www.okta.com/exk1fakeappid";
+/// Where Okta's auto-post form sends the assertion.
+pub const AWS_SIGNIN_SAML_URL: &str = "https://signin.aws.amazon.com/saml";
+
+/// How the fake org and its single user behave. Every field has a default, so a JSON config
+/// file only needs the fields it changes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Config {
+    /// The user's login (matched case-insensitively; the short name before `@` works too).
+    pub username: String,
+    pub password: String,
+    pub account: AccountState,
+    /// Enrolled factors. Empty means primary authentication ends in `SUCCESS`.
+    pub factors: Vec<Factor>,
+    /// When true, `MFA_REQUIRED` carries `_embedded.factor` (the first factor, one object)
+    /// instead of the `_embedded.factors` array.
+    pub single_factor_object: bool,
+    pub roles: Vec<SamlRole>,
+    /// Okta sends `provider,role`; true sends `role,provider`.
+    pub role_first: bool,
+    /// The `SessionDuration` SAML attribute (seconds); `None` omits it.
+    pub session_duration: Option<u32>,
+    /// The AWS app's embed link path, without the leading slash.
+    pub saml_path: String,
+    /// The first N `POST /api/v1/authn` answer 429 `E0000047`.
+    pub rate_limit_first: u32,
+    /// The next N `POST /api/v1/authn` (after the rate-limited ones) answer 503.
+    pub unavailable_first: u32,
+    /// `pipeline` of `/.well-known/okta-organization`: `v1` (Classic) or `idx`.
+    pub pipeline: String,
+    /// `passwordExpireDays` of `PASSWORD_WARN`.
+    pub password_warn_days: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            username: "alice@example.com".to_string(),
+            password: "correct horse battery staple".to_string(),
+            account: AccountState::Active,
+            factors: vec![Factor::Push {
+                id: "opf1pushfactor".to_string(),
+                behavior: PushBehavior::ApproveAfter(1),
+                number_challenge: None,
+            }],
+            single_factor_object: false,
+            roles: vec![SamlRole {
+                role_arn: DEFAULT_HUB_ROLE.to_string(),
+                provider_arn: DEFAULT_PROVIDER.to_string(),
+            }],
+            role_first: false,
+            session_duration: Some(43200),
+            saml_path: DEFAULT_SAML_PATH.to_string(),
+            rate_limit_first: 0,
+            unavailable_first: 0,
+            pipeline: "v1".to_string(),
+            password_warn_days: 5,
+        }
+    }
+}
+
+/// The user's account state, which decides what primary authentication answers.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub enum AccountState {
+    /// `MFA_REQUIRED` when factors are enrolled, else `SUCCESS`.
+    Active,
+    /// `LOCKED_OUT` (the "show lockout failures" password policy).
+    LockedOut,
+    /// `PASSWORD_EXPIRED` (after MFA when factors are enrolled, as Okta documents).
+    PasswordExpired,
+    /// `PASSWORD_WARN` before `SUCCESS` when the client sent
+    /// `options.warnBeforePasswordExpired: true` (Okta skips the warning otherwise).
+    PasswordWarn,
+    /// `MFA_ENROLL`: no factor enrolled yet, the policy requires one.
+    MfaEnroll,
+}
+
+/// An enrolled factor.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum Factor {
+    /// Okta Verify push.
+    Push {
+        id: String,
+        behavior: PushBehavior,
+        /// The number the user must tap; shown in poll responses as
+        /// `_embedded.factor._embedded.challenge.correctAnswer`.
+        number_challenge: Option<u32>,
+    },
+    /// `token:software:totp`; `provider` is `OKTA` or `GOOGLE`.
+    Totp {
+        id: String,
+        provider: String,
+        code: String,
+    },
+}
+
+impl Factor {
+    pub fn id(&self) -> &str {
+        match self {
+            Factor::Push { id, .. } | Factor::Totp { id, .. } => id,
+        }
+    }
+}
+
+/// What the user does with a push.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum PushBehavior {
+    /// `SUCCESS` on the Nth poll (0: the verify call that sends the push already succeeds).
+    ApproveAfter(u32),
+    /// `factorResult: REJECTED` on the first poll.
+    Reject,
+    /// `factorResult: TIMEOUT` on the first poll.
+    Timeout,
+}
+
+/// One AWS role offered by the assertion.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct SamlRole {
+    pub role_arn: String,
+    pub provider_arn: String,
+}
+
+/// What the fake has been asked, for assertions in tests and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Every HTTP request (except the fake's own `/__fake/*` control endpoints).
+    pub total: u32,
+    /// `POST /api/v1/authn`, including the rate-limited and unavailable ones.
+    pub authn: u32,
+    /// The first verify call per factor per transaction (a push sent / a code checked).
+    pub verify: u32,
+    /// Pushes sent (first verify, a verify after a terminal result, or a resend).
+    pub pushes: u32,
+    /// Push poll calls (verify calls after the one that sent the push).
+    pub polls: u32,
+    /// `GET` of the AWS app embed link (`saml_path`).
+    pub app_link: u32,
+    /// HTML pages that carried a `SAMLResponse`.
+    pub saml_issued: u32,
+    /// Requests to `/api/v1/sessions/me` (any method).
+    pub sessions_me: u32,
+}
+
+/// The fake's shared state: configuration, counters, transactions, tokens and sessions.
+/// Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct ServerState {
+    pub(crate) inner: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) started_at: DateTime<Utc>,
+    pub(crate) data: Mutex<Data>,
+}
+
+#[derive(Default)]
+pub(crate) struct Data {
+    pub(crate) counters: Counters,
+    /// `POST /api/v1/authn` calls seen so far (for `rate_limit_first` / `unavailable_first`).
+    pub(crate) authn_seen: u32,
+    pub(crate) transactions: HashMap<String, Transaction>,
+    pub(crate) session_tokens: HashMap<String, SessionToken>,
+    pub(crate) sessions: HashMap<String, Session>,
+    pub(crate) rate_window_start: i64,
+    pub(crate) rate_window_count: u32,
+}
+
+pub(crate) struct Transaction {
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) warn_requested: bool,
+    pub(crate) mfa_done: bool,
+    pub(crate) password_changed: bool,
+    pub(crate) warn_skipped: bool,
+    /// Factors that had their first verify call in this transaction.
+    pub(crate) verified_once: HashSet<String>,
+    /// Push factor id -> polls since the push was sent (present while a push is pending).
+    pub(crate) pending_push: HashMap<String, u32>,
+}
+
+pub(crate) struct SessionToken {
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) used: bool,
+    pub(crate) mfa: bool,
+    pub(crate) password_verified: DateTime<Utc>,
+    pub(crate) factor_verified: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) mfa: bool,
+    pub(crate) password_verified: DateTime<Utc>,
+    pub(crate) factor_verified: Option<DateTime<Utc>>,
+}
+
+impl ServerState {
+    pub fn new(config: Config) -> ServerState {
+        ServerState {
+            inner: Arc::new(Shared {
+                config,
+                started_at: Utc::now(),
+                data: Mutex::new(Data::default()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub(crate) fn data(&self) -> MutexGuard<'_, Data> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters for a fake: keep serving.
+        self.inner
+            .data
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.data().counters.clone()
+    }
+
+    pub fn reset_counters(&self) {
+        self.data().counters = Counters::default();
+    }
+
+    /// Every `sid` cookie becomes invalid, as if the Okta session had expired.
+    pub fn invalidate_sessions(&self) {
+        self.data().sessions.clear();
+    }
+}
+
+/// Serves the fake on `listener` until the returned future is dropped (or the listener fails).
+pub async fn serve(listener: tokio::net::TcpListener, state: ServerState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).await
+}
+
+/// A fake Okta org serving on `127.0.0.1:<random port>` from a background thread with its own
+/// tokio runtime. Dropping it stops the server.
+pub struct FakeOkta {
+    addr: SocketAddr,
+    state: ServerState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeOkta {
+    /// Binds `127.0.0.1:0` and serves on a background thread; returns once the listener
+    /// accepts connections.
+    ///
+    /// Panics if the port cannot be bound or the runtime cannot be built (test-only code).
+    pub fn start(config: Config) -> FakeOkta {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("fake-okta: cannot bind 127.0.0.1:0");
+        std_listener
+            .set_nonblocking(true)
+            .expect("fake-okta: cannot make the listener non-blocking");
+        let addr = std_listener
+            .local_addr()
+            .expect("fake-okta: listener has no local address");
+        let state = ServerState::new(config);
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let thread_state = state.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("fake-okta-{}", addr.port()))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!("cannot build runtime: {e}")));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(format!("cannot adopt listener: {e}")));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    tokio::select! {
+                        result = serve(listener, thread_state) => {
+                            if let Err(e) = result {
+                                eprintln!("fake-okta: server stopped: {e}");
+                            }
+                        }
+                        _ = shutdown_rx => {}
+                    }
+                });
+                // Drop open keep-alive connections rather than waiting for clients to close them.
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })
+            .expect("fake-okta: cannot spawn the server thread");
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("fake-okta: {e}"),
+            Err(_) => panic!("fake-okta: server thread died before it was ready"),
+        }
+        FakeOkta {
+            addr,
+            state,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &ServerState {
+        &self.state
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.state.counters()
+    }
+
+    pub fn reset_counters(&self) {
+        self.state.reset_counters()
+    }
+
+    /// Every `sid` cookie becomes invalid, as if the Okta session had expired.
+    pub fn invalidate_sessions(&self) {
+        self.state.invalidate_sessions()
+    }
+}
+
+impl Drop for FakeOkta {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

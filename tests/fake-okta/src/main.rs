@@ -1,0 +1,95 @@
+//! `fake-okta [--port N] [--config FILE.json]`: serves the fake Okta org on 127.0.0.1 until
+//! killed, after printing exactly one line `listening on http://127.0.0.1:PORT`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use fake_okta::{serve, Config, ServerState};
+
+fn usage() -> &'static str {
+    "usage: fake-okta [--port N] [--config FILE.json]"
+}
+
+fn parse_args() -> Result<(u16, Config), String> {
+    let mut port: u16 = 0;
+    let mut config = Config::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |what: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{what} needs a value\n{}", usage()))
+        };
+        match name.as_str() {
+            "--port" | "-p" => {
+                let v = value("--port")?;
+                port = v
+                    .parse()
+                    .map_err(|_| format!("--port: not a port number: {v}"))?;
+            }
+            "--config" | "-c" => {
+                let path = value("--config")?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("--config {path}: {e}"))?;
+                config = serde_json::from_str(&text)
+                    .map_err(|e| format!("--config {path}: invalid config JSON: {e}"))?;
+            }
+            "--help" | "-h" => {
+                println!("{}", usage());
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument: {other}\n{}", usage())),
+        }
+    }
+    Ok((port, config))
+}
+
+fn main() -> ExitCode {
+    let (port, config) = match parse_args() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("fake-okta: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fake-okta: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("listener has no address: {e}"))?;
+        {
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "listening on http://{addr}")
+                .and_then(|_| stdout.flush())
+                .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        }
+        serve(listener, ServerState::new(config))
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fake-okta: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

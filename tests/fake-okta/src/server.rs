@@ -1,0 +1,1254 @@
+//! HTTP handlers: Okta's classic authentication API, sessions and the AWS app pages.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Duration, Utc};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+
+use crate::saml::{saml_post_page, sign_in_page};
+use crate::{
+    AccountState, Factor, PushBehavior, ServerState, Session, SessionToken, Transaction,
+    APP_SSO_PATH,
+};
+
+const RATE_LIMIT: u32 = 600;
+const STATE_TOKEN_LIFETIME_MIN: i64 = 5;
+const SESSION_TOKEN_LIFETIME_MIN: i64 = 5;
+const SESSION_LIFETIME_HOURS: i64 = 2;
+const USER_ID: &str = "00u1fakeuser0alice0g7";
+const ORG_ID: &str = "00o1fakeorg";
+const IDP_ID: &str = "00o1fakeorg";
+
+/// The fake's routes. Unknown paths answer 404 `E0000007`, wrong methods 405 `E0000022`.
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .route("/.well-known/okta-organization", get(well_known))
+        .route("/api/v1/authn", post(authn))
+        .route("/api/v1/authn/factors/{factor_id}/verify", post(verify))
+        .route(
+            "/api/v1/authn/factors/{factor_id}/verify/resend",
+            post(verify_resend),
+        )
+        .route("/api/v1/authn/skip", post(skip))
+        .route("/api/v1/authn/cancel", post(cancel))
+        .route("/api/v1/authn/previous", post(previous))
+        .route(
+            "/api/v1/authn/credentials/change_password",
+            post(change_password),
+        )
+        .route(
+            "/api/v1/sessions/me",
+            get(session_me_get).delete(session_me_delete),
+        )
+        .route("/api/v1/sessions/me/lifecycle/refresh", post(session_me_refresh))
+        .route(APP_SSO_PATH, get(app_sso))
+        .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
+        .route("/__fake/counters", get(fake_counters))
+        .route("/__fake/reset", post(fake_reset))
+        .route("/__fake/invalidate-sessions", post(fake_invalidate))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), count_and_rate_headers))
+        .with_state(state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn okta_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn random_token(prefix: &str, len: usize) -> String {
+    let mut rng = rand::thread_rng();
+    let body: String = (&mut rng)
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect();
+    format!("{prefix}{body}")
+}
+
+/// `http://<Host header>`: hrefs must work on whatever port the fake was bound to.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+fn link(href: String, methods: &[&str]) -> Value {
+    json!({ "href": href, "hints": { "allow": methods } })
+}
+
+fn named_link(name: &str, href: String, methods: &[&str]) -> Value {
+    json!({ "name": name, "href": href, "hints": { "allow": methods } })
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error_body(code: &str, summary: &str, causes: &[&str]) -> Value {
+    let causes: Vec<Value> = causes
+        .iter()
+        .map(|c| json!({ "errorSummary": c }))
+        .collect();
+    json!({
+        "errorCode": code,
+        "errorSummary": summary,
+        "errorLink": code,
+        "errorId": random_token("oae", 22),
+        "errorCauses": causes,
+    })
+}
+
+fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
+    json_response(status, error_body(code, summary, &[]))
+}
+
+fn malformed() -> Response {
+    okta_error(
+        StatusCode::BAD_REQUEST,
+        "E0000003",
+        "The request body was not well-formed.",
+    )
+}
+
+fn invalid_token() -> Response {
+    okta_error(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided")
+}
+
+fn not_found(summary: &str) -> Response {
+    okta_error(StatusCode::NOT_FOUND, "E0000007", summary)
+}
+
+fn wrong_state() -> Response {
+    okta_error(
+        StatusCode::FORBIDDEN,
+        "E0000079",
+        "This operation is not allowed in the current authentication state.",
+    )
+}
+
+fn auth_failed() -> Response {
+    okta_error(
+        StatusCode::UNAUTHORIZED,
+        "E0000004",
+        "Authentication failed",
+    )
+}
+
+/// Parses a JSON object body. Anything else (empty, not JSON, not an object) is Okta's 400
+/// `E0000003`.
+fn parse_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(malformed()),
+    }
+}
+
+/// An optional string field; a present non-string, non-null value is a malformed body.
+fn opt_str<'a>(map: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, Response> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(malformed()),
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k.trim() == name).then(|| v.trim().trim_matches('"').to_string())
+        })
+        .find(|v| !v.is_empty())
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    uri.query()?
+        .split('&')
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == name).then(|| percent_decode(v))
+        })
+        .find(|v| !v.is_empty())
+}
+
+fn user_json(state: &ServerState) -> Value {
+    let config = state.config();
+    let local = config
+        .username
+        .split('@')
+        .next()
+        .unwrap_or(&config.username);
+    let first = {
+        let mut chars = local.split(['.', '_']).next().unwrap_or(local).chars();
+        match chars.next() {
+            Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+            None => "Fake".to_string(),
+        }
+    };
+    json!({
+        "id": USER_ID,
+        "passwordChanged": okta_time(state.inner.started_at - Duration::days(60)),
+        "profile": {
+            "login": config.username,
+            "firstName": first,
+            "lastName": "Example",
+            "locale": "en_US",
+            "timeZone": "America/Los_Angeles",
+        }
+    })
+}
+
+fn verify_href(base: &str, factor_id: &str) -> String {
+    format!("{base}/api/v1/authn/factors/{factor_id}/verify")
+}
+
+fn factor_json(base: &str, factor: &Factor, username: &str, with_links: bool) -> Value {
+    let mut v = match factor {
+        Factor::Push { id, .. } => json!({
+            "id": id,
+            "factorType": "push",
+            "provider": "OKTA",
+            "vendorName": "OKTA",
+            "profile": {
+                "credentialId": username,
+                "deviceType": "SmartPhone_IPhone",
+                "keys": [{ "kty": "PKIX", "use": "sig", "kid": "default", "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAfake"] }],
+                "name": "Alice's iPhone",
+                "platform": "IOS",
+                "version": "17.4.1",
+            },
+        }),
+        Factor::Totp { id, provider, .. } => json!({
+            "id": id,
+            "factorType": "token:software:totp",
+            "provider": provider,
+            "vendorName": provider,
+            "profile": { "credentialId": username },
+        }),
+    };
+    if with_links {
+        v["_links"] = json!({ "verify": link(verify_href(base, factor.id()), &["POST"]) });
+    }
+    v
+}
+
+fn cancel_link(base: &str) -> Value {
+    link(format!("{base}/api/v1/authn/cancel"), &["POST"])
+}
+
+fn prev_link(base: &str) -> Value {
+    link(format!("{base}/api/v1/authn/previous"), &["POST"])
+}
+
+fn password_policy(state: &ServerState, warn: bool) -> Value {
+    let mut policy = json!({
+        "complexity": {
+            "minLength": 8, "minLowerCase": 1, "minUpperCase": 1,
+            "minNumber": 1, "minSymbol": 0, "excludeUsername": true,
+        },
+        "age": { "minAgeMinutes": 0, "historyCount": 4 },
+    });
+    if warn {
+        policy["expiration"] = json!({ "passwordExpireDays": state.config().password_warn_days });
+    }
+    policy
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transaction state machine
+
+enum Step {
+    MfaEnroll,
+    MfaRequired,
+    PasswordExpired,
+    PasswordWarn,
+    Success,
+}
+
+/// Where a transaction stands. As Okta documents, MFA comes before `PASSWORD_EXPIRED` when a
+/// factor is enrolled, and `PASSWORD_WARN` is the last step before `SUCCESS`.
+fn next_step(state: &ServerState, txn: &Transaction) -> Step {
+    let config = state.config();
+    if config.account == AccountState::MfaEnroll {
+        return Step::MfaEnroll;
+    }
+    if !config.factors.is_empty() && !txn.mfa_done {
+        return Step::MfaRequired;
+    }
+    if config.account == AccountState::PasswordExpired && !txn.password_changed {
+        return Step::PasswordExpired;
+    }
+    if config.account == AccountState::PasswordWarn && txn.warn_requested && !txn.warn_skipped {
+        return Step::PasswordWarn;
+    }
+    Step::Success
+}
+
+/// Renders the response for the transaction's current step. `SUCCESS` consumes the
+/// transaction and issues a session token.
+fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response {
+    let mut data = state.data();
+    let Some(txn) = data.transactions.get(state_token) else {
+        return invalid_token();
+    };
+    let expires_at = okta_time(txn.expires_at);
+    let step = next_step(state, txn);
+    let mfa_done = txn.mfa_done && !state.config().factors.is_empty();
+    let user = user_json(state);
+    let config = state.config();
+    let body = match step {
+        Step::MfaEnroll => {
+            let enroll = json!({ "enroll": link(format!("{base}/api/v1/authn/factors"), &["POST"]) });
+            let factors = json!([
+                { "factorType": "push", "provider": "OKTA", "vendorName": "OKTA",
+                  "_links": enroll, "status": "NOT_SETUP", "enrollment": "REQUIRED" },
+                { "factorType": "token:software:totp", "provider": "OKTA", "vendorName": "OKTA",
+                  "_links": enroll, "status": "NOT_SETUP", "enrollment": "OPTIONAL" },
+                { "factorType": "token:software:totp", "provider": "GOOGLE", "vendorName": "GOOGLE",
+                  "_links": enroll, "status": "NOT_SETUP", "enrollment": "OPTIONAL" },
+            ]);
+            json!({
+                "stateToken": state_token,
+                "expiresAt": expires_at,
+                "status": "MFA_ENROLL",
+                "_embedded": { "user": user, "factors": factors },
+                "_links": { "cancel": cancel_link(base) },
+            })
+        }
+        Step::MfaRequired => {
+            let mut embedded = json!({ "user": user });
+            if config.single_factor_object {
+                embedded["factor"] = factor_json(base, &config.factors[0], &config.username, true);
+            } else {
+                embedded["factors"] = Value::Array(
+                    config
+                        .factors
+                        .iter()
+                        .map(|f| factor_json(base, f, &config.username, true))
+                        .collect(),
+                );
+            }
+            embedded["policy"] = json!({
+                "allowRememberDevice": true,
+                "rememberDeviceLifetimeInMinutes": 0,
+                "rememberDeviceByDefault": false,
+                "factorsPolicyInfo": {},
+            });
+            json!({
+                "stateToken": state_token,
+                "expiresAt": expires_at,
+                "status": "MFA_REQUIRED",
+                "_embedded": embedded,
+                "_links": { "cancel": cancel_link(base) },
+            })
+        }
+        Step::PasswordExpired => json!({
+            "stateToken": state_token,
+            "expiresAt": expires_at,
+            "status": "PASSWORD_EXPIRED",
+            "_embedded": { "user": user, "policy": password_policy(state, false) },
+            "_links": {
+                "next": named_link("changePassword",
+                    format!("{base}/api/v1/authn/credentials/change_password"), &["POST"]),
+                "cancel": cancel_link(base),
+            },
+        }),
+        Step::PasswordWarn => json!({
+            "stateToken": state_token,
+            "expiresAt": expires_at,
+            "status": "PASSWORD_WARN",
+            "_embedded": { "user": user, "policy": password_policy(state, true) },
+            "_links": {
+                "next": named_link("changePassword",
+                    format!("{base}/api/v1/authn/credentials/change_password"), &["POST"]),
+                "skip": named_link("skip", format!("{base}/api/v1/authn/skip"), &["POST"]),
+                "cancel": cancel_link(base),
+            },
+        }),
+        Step::Success => {
+            data.transactions.remove(state_token);
+            let t = now();
+            let token = random_token("20111", 52);
+            data.session_tokens.insert(
+                token.clone(),
+                SessionToken {
+                    expires_at: t + Duration::minutes(SESSION_TOKEN_LIFETIME_MIN),
+                    used: false,
+                    mfa: mfa_done,
+                    password_verified: t,
+                    factor_verified: mfa_done.then_some(t),
+                },
+            );
+            json!({
+                "expiresAt": okta_time(t + Duration::minutes(SESSION_TOKEN_LIFETIME_MIN)),
+                "status": "SUCCESS",
+                "sessionToken": token,
+                "_embedded": { "user": user },
+            })
+        }
+    };
+    drop(data);
+    json_response(StatusCode::OK, body)
+}
+
+fn new_transaction(state: &ServerState, warn_requested: bool) -> String {
+    let token = random_token("00", 40);
+    let mut data = state.data();
+    let t = now();
+    data.transactions
+        .retain(|_, txn| txn.expires_at > t - Duration::minutes(1));
+    data.transactions.insert(
+        token.clone(),
+        Transaction {
+            expires_at: t + Duration::minutes(STATE_TOKEN_LIFETIME_MIN),
+            warn_requested,
+            mfa_done: false,
+            password_changed: false,
+            warn_skipped: false,
+            verified_once: HashSet::new(),
+            pending_push: HashMap::new(),
+        },
+    );
+    token
+}
+
+/// Looks the state token up; expired ones are dropped. Returns whether it is live.
+fn live_transaction(state: &ServerState, token: &str) -> bool {
+    let mut data = state.data();
+    match data.transactions.get(token) {
+        Some(txn) if txn.expires_at > now() => true,
+        Some(_) => {
+            data.transactions.remove(token);
+            false
+        }
+        None => false,
+    }
+}
+
+/// The `stateToken` of a body, or the 403 `E0000011` Okta answers without a live one.
+fn state_token_of(state: &ServerState, body: &Map<String, Value>) -> Result<String, Response> {
+    let token = opt_str(body, "stateToken")?.ok_or_else(invalid_token)?;
+    if live_transaction(state, token) {
+        Ok(token.to_string())
+    } else {
+        Err(invalid_token())
+    }
+}
+
+fn username_matches(configured: &str, given: &str) -> bool {
+    let given = given.trim();
+    configured.eq_ignore_ascii_case(given)
+        || configured
+            .split_once('@')
+            .is_some_and(|(short, _)| short.eq_ignore_ascii_case(given))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Middleware
+
+async fn count_and_rate_headers(
+    State(state): State<ServerState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let is_control = path.starts_with("/__fake/");
+    let is_api = path.starts_with("/api/v1/");
+    let (remaining, reset) = {
+        let mut data = state.data();
+        if !is_control {
+            data.counters.total += 1;
+        }
+        if is_api {
+            let t = now().timestamp();
+            if t >= data.rate_window_start + 60 {
+                data.rate_window_start = t;
+                data.rate_window_count = 0;
+            }
+            data.rate_window_count += 1;
+            (
+                RATE_LIMIT.saturating_sub(data.rate_window_count),
+                data.rate_window_start + 60,
+            )
+        } else {
+            (0, 0)
+        }
+    };
+    let mut response = next.run(request).await;
+    if is_api {
+        let headers = response.headers_mut();
+        if !headers.contains_key("x-rate-limit-limit") {
+            headers.insert("x-rate-limit-limit", HeaderValue::from(RATE_LIMIT));
+            headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
+            headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
+        }
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    }
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication API
+
+async fn authn(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
+    let base = base_url(&headers);
+    let (rate_limited, unavailable) = {
+        let mut data = state.data();
+        data.counters.authn += 1;
+        data.authn_seen += 1;
+        let seen = data.authn_seen;
+        let config = state.config();
+        let limited = seen <= config.rate_limit_first;
+        let unavailable = !limited && seen <= config.rate_limit_first + config.unavailable_first;
+        (limited, unavailable)
+    };
+    if rate_limited {
+        let mut response = okta_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "E0000047",
+            "API call exceeded rate limit due to too many requests.",
+        );
+        let headers = response.headers_mut();
+        headers.insert("x-rate-limit-limit", HeaderValue::from(RATE_LIMIT));
+        headers.insert("x-rate-limit-remaining", HeaderValue::from(0u32));
+        headers.insert("x-rate-limit-reset", HeaderValue::from(now().timestamp() + 1));
+        return response;
+    }
+    if unavailable {
+        return okta_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "E0000009",
+            "Internal Server Error",
+        );
+    }
+
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let (username, password, state_token) = match (
+        opt_str(&body, "username"),
+        opt_str(&body, "password"),
+        opt_str(&body, "stateToken"),
+    ) {
+        (Ok(u), Ok(p), Ok(s)) => (u, p, s),
+        _ => return malformed(),
+    };
+    let warn_requested = match body.get("options") {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(options)) => match options.get("warnBeforePasswordExpired") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return malformed(),
+        },
+        Some(_) => return malformed(),
+    };
+
+    // Get transaction state: `{stateToken}` alone.
+    if username.is_none() && password.is_none() {
+        if let Some(token) = state_token {
+            if !live_transaction(&state, token) {
+                return invalid_token();
+            }
+            return step_response(&state, &base, token);
+        }
+    }
+
+    let config = state.config();
+    let credentials_ok = match (username, password) {
+        (Some(u), Some(p)) => username_matches(&config.username, u) && p == config.password,
+        _ => false,
+    };
+    if !credentials_ok {
+        return auth_failed();
+    }
+    if config.account == AccountState::LockedOut {
+        return json_response(
+            StatusCode::OK,
+            json!({
+                "status": "LOCKED_OUT",
+                "_links": {
+                    "next": named_link("unlock",
+                        format!("{base}/api/v1/authn/recovery/unlock"), &["POST"]),
+                },
+            }),
+        );
+    }
+    let token = new_transaction(&state, warn_requested);
+    step_response(&state, &base, &token)
+}
+
+enum PushOutcome {
+    Waiting { challenge: Option<u32> },
+    Terminal(&'static str),
+    Approved,
+    BadPasscode,
+}
+
+async fn verify(
+    State(state): State<ServerState>,
+    Path(factor_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let base = base_url(&headers);
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let pass_code = match opt_str(&body, "passCode") {
+        Ok(p) => p.map(str::to_string),
+        Err(r) => return r,
+    };
+    let token = match state_token_of(&state, &body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let config = state.config();
+    let Some(factor) = config.factors.iter().find(|f| f.id() == factor_id) else {
+        return not_found(&format!(
+            "Not found: Resource not found: {factor_id} (Factor)"
+        ));
+    };
+
+    let outcome = {
+        let mut data = state.data();
+        let Some(txn) = data.transactions.get_mut(&token) else {
+            return invalid_token();
+        };
+        if !matches!(next_step(&state, txn), Step::MfaRequired) {
+            return wrong_state();
+        }
+        let first_call = txn.verified_once.insert(factor_id.clone());
+        let (outcome, sent, polled) = match factor {
+            Factor::Totp { code, .. } => {
+                if pass_code.as_deref() == Some(code.as_str()) {
+                    txn.mfa_done = true;
+                    (PushOutcome::Approved, false, false)
+                } else {
+                    (PushOutcome::BadPasscode, false, false)
+                }
+            }
+            Factor::Push {
+                behavior,
+                number_challenge,
+                ..
+            } => match txn.pending_push.get(&factor_id).copied() {
+                // No push pending: this call sends one.
+                None => {
+                    if matches!(behavior, PushBehavior::ApproveAfter(0)) {
+                        txn.mfa_done = true;
+                        (PushOutcome::Approved, true, false)
+                    } else {
+                        txn.pending_push.insert(factor_id.clone(), 0);
+                        (PushOutcome::Waiting { challenge: None }, true, false)
+                    }
+                }
+                // A push is pending: this call is a poll.
+                Some(polls) => {
+                    let polls = polls + 1;
+                    let outcome = match behavior {
+                        PushBehavior::ApproveAfter(n) if polls >= *n => {
+                            txn.pending_push.remove(&factor_id);
+                            txn.mfa_done = true;
+                            PushOutcome::Approved
+                        }
+                        PushBehavior::ApproveAfter(_) => {
+                            txn.pending_push.insert(factor_id.clone(), polls);
+                            PushOutcome::Waiting {
+                                challenge: *number_challenge,
+                            }
+                        }
+                        PushBehavior::Reject => {
+                            txn.pending_push.remove(&factor_id);
+                            PushOutcome::Terminal("REJECTED")
+                        }
+                        PushBehavior::Timeout => {
+                            txn.pending_push.remove(&factor_id);
+                            PushOutcome::Terminal("TIMEOUT")
+                        }
+                    };
+                    (outcome, false, true)
+                }
+            },
+        };
+        if first_call {
+            data.counters.verify += 1;
+        }
+        if sent {
+            data.counters.pushes += 1;
+        }
+        if polled {
+            data.counters.polls += 1;
+        }
+        outcome
+    };
+
+    match outcome {
+        PushOutcome::BadPasscode => json_response(
+            StatusCode::FORBIDDEN,
+            error_body(
+                "E0000068",
+                "Invalid Passcode/Answer",
+                &["Your passcode doesn't match our records. Please try again."],
+            ),
+        ),
+        PushOutcome::Approved => step_response(&state, &base, &token),
+        PushOutcome::Waiting { challenge } => {
+            let mut factor_v = factor_json(&base, factor, &config.username, false);
+            if let Some(n) = challenge {
+                factor_v["_embedded"] = json!({ "challenge": { "correctAnswer": n } });
+            }
+            let href = verify_href(&base, &factor_id);
+            challenge_response(
+                &state,
+                &token,
+                "WAITING",
+                factor_v,
+                json!({
+                    "next": named_link("poll", href.clone(), &["POST"]),
+                    "cancel": cancel_link(&base),
+                    "prev": prev_link(&base),
+                    "resend": [named_link("push", format!("{href}/resend"), &["POST"])],
+                }),
+            )
+        }
+        PushOutcome::Terminal(result) => {
+            let factor_v = factor_json(&base, factor, &config.username, false);
+            challenge_response(
+                &state,
+                &token,
+                result,
+                factor_v,
+                json!({
+                    "next": named_link("verify", verify_href(&base, &factor_id), &["POST"]),
+                    "cancel": cancel_link(&base),
+                    "prev": prev_link(&base),
+                }),
+            )
+        }
+    }
+}
+
+fn challenge_response(
+    state: &ServerState,
+    token: &str,
+    factor_result: &str,
+    factor: Value,
+    links: Value,
+) -> Response {
+    let expires_at = state
+        .data()
+        .transactions
+        .get(token)
+        .map(|t| okta_time(t.expires_at))
+        .unwrap_or_else(|| okta_time(now()));
+    json_response(
+        StatusCode::OK,
+        json!({
+            "stateToken": token,
+            "expiresAt": expires_at,
+            "status": "MFA_CHALLENGE",
+            "factorResult": factor_result,
+            "_embedded": {
+                "user": user_json(state),
+                "factor": factor,
+                "policy": {
+                    "allowRememberDevice": true,
+                    "rememberDeviceLifetimeInMinutes": 0,
+                    "rememberDeviceByDefault": false,
+                    "factorsPolicyInfo": {},
+                },
+            },
+            "_links": links,
+        }),
+    )
+}
+
+/// `POST .../verify/resend`: sends the push again (the wait starts over).
+async fn verify_resend(
+    State(state): State<ServerState>,
+    Path(factor_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let base = base_url(&headers);
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let token = match state_token_of(&state, &body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let config = state.config();
+    let Some(factor @ Factor::Push { .. }) = config.factors.iter().find(|f| f.id() == factor_id)
+    else {
+        return not_found(&format!(
+            "Not found: Resource not found: {factor_id} (Factor)"
+        ));
+    };
+    {
+        let mut data = state.data();
+        let Some(txn) = data.transactions.get_mut(&token) else {
+            return invalid_token();
+        };
+        if !matches!(next_step(&state, txn), Step::MfaRequired) {
+            return wrong_state();
+        }
+        txn.pending_push.insert(factor_id.clone(), 0);
+        data.counters.pushes += 1;
+    }
+    let href = verify_href(&base, &factor_id);
+    challenge_response(
+        &state,
+        &token,
+        "WAITING",
+        factor_json(&base, factor, &config.username, false),
+        json!({
+            "next": named_link("poll", href.clone(), &["POST"]),
+            "cancel": cancel_link(&base),
+            "prev": prev_link(&base),
+            "resend": [named_link("push", format!("{href}/resend"), &["POST"])],
+        }),
+    )
+}
+
+async fn skip(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
+    let base = base_url(&headers);
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let token = match state_token_of(&state, &body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    {
+        let mut data = state.data();
+        let Some(txn) = data.transactions.get_mut(&token) else {
+            return invalid_token();
+        };
+        if !matches!(next_step(&state, txn), Step::PasswordWarn) {
+            return wrong_state();
+        }
+        txn.warn_skipped = true;
+    }
+    step_response(&state, &base, &token)
+}
+
+async fn cancel(State(state): State<ServerState>, body: Bytes) -> Response {
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let token = match state_token_of(&state, &body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    state.data().transactions.remove(&token);
+    json_response(StatusCode::OK, json!({ "status": "UNAUTHENTICATED" }))
+}
+
+/// `POST /api/v1/authn/previous`: back from a challenge to factor selection.
+async fn previous(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
+    let base = base_url(&headers);
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let token = match state_token_of(&state, &body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if let Some(txn) = state.data().transactions.get_mut(&token) {
+        txn.pending_push.clear();
+    }
+    step_response(&state, &base, &token)
+}
+
+async fn change_password(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let base = base_url(&headers);
+    let body = match parse_object(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let (old, new) = match (opt_str(&body, "oldPassword"), opt_str(&body, "newPassword")) {
+        (Ok(o), Ok(n)) => (o.map(str::to_string), n.map(str::to_string)),
+        _ => return malformed(),
+    };
+    let token = match state_token_of(&state, &body) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    {
+        let mut data = state.data();
+        let Some(txn) = data.transactions.get_mut(&token) else {
+            return invalid_token();
+        };
+        if !matches!(
+            next_step(&state, txn),
+            Step::PasswordExpired | Step::PasswordWarn
+        ) {
+            return wrong_state();
+        }
+        if old.as_deref() != Some(state.config().password.as_str()) {
+            return json_response(
+                StatusCode::FORBIDDEN,
+                error_body(
+                    "E0000014",
+                    "Update of credentials failed",
+                    &["oldPassword: The credentials provided were incorrect."],
+                ),
+            );
+        }
+        match new.as_deref() {
+            Some(n) if n.len() >= 8 && n != state.config().password => {}
+            _ => {
+                return json_response(
+                    StatusCode::FORBIDDEN,
+                    error_body(
+                        "E0000080",
+                        "The password does not meet the complexity requirements of the current password policy.",
+                        &["Password requirements were not met."],
+                    ),
+                )
+            }
+        }
+        txn.password_changed = true;
+        txn.warn_skipped = true;
+    }
+    step_response(&state, &base, &token)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+fn live_session(state: &ServerState, headers: &HeaderMap) -> Option<(String, Session)> {
+    let sid = cookie_value(headers, "sid").or_else(|| cookie_value(headers, "idx"))?;
+    let mut data = state.data();
+    match data.sessions.get(&sid) {
+        Some(s) if s.expires_at > now() => Some((sid, s.clone())),
+        Some(_) => {
+            data.sessions.remove(&sid);
+            None
+        }
+        None => None,
+    }
+}
+
+fn session_json(state: &ServerState, base: &str, s: &Session) -> Value {
+    let config = state.config();
+    json!({
+        "id": s.id,
+        "userId": USER_ID,
+        "login": config.username,
+        "createdAt": okta_time(s.created_at),
+        "expiresAt": okta_time(s.expires_at),
+        "status": "ACTIVE",
+        "lastPasswordVerification": okta_time(s.password_verified),
+        "lastFactorVerification": s.factor_verified.map(okta_time),
+        "amr": if s.mfa { json!(["pwd", "mfa"]) } else { json!(["pwd"]) },
+        "idp": { "id": IDP_ID, "type": "OKTA" },
+        "mfaActive": s.mfa,
+        "_links": {
+            "self": link(format!("{base}/api/v1/sessions/me"), &["GET", "DELETE"]),
+            "refresh": link(format!("{base}/api/v1/sessions/me/lifecycle/refresh"), &["POST"]),
+            "user": {
+                "name": config.username,
+                "href": format!("{base}/api/v1/users/me"),
+                "hints": { "allow": ["GET"] },
+            },
+        },
+    })
+}
+
+fn session_not_found() -> Response {
+    not_found("Not found: Resource not found: me (Session)")
+}
+
+async fn session_me_get(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    state.data().counters.sessions_me += 1;
+    let base = base_url(&headers);
+    match live_session(&state, &headers) {
+        Some((_, s)) => json_response(StatusCode::OK, session_json(&state, &base, &s)),
+        None => session_not_found(),
+    }
+}
+
+async fn session_me_delete(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    state.data().counters.sessions_me += 1;
+    match live_session(&state, &headers) {
+        Some((sid, _)) => {
+            state.data().sessions.remove(&sid);
+            (
+                StatusCode::NO_CONTENT,
+                [(
+                    SET_COOKIE,
+                    HeaderValue::from_static(
+                        "sid=\"\"; Expires=Thu, 01 Jan 1970 00:00:10 GMT; Path=/; Secure; HttpOnly",
+                    ),
+                )],
+            )
+                .into_response()
+        }
+        None => session_not_found(),
+    }
+}
+
+async fn session_me_refresh(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    state.data().counters.sessions_me += 1;
+    let base = base_url(&headers);
+    let Some((sid, _)) = live_session(&state, &headers) else {
+        return session_not_found();
+    };
+    let session = {
+        let mut data = state.data();
+        match data.sessions.get_mut(&sid) {
+            Some(s) => {
+                s.expires_at = now() + Duration::hours(SESSION_LIFETIME_HOURS);
+                s.clone()
+            }
+            None => return session_not_found(),
+        }
+    };
+    json_response(StatusCode::OK, session_json(&state, &base, &session))
+}
+
+/// Redeems a session token for a new session; `None` if unknown, used or expired.
+fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
+    let mut data = state.data();
+    let t = now();
+    let st = data.session_tokens.get_mut(token)?;
+    if st.used || st.expires_at <= t {
+        return None;
+    }
+    st.used = true;
+    let (mfa, pw, factor) = (st.mfa, st.password_verified, st.factor_verified);
+    let sid = random_token("102", 23);
+    data.sessions.insert(
+        sid.clone(),
+        Session {
+            id: sid.clone(),
+            created_at: t,
+            expires_at: t + Duration::hours(SESSION_LIFETIME_HOURS),
+            mfa,
+            password_verified: pw,
+            factor_verified: factor,
+        },
+    );
+    Some(sid)
+}
+
+fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
+    let mut builder = Response::builder()
+        .status(StatusCode::FOUND)
+        .header(LOCATION, location)
+        .header(CACHE_CONTROL, "no-cache, no-store")
+        .header(CONTENT_TYPE, "text/html;charset=UTF-8");
+    if let Some(sid) = sid {
+        builder = builder
+            .header(SET_COOKIE, format!("sid={sid}; Path=/; Secure; HttpOnly"))
+            .header(
+                SET_COOKIE,
+                format!(
+                    "JSESSIONID={}; Path=/; Secure; HttpOnly",
+                    random_token("", 32)
+                ),
+            );
+    }
+    builder
+        .body(Body::empty())
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn html_page(html: String) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html;charset=utf-8"),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store")),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// `GET /{saml_path}[?sessionToken=T|onetimetoken=T]`: the AWS app's embed link.
+fn app_link(state: &ServerState, headers: &HeaderMap, uri: &Uri) -> Response {
+    state.data().counters.app_link += 1;
+    let base = base_url(headers);
+    let sso = format!("{base}{APP_SSO_PATH}");
+    let token = query_param(uri, "sessionToken").or_else(|| query_param(uri, "onetimetoken"));
+    if let Some(token) = token {
+        if let Some(sid) = redeem_session_token(state, &token) {
+            return redirect_with_session(&sso, Some(&sid));
+        }
+    }
+    if live_session(state, headers).is_some() {
+        return redirect_with_session(&sso, None);
+    }
+    html_page(sign_in_page(&base, uri.path()))
+}
+
+/// `GET /app/amazon_aws/<id>/sso/saml`: the auto-post SAML page with a session, else sign-in.
+async fn app_sso(State(state): State<ServerState>, headers: HeaderMap, uri: Uri) -> Response {
+    let base = base_url(&headers);
+    if live_session(&state, &headers).is_none() {
+        return html_page(sign_in_page(&base, uri.path()));
+    }
+    state.data().counters.saml_issued += 1;
+    html_page(saml_post_page(state.config(), now(), &base))
+}
+
+/// `GET /login/sessionCookieRedirect?token=T&redirectUrl=U`.
+async fn session_cookie_redirect(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let base = base_url(&headers);
+    let token = query_param(&uri, "token");
+    let redirect = query_param(&uri, "redirectUrl").unwrap_or_else(|| format!("{base}/"));
+    // Only same-origin (trusted) redirects.
+    let trusted = redirect.starts_with('/') && !redirect.starts_with("//")
+        || redirect == base
+        || redirect.starts_with(&format!("{base}/"));
+    if !trusted {
+        return okta_error(
+            StatusCode::FORBIDDEN,
+            "E0000015",
+            "You do not have permission to access the feature you are requesting",
+        );
+    }
+    match token.and_then(|t| redeem_session_token(&state, &t)) {
+        Some(sid) => redirect_with_session(&redirect, Some(&sid)),
+        None => html_page(sign_in_page(&base, "/")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Org, control endpoints, fallbacks
+
+async fn well_known(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    json_response(
+        StatusCode::OK,
+        json!({
+            "id": ORG_ID,
+            "pipeline": state.config().pipeline,
+            "_links": { "organization": { "href": base } },
+        }),
+    )
+}
+
+async fn fake_counters(State(state): State<ServerState>) -> Response {
+    json_response(StatusCode::OK, json!(state.counters()))
+}
+
+async fn fake_reset(State(state): State<ServerState>) -> Response {
+    state.reset_counters();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn fake_invalidate(State(state): State<ServerState>) -> Response {
+    state.invalidate_sessions();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn fallback(
+    State(state): State<ServerState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let saml_path = format!("/{}", state.config().saml_path.trim_start_matches('/'));
+    if uri.path() == saml_path {
+        return if method == Method::GET || method == Method::HEAD {
+            app_link(&state, &headers, &uri)
+        } else {
+            method_not_allowed().await
+        };
+    }
+    not_found(&format!(
+        "Not found: Resource not found: {} (Resource)",
+        uri.path()
+    ))
+}
+
+async fn method_not_allowed() -> Response {
+    okta_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "E0000022",
+        "The endpoint does not support the provided HTTP method",
+    )
+}
