@@ -93,7 +93,10 @@ impl<'a> Cache<'a> {
             .ok()
             .and_then(|v| crate::config::parse_duration(&v).ok())
             .unwrap_or(DEFAULT_EXPIRY_WINDOW);
-        Cache { keychain, window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(5)) }
+        Cache {
+            keychain,
+            window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(5)),
+        }
     }
 
     /// Fresh cached credentials for the hop, or `None` (missing, expiring, or unreadable:
@@ -129,13 +132,20 @@ impl<'a> Cache<'a> {
     }
 
     pub fn okta_session(&self, account: &str) -> Result<Option<SecretString>> {
-        let Some(data) = self.keychain.get(&session_item(account))? else { return Ok(None) };
-        Ok(serde_json::from_slice::<StoredSession>(&data).ok().map(|s| s.sid))
+        let Some(data) = self.keychain.get(&session_item(account))? else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice::<StoredSession>(&data)
+            .ok()
+            .map(|s| s.sid))
     }
 
     pub fn store_okta_session(&self, account: &str, sid: &SecretString) -> Result<()> {
         let data = Zeroizing::new(
-            serde_json::to_vec(&SessionOut { sid: sid.expose_secret() }).map_err(|e| Error::Io(e.to_string()))?,
+            serde_json::to_vec(&SessionOut {
+                sid: sid.expose_secret(),
+            })
+            .map_err(|e| Error::Io(e.to_string()))?,
         );
         self.keychain.set(&session_item(account), &data)
     }
@@ -158,8 +168,18 @@ pub struct LoginLock {
 impl LoginLock {
     pub fn acquire(account: &str) -> Result<LoginLock> {
         let dir = crate::config::state_dir().join("locks");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-        let safe: String = account.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        let safe: String = account
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let path = dir.join(format!("{safe}.lock"));
         let file = File::options()
             .create(true)
@@ -171,7 +191,8 @@ impl LoginLock {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 tracing::debug!(lock = %path.display(), "waiting for another aws-okta login");
-                file.lock().map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
+                file.lock()
+                    .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(Error::io(format!("cannot lock {}", path.display()), e));
@@ -200,7 +221,11 @@ mod tests {
         assert_eq!(keys.len(), 2);
         assert!(keys[0].item().starts_with("aws-creds-hub-"));
         assert!(keys[1].item().starts_with("aws-creds-spoke-"));
-        assert_eq!(keys[0], CacheKey::for_chain(&chain(CFG, "hub"))[0], "hub key shared");
+        assert_eq!(
+            keys[0],
+            CacheKey::for_chain(&chain(CFG, "hub"))[0],
+            "hub key shared"
+        );
         let edited = CFG.replace("role/s", "role/t");
         assert_ne!(keys[1], CacheKey::for_chain(&chain(&edited, "spoke"))[1]);
         let longer = format!("{CFG}assume_role_ttl=30m\n");

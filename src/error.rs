@@ -33,10 +33,17 @@ pub enum Error {
     Config(String),
 
     #[error("keychain ({backend}): {message}")]
-    Keychain { backend: &'static str, message: String },
+    Keychain {
+        backend: &'static str,
+        message: String,
+    },
 
     #[error("no Okta credentials stored for account '{account}' (keychain item {item}): run `aws-okta add{flag}` first")]
-    NoStoredCredentials { account: String, item: String, flag: String },
+    NoStoredCredentials {
+        account: String,
+        item: String,
+        flag: String,
+    },
 
     #[error("Okta rejected the username or password for {username}: update the stored password with `aws-okta add{flag}` (not retried, to avoid locking the account)")]
     WrongPassword { username: String, flag: String },
@@ -66,7 +73,12 @@ pub enum Error {
     Saml(String),
 
     #[error("STS {operation} for {role}: {message}")]
-    Sts { operation: &'static str, role: String, code: String, message: String },
+    Sts {
+        operation: &'static str,
+        role: String,
+        code: String,
+        message: String,
+    },
 
     #[error("{service} is rate limiting requests (HTTP 429): wait a minute and retry")]
     RateLimited { service: &'static str },
@@ -75,7 +87,11 @@ pub enum Error {
     Network(String),
 
     #[error("Okta API error {code} (HTTP {status}): {summary}")]
-    OktaApi { status: u16, code: String, summary: String },
+    OktaApi {
+        status: u16,
+        code: String,
+        summary: String,
+    },
 
     #[error("cannot run {command}: {message}")]
     Exec { command: String, message: String },

@@ -19,7 +19,10 @@ pub fn prefix(value: &str) -> String {
 mod tests {
     #[test]
     fn hides_queries_and_long_identifiers() {
-        assert_eq!(super::url("https://o/x?sessionToken=abc"), "https://o/x?[REDACTED]");
+        assert_eq!(
+            super::url("https://o/x?sessionToken=abc"),
+            "https://o/x?[REDACTED]"
+        );
         assert_eq!(super::url("https://o/x"), "https://o/x");
         assert_eq!(super::prefix("ASIAABCDEFG"), "ASIA…");
     }

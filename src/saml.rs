@@ -35,9 +35,14 @@ pub fn extract_saml_response(html: &str) -> Option<String> {
         let start = from + start;
         let end = lower[start..].find('>').map_or(html.len(), |e| start + e);
         let attrs = parse_attributes(&html[start + "<input".len()..end]);
-        let name = attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case("name")).map(|(_, v)| v.as_str());
+        let name = attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("name"))
+            .map(|(_, v)| v.as_str());
         if name == Some("SAMLResponse") {
-            let value = attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case("value"))?;
+            let value = attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("value"))?;
             let decoded = html_escape::decode_html_entities(&value.1).into_owned();
             return Some(decoded.split_whitespace().collect());
         }
@@ -51,7 +56,9 @@ fn parse_attributes(tag: &str) -> Vec<(String, String)> {
     let mut attrs = Vec::new();
     let mut rest = tag.trim_start();
     while !rest.is_empty() {
-        let key_end = rest.find(|c: char| c == '=' || c.is_whitespace() || c == '/').unwrap_or(rest.len());
+        let key_end = rest
+            .find(|c: char| c == '=' || c.is_whitespace() || c == '/')
+            .unwrap_or(rest.len());
         let key = &rest[..key_end];
         rest = rest[key_end..].trim_start();
         if let Some(after_eq) = rest.strip_prefix('=') {
@@ -86,9 +93,14 @@ impl SamlAssertion {
     pub fn parse(encoded: String) -> Result<SamlAssertion> {
         let xml = base64::engine::general_purpose::STANDARD
             .decode(encoded.as_bytes())
-            .map_err(|e| Error::Saml(format!("the SAMLResponse from Okta is not valid base64 ({e})")))?;
-        let xml = String::from_utf8(xml)
-            .map_err(|_| Error::Saml("the SAML assertion from Okta is not UTF-8 XML".to_string()))?;
+            .map_err(|e| {
+                Error::Saml(format!(
+                    "the SAMLResponse from Okta is not valid base64 ({e})"
+                ))
+            })?;
+        let xml = String::from_utf8(xml).map_err(|_| {
+            Error::Saml("the SAML assertion from Okta is not UTF-8 XML".to_string())
+        })?;
         let attributes = read_attributes(&xml)?;
         let mut roles = Vec::new();
         let mut session_duration = None;
@@ -97,9 +109,14 @@ impl SamlAssertion {
             match name.as_str() {
                 ROLE_ATTRIBUTE => roles.extend(values.iter().filter_map(|v| parse_role_pair(v))),
                 SESSION_DURATION_ATTRIBUTE => {
-                    session_duration = values.first().and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+                    session_duration = values
+                        .first()
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs)
                 }
-                ROLE_SESSION_NAME_ATTRIBUTE => role_session_name = values.first().map(|v| v.trim().to_string()),
+                ROLE_SESSION_NAME_ATTRIBUTE => {
+                    role_session_name = values.first().map(|v| v.trim().to_string())
+                }
                 _ => {}
             }
         }
@@ -137,9 +154,15 @@ fn parse_role_pair(value: &str) -> Option<SamlRole> {
     let is_provider = |s: &str| s.contains(":saml-provider/");
     let is_role = |s: &str| s.contains(":role/");
     if is_provider(a) && is_role(b) {
-        Some(SamlRole { role_arn: b.to_string(), principal_arn: a.to_string() })
+        Some(SamlRole {
+            role_arn: b.to_string(),
+            principal_arn: a.to_string(),
+        })
     } else if is_role(a) && is_provider(b) {
-        Some(SamlRole { role_arn: a.to_string(), principal_arn: b.to_string() })
+        Some(SamlRole {
+            role_arn: a.to_string(),
+            principal_arn: b.to_string(),
+        })
     } else {
         None
     }
@@ -153,9 +176,11 @@ fn read_attributes(xml: &str) -> Result<Vec<(String, Vec<String>)>> {
     let mut in_value = false;
     let mut text = String::new();
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| Error::Saml(format!("the SAML assertion from Okta is not well-formed XML ({e})")))?;
+        let event = reader.read_event().map_err(|e| {
+            Error::Saml(format!(
+                "the SAML assertion from Okta is not well-formed XML ({e})"
+            ))
+        })?;
         match event {
             Event::Start(e) if e.local_name().as_ref() == b"Attribute" => {
                 let name = e
@@ -173,7 +198,9 @@ fn read_attributes(xml: &str) -> Result<Vec<(String, Vec<String>)>> {
                 text.clear();
             }
             Event::Text(t) if in_value => {
-                let s = t.unescape().map_err(|e| Error::Saml(format!("bad XML text in the SAML assertion ({e})")))?;
+                let s = t.unescape().map_err(|e| {
+                    Error::Saml(format!("bad XML text in the SAML assertion ({e})"))
+                })?;
                 text.push_str(&s);
             }
             Event::CData(t) if in_value => text.push_str(&String::from_utf8_lossy(&t)),
@@ -233,26 +260,45 @@ mod tests {
 
     #[test]
     fn reads_roles_in_either_order_and_session_attributes() {
-        let xml = assertion_xml(&[&format!("{IDP},{HUB}"), &format!("arn:aws:iam::1:role/other,{IDP}")], Some("43200"));
+        let xml = assertion_xml(
+            &[
+                &format!("{IDP},{HUB}"),
+                &format!("arn:aws:iam::1:role/other,{IDP}"),
+            ],
+            Some("43200"),
+        );
         let a = SamlAssertion::parse(b64(&xml)).unwrap();
         assert_eq!(a.roles.len(), 2);
         assert_eq!(a.role(HUB).unwrap().principal_arn, IDP);
-        assert_eq!(a.role("arn:aws:iam::1:role/other").unwrap().principal_arn, IDP);
+        assert_eq!(
+            a.role("arn:aws:iam::1:role/other").unwrap().principal_arn,
+            IDP
+        );
         assert_eq!(a.session_duration, Some(Duration::from_secs(43200)));
         assert_eq!(a.role_session_name.as_deref(), Some("alice@example.com"));
     }
 
     #[test]
     fn missing_role_lists_what_is_offered() {
-        let a = SamlAssertion::parse(b64(&assertion_xml(&[&format!("{IDP},{HUB}")], None))).unwrap();
-        let msg = a.role("arn:aws:iam::111111111111:role/nope").unwrap_err().to_string();
+        let a =
+            SamlAssertion::parse(b64(&assertion_xml(&[&format!("{IDP},{HUB}")], None))).unwrap();
+        let msg = a
+            .role("arn:aws:iam::111111111111:role/nope")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("does not offer") && msg.contains(HUB), "{msg}");
         assert_eq!(a.session_duration, None);
     }
 
     #[test]
     fn garbage_is_a_saml_error_not_a_panic() {
-        assert!(matches!(SamlAssertion::parse("!!!".into()), Err(Error::Saml(_))));
-        assert!(matches!(SamlAssertion::parse(b64("<a><b></a>")), Err(Error::Saml(_))));
+        assert!(matches!(
+            SamlAssertion::parse("!!!".into()),
+            Err(Error::Saml(_))
+        ));
+        assert!(matches!(
+            SamlAssertion::parse(b64("<a><b></a>")),
+            Err(Error::Saml(_))
+        ));
     }
 }

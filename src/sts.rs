@@ -4,6 +4,7 @@ use crate::provider::Credentials;
 use crate::saml::{SamlAssertion, SamlRole};
 use crate::{Error, Result};
 use aws_config::BehaviorVersion;
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::Region;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
@@ -23,7 +24,8 @@ impl Sts {
     }
 
     fn client(&self, region: &str, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
-        let mut config = aws_sdk_sts::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        let mut config =
+            aws_sdk_sts::config::Builder::from(&self.base).region(Region::new(region.to_string()));
         if let Some(c) = credentials {
             config = config.credentials_provider(aws_credential_types::Credentials::new(
                 &c.access_key_id,
@@ -56,7 +58,11 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRoleWithSAML", &role.role_arn, e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(output.credentials(), arn.unwrap_or_else(|| role.role_arn.clone()), "AssumeRoleWithSAML")
+        Credentials::from_sts(
+            output.credentials(),
+            arn.unwrap_or_else(|| role.role_arn.clone()),
+            "AssumeRoleWithSAML",
+        )
     }
 
     /// A spoke hop: AssumeRole signed with the previous hop's credentials.
@@ -81,7 +87,11 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRole", role_arn, e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(output.credentials(), arn.unwrap_or_else(|| role_arn.to_string()), "AssumeRole")
+        Credentials::from_sts(
+            output.credentials(),
+            arn.unwrap_or_else(|| role_arn.to_string()),
+            "AssumeRole",
+        )
     }
 }
 
@@ -111,10 +121,9 @@ pub fn session_name(raw: &str) -> String {
     name
 }
 
-fn sts_error<E, R>(operation: &'static str, role: &str, err: SdkError<E, R>) -> Error
+fn sts_error<E>(operation: &'static str, role: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     let role = role.to_string();
     match &err {
@@ -125,6 +134,13 @@ where
             ))
         }
         _ => {}
+    }
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+    if status >= 500 {
+        return Error::Network(format!(
+            "AWS STS is unavailable (HTTP {status}) for {operation}: retry later ({})",
+            err.message().unwrap_or("no message")
+        ));
     }
     let code = err.code().unwrap_or("Unknown").to_string();
     let detail = err.message().unwrap_or("no message").to_string();
@@ -146,7 +162,12 @@ where
         }
         _ => format!("{code}: {detail}"),
     };
-    Error::Sts { operation, role, code, message }
+    Error::Sts {
+        operation,
+        role,
+        code,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -163,8 +184,14 @@ mod tests {
 
     #[test]
     fn partitions_have_their_own_default_region() {
-        assert_eq!(default_region(Some("arn:aws-us-gov:iam::1:role/a")), "us-gov-west-1");
-        assert_eq!(default_region(Some("arn:aws-cn:iam::1:role/a")), "cn-north-1");
+        assert_eq!(
+            default_region(Some("arn:aws-us-gov:iam::1:role/a")),
+            "us-gov-west-1"
+        );
+        assert_eq!(
+            default_region(Some("arn:aws-cn:iam::1:role/a")),
+            "cn-north-1"
+        );
         assert_eq!(default_region(None), "us-east-1");
     }
 }

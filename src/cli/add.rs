@@ -23,10 +23,16 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         match value {
             Some(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
             _ if interactive => terminal::input(prompt).map_err(Error::Usage),
-            _ => Err(Error::Usage(format!("{flag} is required when stdin is not a terminal"))),
+            _ => Err(Error::Usage(format!(
+                "{flag} is required when stdin is not a terminal"
+            ))),
         }
     };
-    let domain = ask(args.domain, "Okta domain (e.g. example.okta.com)", "--domain")?;
+    let domain = ask(
+        args.domain,
+        "Okta domain (e.g. example.okta.com)",
+        "--domain",
+    )?;
     let base = okta::parse_domain(&domain)?;
     let username = ask(args.username, "Okta username", "--username")?;
     let password = if interactive {

@@ -30,7 +30,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         session_token: &creds.session_token,
         expiration: rfc3339(&creds.expiration),
     };
-    let json = if args.pretty { serde_json::to_string_pretty(&output) } else { serde_json::to_string(&output) };
+    let json = if args.pretty {
+        serde_json::to_string_pretty(&output)
+    } else {
+        serde_json::to_string(&output)
+    };
     println!("{}", json.map_err(|e| crate::Error::Io(e.to_string()))?);
     Ok(0)
 }

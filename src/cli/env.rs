@@ -11,7 +11,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let (vars, remove) = credential_env(&chain, &creds);
     let mut out = format!("unset {}\n", remove.join(" "));
     for (name, value) in vars {
-        out.push_str(&format!("export {name}={}\n", shell_escape::unix::escape(value.into())));
+        out.push_str(&format!(
+            "export {name}={}\n",
+            shell_escape::unix::escape(value.into())
+        ));
     }
     print!("{out}");
     Ok(0)

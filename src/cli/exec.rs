@@ -36,13 +36,17 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
 fn run_command(mut command: Command, name: &str) -> Result<i32> {
     use std::os::unix::process::CommandExt;
     let err = command.exec();
-    Err(Error::Exec { command: name.to_string(), message: err.to_string() })
+    Err(Error::Exec {
+        command: name.to_string(),
+        message: err.to_string(),
+    })
 }
 
 #[cfg(not(unix))]
 fn run_command(mut command: Command, name: &str) -> Result<i32> {
-    let status = command
-        .status()
-        .map_err(|e| Error::Exec { command: name.to_string(), message: e.to_string() })?;
+    let status = command.status().map_err(|e| Error::Exec {
+        command: name.to_string(),
+        message: e.to_string(),
+    })?;
     Ok(status.code().unwrap_or(1))
 }

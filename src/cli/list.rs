@@ -7,7 +7,11 @@ pub struct Args {}
 
 pub fn run(global: &Global, _args: Args) -> Result<i32> {
     let cfg = global.load_config()?;
-    let mut rows = vec![["PROFILE".to_string(), "ROLE_ARN".to_string(), "SOURCE".to_string()]];
+    let mut rows = vec![[
+        "PROFILE".to_string(),
+        "ROLE_ARN".to_string(),
+        "SOURCE".to_string(),
+    ]];
     for (name, section) in &cfg.profiles {
         let role = section.get("role_arn").unwrap_or("-").to_string();
         let source = match (section.get("source_profile"), Chain::resolve(&cfg, name)) {

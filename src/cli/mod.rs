@@ -13,7 +13,11 @@ use crate::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "aws-okta", version, about = "Temporary AWS credentials through Okta, for hub-and-spoke AWS accounts")]
+#[command(
+    name = "aws-okta",
+    version,
+    about = "Temporary AWS credentials through Okta, for hub-and-spoke AWS accounts"
+)]
 pub struct Cli {
     /// Log each step to stderr (secrets are redacted).
     #[arg(long, global = true)]
@@ -24,11 +28,21 @@ pub struct Cli {
     pub backend: Option<String>,
 
     /// MFA provider to use (e.g. OKTA, GOOGLE), overriding mfa_provider in the config.
-    #[arg(long, global = true, env = "AWS_OKTA_MFA_PROVIDER", value_name = "PROVIDER")]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_OKTA_MFA_PROVIDER",
+        value_name = "PROVIDER"
+    )]
     pub mfa_provider: Option<String>,
 
     /// MFA factor type to use (e.g. push, token:software:totp), overriding mfa_factor_type.
-    #[arg(long, global = true, env = "AWS_OKTA_MFA_FACTOR_TYPE", value_name = "TYPE")]
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_OKTA_MFA_FACTOR_TYPE",
+        value_name = "TYPE"
+    )]
     pub mfa_factor_type: Option<String>,
 
     #[command(subcommand)]
@@ -53,7 +67,10 @@ impl Cli {
     pub fn run(self) -> Result<i32> {
         let global = Global {
             backend: self.backend,
-            factor: FactorChoice { provider: self.mfa_provider, factor_type: self.mfa_factor_type },
+            factor: FactorChoice {
+                provider: self.mfa_provider,
+                factor_type: self.mfa_factor_type,
+            },
         };
         match self.command {
             Command::Add(args) => add::run(&global, args),
@@ -87,16 +104,25 @@ impl Global {
     /// Resolves the profile and gets its final credentials (cache first).
     pub fn credentials(&self, profile: &str) -> Result<(Chain, Credentials)> {
         let chain = Chain::resolve(&self.load_config()?, profile)?;
-        tracing::debug!(profile, hops = chain.hops.len() + 1, "resolved profile chain");
+        tracing::debug!(
+            profile,
+            hops = chain.hops.len() + 1,
+            "resolved profile chain"
+        );
         let keychain = self.keychain()?;
-        let options = LoginOptions { factor: self.factor.clone() };
+        let options = LoginOptions {
+            factor: self.factor.clone(),
+        };
         let creds = provider::credentials(&chain, keychain.as_ref(), &options)?;
         Ok((chain, creds))
     }
 }
 
 /// The variables a command run under a profile sees, and those it must not inherit.
-pub fn credential_env(chain: &Chain, creds: &Credentials) -> (Vec<(&'static str, String)>, &'static [&'static str]) {
+pub fn credential_env(
+    chain: &Chain,
+    creds: &Credentials,
+) -> (Vec<(&'static str, String)>, &'static [&'static str]) {
     let mut vars = vec![
         ("AWS_ACCESS_KEY_ID", creds.access_key_id.clone()),
         ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
@@ -110,7 +136,10 @@ pub fn credential_env(chain: &Chain, creds: &Credentials) -> (Vec<(&'static str,
     }
     vars.push(("AWS_OKTA_PROFILE", chain.target.clone()));
     vars.push(("AWS_OKTA_ASSUMED_ROLE_ARN", creds.assumed_role_arn.clone()));
-    vars.push(("AWS_OKTA_SESSION_EXPIRATION", creds.expiration.timestamp().to_string()));
+    vars.push((
+        "AWS_OKTA_SESSION_EXPIRATION",
+        creds.expiration.timestamp().to_string(),
+    ));
     const REMOVE: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CREDENTIAL_FILE"];
     (vars, REMOVE)
 }

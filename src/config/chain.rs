@@ -228,10 +228,17 @@ mod tests {
         let roles: Vec<&str> = chain.hops.iter().map(|h| h.role_arn.as_str()).collect();
         assert_eq!(roles, [SPOKE, "arn:aws:iam::333333333333:role/deep"]);
         assert_eq!(chain.hops[0].external_id.as_deref(), Some("ext"));
-        assert_eq!(chain.hops[1].external_id, None, "external_id is not inherited");
+        assert_eq!(
+            chain.hops[1].external_id, None,
+            "external_id is not inherited"
+        );
         assert_eq!(chain.hops[1].ttl, Duration::from_secs(900));
         assert_eq!(chain.hops[0].ttl, DEFAULT_ASSUME_ROLE_TTL);
-        assert_eq!(chain.region.as_deref(), Some("us-west-2"), "region inherited from spoke");
+        assert_eq!(
+            chain.region.as_deref(),
+            Some("us-west-2"),
+            "region inherited from spoke"
+        );
         assert_eq!(chain.saml.region.as_deref(), Some("us-east-1"));
     }
 
@@ -253,8 +260,13 @@ mod tests {
         let msg = Chain::resolve(&c, "a").unwrap_err().to_string();
         assert!(msg.contains("cycle a -> b -> a"), "{msg}");
         assert!(msg.contains("cfg:"), "{msg}");
-        let self_loop = cfg(&format!("[okta]\naws_saml_url=a\n[profile s]\nsource_profile=s\nrole_arn={HUB}\n"));
-        assert!(Chain::resolve(&self_loop, "s").unwrap_err().to_string().contains("cycle"));
+        let self_loop = cfg(&format!(
+            "[okta]\naws_saml_url=a\n[profile s]\nsource_profile=s\nrole_arn={HUB}\n"
+        ));
+        assert!(Chain::resolve(&self_loop, "s")
+            .unwrap_err()
+            .to_string()
+            .contains("cycle"));
     }
 
     #[test]
@@ -262,9 +274,14 @@ mod tests {
         let err = Chain::resolve(&sample(), "nope").unwrap_err();
         assert!(matches!(err, Error::Config(_)));
         assert!(err.to_string().contains("profile 'nope' not found"));
-        let c = cfg(&format!("[okta]\naws_saml_url=a\n[profile s]\nsource_profile=ghost\nrole_arn={HUB}\n"));
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url=a\n[profile s]\nsource_profile=ghost\nrole_arn={HUB}\n"
+        ));
         let msg = Chain::resolve(&c, "s").unwrap_err().to_string();
-        assert!(msg.contains("source_profile 'ghost' does not exist"), "{msg}");
+        assert!(
+            msg.contains("source_profile 'ghost' does not exist"),
+            "{msg}"
+        );
         assert!(msg.contains("cfg:3"), "{msg}");
     }
 
@@ -272,16 +289,30 @@ mod tests {
     fn no_saml_url_anywhere_is_an_error_naming_the_profile() {
         let c = cfg(&format!("[profile hub]\nrole_arn = {HUB}\n"));
         let msg = Chain::resolve(&c, "hub").unwrap_err().to_string();
-        assert!(msg.contains("'hub'") && msg.contains("aws_saml_url"), "{msg}");
+        assert!(
+            msg.contains("'hub'") && msg.contains("aws_saml_url"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn bad_role_arn_and_bad_duration_are_errors() {
         let c = cfg("[okta]\naws_saml_url=a\n[profile hub]\nrole_arn = arn:aws:iam::12:user/x\n");
-        assert!(Chain::resolve(&c, "hub").unwrap_err().to_string().contains("not an IAM role ARN"));
-        let c = cfg(&format!("[okta]\naws_saml_url=a\nsession_ttl = forever\n[profile hub]\nrole_arn = {HUB}\n"));
-        assert!(Chain::resolve(&c, "hub").unwrap_err().to_string().contains("session_ttl"));
+        assert!(Chain::resolve(&c, "hub")
+            .unwrap_err()
+            .to_string()
+            .contains("not an IAM role ARN"));
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url=a\nsession_ttl = forever\n[profile hub]\nrole_arn = {HUB}\n"
+        ));
+        assert!(Chain::resolve(&c, "hub")
+            .unwrap_err()
+            .to_string()
+            .contains("session_ttl"));
         let c = cfg(&format!("[okta]\naws_saml_url=a\n[profile hub]\nrole_arn = {HUB}\n[profile s]\nsource_profile=hub\n"));
-        assert!(Chain::resolve(&c, "s").unwrap_err().to_string().contains("no role_arn"));
+        assert!(Chain::resolve(&c, "s")
+            .unwrap_err()
+            .to_string()
+            .contains("no role_arn"));
     }
 }

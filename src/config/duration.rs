@@ -6,7 +6,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(text).map_err(|e| format!("invalid duration '{text}' ({e}); use e.g. 1h, 90m, 3600s"))
+    humantime::parse_duration(text)
+        .map_err(|e| format!("invalid duration '{text}' ({e}); use e.g. 1h, 90m, 3600s"))
 }
 
 #[cfg(test)]

@@ -36,7 +36,10 @@ pub struct Section {
 
 impl Section {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str).filter(|v| !v.is_empty())
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -177,7 +180,10 @@ mod tests {
         .unwrap();
         assert_eq!(cfg.okta.get("aws_saml_url"), Some("home/amazon_aws/x/1"));
         assert_eq!(cfg.profiles["default"].get("region"), Some("eu-west-1"));
-        assert_eq!(cfg.profiles["hub"].get("role_arn"), Some("arn:aws:iam::1:role/a"));
+        assert_eq!(
+            cfg.profiles["hub"].get("role_arn"),
+            Some("arn:aws:iam::1:role/a")
+        );
         assert_eq!(cfg.profiles["hub"].line, 7);
         assert_eq!(cfg.profiles.len(), 2);
     }

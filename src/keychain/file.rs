@@ -29,7 +29,10 @@ pub struct FileKeychain {
 
 impl FileKeychain {
     pub fn new(dir: PathBuf) -> FileKeychain {
-        FileKeychain { dir, key: OnceLock::new() }
+        FileKeychain {
+            dir,
+            key: OnceLock::new(),
+        }
     }
 
     fn path(&self, item: &str) -> PathBuf {
@@ -37,7 +40,9 @@ impl FileKeychain {
         let safe: String = item
             .bytes()
             .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
                 other => format!("%{other:02X}"),
             })
             .collect();
@@ -51,20 +56,37 @@ impl FileKeychain {
         }
         create_private_dir(&self.dir)?;
         let salt_path = self.dir.join(SALT_FILE);
-        let salt = match std::fs::read(&salt_path) {
-            Ok(salt) if salt.len() >= 16 => salt,
-            Ok(_) => return Err(error(Backend::File, format!("{} is corrupt: delete the keyring directory and run `aws-okta add` again", salt_path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut salt = vec![0u8; 16];
-                rand::thread_rng().fill_bytes(&mut salt);
-                // create_new: if a parallel process won the race, use its salt.
-                match write_new(&salt_path, &salt) {
-                    Ok(()) => salt,
-                    Err(_) => std::fs::read(&salt_path).map_err(|e| error(Backend::File, format!("cannot read {}: {e}", salt_path.display())))?,
+        let salt =
+            match std::fs::read(&salt_path) {
+                Ok(salt) if salt.len() >= 16 => salt,
+                Ok(_) => return Err(error(
+                    Backend::File,
+                    format!(
+                        "{} is corrupt: delete the keyring directory and run `aws-okta add` again",
+                        salt_path.display()
+                    ),
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let mut salt = vec![0u8; 16];
+                    rand::thread_rng().fill_bytes(&mut salt);
+                    // create_new: if a parallel process won the race, use its salt.
+                    match write_new(&salt_path, &salt) {
+                        Ok(()) => salt,
+                        Err(_) => std::fs::read(&salt_path).map_err(|e| {
+                            error(
+                                Backend::File,
+                                format!("cannot read {}: {e}", salt_path.display()),
+                            )
+                        })?,
+                    }
                 }
-            }
-            Err(e) => return Err(error(Backend::File, format!("cannot read {}: {e}", salt_path.display()))),
-        };
+                Err(e) => {
+                    return Err(error(
+                        Backend::File,
+                        format!("cannot read {}: {e}", salt_path.display()),
+                    ))
+                }
+            };
         let passphrase = passphrase()?;
         let mut key = Zeroizing::new([0u8; 32]);
         let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32))
@@ -77,8 +99,15 @@ impl FileKeychain {
         let check_path = self.path(CHECK_ITEM);
         match std::fs::read(&check_path) {
             Ok(data) => {
-                if decrypt(&key, CHECK_ITEM, &data).as_deref().map(|p| p.as_slice()) != Some(CHECK_PLAINTEXT) {
-                    return Err(error(Backend::File, "wrong passphrase for the file keychain (AWS_OKTA_FILE_PASSPHRASE)"));
+                if decrypt(&key, CHECK_ITEM, &data)
+                    .as_deref()
+                    .map(|p| p.as_slice())
+                    != Some(CHECK_PLAINTEXT)
+                {
+                    return Err(error(
+                        Backend::File,
+                        "wrong passphrase for the file keychain (AWS_OKTA_FILE_PASSPHRASE)",
+                    ));
                 }
             }
             Err(_) => {
@@ -99,12 +128,23 @@ impl Keychain for FileKeychain {
         let data = match std::fs::read(&path) {
             Ok(data) => data,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(error(Backend::File, format!("cannot read {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(error(
+                    Backend::File,
+                    format!("cannot read {}: {e}", path.display()),
+                ))
+            }
         };
         let key = self.key()?;
         match decrypt(key, item, &data) {
             Some(plain) => Ok(Some(plain)),
-            None => Err(error(Backend::File, format!("{} cannot be decrypted (corrupt or written with another passphrase)", path.display()))),
+            None => Err(error(
+                Backend::File,
+                format!(
+                    "{} cannot be decrypted (corrupt or written with another passphrase)",
+                    path.display()
+                ),
+            )),
         }
     }
 
@@ -112,14 +152,22 @@ impl Keychain for FileKeychain {
         let key = self.key()?;
         let data = encrypt(key, item, secret)?;
         let path = self.path(item);
-        write_atomic(&path, &data).map_err(|e| error(Backend::File, format!("cannot write {}: {e}", path.display())))
+        write_atomic(&path, &data).map_err(|e| {
+            error(
+                Backend::File,
+                format!("cannot write {}: {e}", path.display()),
+            )
+        })
     }
 
     fn delete(&self, item: &str) -> Result<bool> {
         match std::fs::remove_file(self.path(item)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(error(Backend::File, format!("cannot delete item '{item}': {e}"))),
+            Err(e) => Err(error(
+                Backend::File,
+                format!("cannot delete item '{item}': {e}"),
+            )),
         }
     }
 }
@@ -131,9 +179,13 @@ fn passphrase() -> Result<Zeroizing<String>> {
         }
     }
     if !crate::terminal::interactive() {
-        return Err(error(Backend::File, "no passphrase: set AWS_OKTA_FILE_PASSPHRASE or run in a terminal"));
+        return Err(error(
+            Backend::File,
+            "no passphrase: set AWS_OKTA_FILE_PASSPHRASE or run in a terminal",
+        ));
     }
-    crate::terminal::password("Passphrase for the aws-okta file keychain").map_err(|e| error(Backend::File, e))
+    crate::terminal::password("Passphrase for the aws-okta file keychain")
+        .map_err(|e| error(Backend::File, e))
 }
 
 fn encrypt(key: &[u8; 32], item: &str, plain: &[u8]) -> Result<Vec<u8>> {
@@ -141,7 +193,13 @@ fn encrypt(key: &[u8; 32], item: &str, plain: &[u8]) -> Result<Vec<u8>> {
     rand::thread_rng().fill_bytes(&mut nonce);
     let cipher = XChaCha20Poly1305::new(key.into());
     let sealed = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: item.as_bytes() })
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: item.as_bytes(),
+            },
+        )
         .map_err(|_| error(Backend::File, "encryption failed"))?;
     let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
     out.extend_from_slice(MAGIC);
@@ -157,7 +215,13 @@ fn decrypt(key: &[u8; 32], item: &str, data: &[u8]) -> Option<Zeroizing<Vec<u8>>
     }
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
     XChaCha20Poly1305::new(key.into())
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: item.as_bytes() })
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: item.as_bytes(),
+            },
+        )
         .ok()
         .map(Zeroizing::new)
 }
@@ -167,9 +231,12 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| error(Backend::File, format!("cannot create {}: {e}", dir.display())))
+    builder.create(dir).map_err(|e| {
+        error(
+            Backend::File,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })
 }
 
 fn open_options() -> std::fs::OpenOptions {
@@ -214,7 +281,10 @@ mod tests {
         let kc = keychain(dir.path());
         assert!(kc.get("okta-creds").unwrap().is_none());
         kc.set("okta-creds", b"super secret value").unwrap();
-        assert_eq!(kc.get("okta-creds").unwrap().unwrap().as_slice(), b"super secret value");
+        assert_eq!(
+            kc.get("okta-creds").unwrap().unwrap().as_slice(),
+            b"super secret value"
+        );
         let raw = std::fs::read(kc.path("okta-creds")).unwrap();
         assert!(!raw.windows(6).any(|w| w == b"secret"), "stored in clear");
         assert!(kc.delete("okta-creds").unwrap());
@@ -223,7 +293,10 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             kc.set("x", b"y").unwrap();
-            let mode = std::fs::metadata(kc.path("x")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(kc.path("x"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

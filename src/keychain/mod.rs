@@ -59,7 +59,10 @@ impl FromStr for Backend {
             .find(|b| b.name().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
-                Error::Usage(format!("unknown keychain backend '{s}': use one of {}", names.join(", ")))
+                Error::Usage(format!(
+                    "unknown keychain backend '{s}': use one of {}",
+                    names.join(", ")
+                ))
             })
     }
 }
@@ -76,7 +79,9 @@ pub trait Keychain {
 /// Opens the chosen backend. Opening is cheap: nothing talks to the store until `get`/`set`.
 pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
     match backend {
-        Backend::File => Ok(Box::new(FileKeychain::new(crate::config::state_dir().join("keyring")))),
+        Backend::File => Ok(Box::new(FileKeychain::new(
+            crate::config::state_dir().join("keyring"),
+        ))),
         other => Ok(Box::new(os::OsKeychain::new(other)?)),
     }
 }

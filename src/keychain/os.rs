@@ -18,7 +18,10 @@ impl OsKeychain {
             Backend::File => false,
         };
         if !supported {
-            return Err(error(backend, "this backend is not available on this operating system"));
+            return Err(error(
+                backend,
+                "this backend is not available on this operating system",
+            ));
         }
         Ok(OsKeychain { backend })
     }
@@ -45,7 +48,12 @@ impl OsKeychain {
                 keyring::windows::WinCredential::new_with_target(None, SERVICE, item)
                     .map_err(|e| error(self.backend, e))?,
             ),
-            other => return Err(error(other, "this backend is not available on this operating system")),
+            other => {
+                return Err(error(
+                    other,
+                    "this backend is not available on this operating system",
+                ))
+            }
         };
         Ok(Entry::new_with_credential(credential))
     }

@@ -27,18 +27,27 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
     let mut cookies: BTreeMap<String, String> = BTreeMap::new();
     match proof {
         SessionProof::Token(token) => {
-            url.query_pairs_mut().append_pair("sessionToken", token.expose_secret());
+            url.query_pairs_mut()
+                .append_pair("sessionToken", token.expose_secret());
         }
         SessionProof::Cookie(sid) => {
             cookies.insert("sid".into(), sid.expose_secret().to_string());
         }
     }
     for _ in 0..=MAX_REDIRECTS {
-        let cookie_header = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let cookie_header = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         let response = client
             .send(|| {
                 let req = client.get(url.clone()).header("Accept", "text/html");
-                if cookie_header.is_empty() { req } else { req.header(COOKIE, cookie_header.as_str()) }
+                if cookie_header.is_empty() {
+                    req
+                } else {
+                    req.header(COOKIE, cookie_header.as_str())
+                }
             })
             .await?;
         for value in response.headers().get_all(SET_COOKIE) {
@@ -80,9 +89,14 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
             .text()
             .await
             .map_err(|e| Error::Network(format!("reading the Okta app page failed: {e}")))?;
-        return Ok(AppPage { html, sid: cookies.remove("sid").map(SecretString::from) });
+        return Ok(AppPage {
+            html,
+            sid: cookies.remove("sid").map(SecretString::from),
+        });
     }
-    Err(Error::Saml("Okta redirected too many times for the AWS app link".into()))
+    Err(Error::Saml(
+        "Okta redirected too many times for the AWS app link".into(),
+    ))
 }
 
 /// `name=value` of a `Set-Cookie` header (attributes ignored).
@@ -101,7 +115,10 @@ mod tests {
             super::parse_set_cookie("sid=abc123; Path=/; Secure; HttpOnly"),
             Some(("sid".into(), "abc123".into()))
         );
-        assert_eq!(super::parse_set_cookie("DT=\"x=y\";Path=/"), Some(("DT".into(), "x=y".into())));
+        assert_eq!(
+            super::parse_set_cookie("DT=\"x=y\";Path=/"),
+            Some(("DT".into(), "x=y".into()))
+        );
         assert_eq!(super::parse_set_cookie("garbage"), None);
     }
 }

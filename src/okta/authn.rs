@@ -93,26 +93,43 @@ impl AuthnResponse {
     }
 
     pub fn state_token(&self) -> Result<&SecretString> {
-        self.state_token
-            .as_ref()
-            .ok_or_else(|| Error::Network(format!("Okta answered {} without a stateToken", self.status)))
+        self.state_token.as_ref().ok_or_else(|| {
+            Error::Network(format!(
+                "Okta answered {} without a stateToken",
+                self.status
+            ))
+        })
     }
 
     /// The number Okta Verify asks the user to tap, when it is a number challenge.
     pub fn correct_answer(&self) -> Option<u32> {
-        self.embedded.factor.as_ref()?.embedded.as_ref()?.challenge.as_ref()?.correct_answer
+        self.embedded
+            .factor
+            .as_ref()?
+            .embedded
+            .as_ref()?
+            .challenge
+            .as_ref()?
+            .correct_answer
     }
 }
 
 /// Runs primary authentication and MFA; returns Okta's one-time `sessionToken`.
-pub async fn authenticate(client: &OktaClient, account: &OktaAccount, choice: &FactorChoice) -> Result<SecretString> {
+pub async fn authenticate(
+    client: &OktaClient,
+    account: &OktaAccount,
+    choice: &FactorChoice,
+) -> Result<SecretString> {
     let body = json!({
         "username": account.username,
         "password": account.password.expose_secret(),
         "options": {"multiOptionalFactorEnroll": false, "warnBeforePasswordExpired": true},
     });
     tracing::debug!(username = %account.username, "okta primary authentication");
-    let mut response = match client.post_json::<AuthnResponse>(client.url("api/v1/authn")?, &body).await? {
+    let mut response = match client
+        .post_json::<AuthnResponse>(client.url("api/v1/authn")?, &body)
+        .await?
+    {
         Ok(r) => r,
         Err(e) if e.status.as_u16() == 401 || e.body.error_code == "E0000004" => {
             return Err(Error::WrongPassword {
@@ -128,9 +145,9 @@ pub async fn authenticate(client: &OktaClient, account: &OktaAccount, choice: &F
         tracing::debug!(status = %response.status, "okta authn state");
         response = match response.status.as_str() {
             "SUCCESS" => {
-                return response
-                    .session_token
-                    .ok_or_else(|| Error::Network("Okta answered SUCCESS without a sessionToken".into()))
+                return response.session_token.ok_or_else(|| {
+                    Error::Network("Okta answered SUCCESS without a sessionToken".into())
+                })
             }
             "MFA_REQUIRED" | "MFA_CHALLENGE" => {
                 let factors = response.factors();
@@ -149,14 +166,25 @@ pub async fn authenticate(client: &OktaClient, account: &OktaAccount, choice: &F
                     days.map_or("a few".to_string(), |d| d.to_string()),
                     account_flag(account.name.as_deref())
                 );
-                let skip = response.links.skip.clone().ok_or_else(|| Error::UnsupportedAuthState {
-                    status: response.status.clone(),
-                    url: client.base.to_string(),
-                })?;
+                let skip =
+                    response
+                        .links
+                        .skip
+                        .clone()
+                        .ok_or_else(|| Error::UnsupportedAuthState {
+                            status: response.status.clone(),
+                            url: client.base.to_string(),
+                        })?;
                 let body = json!({"stateToken": response.state_token()?.expose_secret()});
-                client.post_json::<AuthnResponse>(client.link(&skip.href)?, &body).await??
+                client
+                    .post_json::<AuthnResponse>(client.link(&skip.href)?, &body)
+                    .await??
             }
-            "LOCKED_OUT" => return Err(Error::LockedOut { username: account.username.clone() }),
+            "LOCKED_OUT" => {
+                return Err(Error::LockedOut {
+                    username: account.username.clone(),
+                })
+            }
             "PASSWORD_EXPIRED" => {
                 return Err(Error::PasswordExpired {
                     username: account.username.clone(),
@@ -213,7 +241,8 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_tokens() {
-        let r: AuthnResponse = serde_json::from_str(r#"{"status":"SUCCESS","sessionToken":"20111secret"}"#).unwrap();
+        let r: AuthnResponse =
+            serde_json::from_str(r#"{"status":"SUCCESS","sessionToken":"20111secret"}"#).unwrap();
         assert!(!format!("{r:?}").contains("20111secret"));
     }
 }

@@ -33,7 +33,12 @@ pub struct OktaErrorCause {
 
 impl OktaError {
     pub fn message(&self) -> String {
-        let causes: Vec<&str> = self.error_causes.iter().map(|c| c.error_summary.as_str()).filter(|s| !s.is_empty()).collect();
+        let causes: Vec<&str> = self
+            .error_causes
+            .iter()
+            .map(|c| c.error_summary.as_str())
+            .filter(|s| !s.is_empty())
+            .collect();
         if causes.is_empty() {
             self.error_summary.clone()
         } else {
@@ -53,8 +58,16 @@ impl From<ApiError> for Error {
     fn from(e: ApiError) -> Error {
         Error::OktaApi {
             status: e.status.as_u16(),
-            code: if e.body.error_code.is_empty() { "-".into() } else { e.body.error_code.clone() },
-            summary: if e.body.error_summary.is_empty() { "no details from Okta".into() } else { e.body.message() },
+            code: if e.body.error_code.is_empty() {
+                "-".into()
+            } else {
+                e.body.error_code.clone()
+            },
+            summary: if e.body.error_summary.is_empty() {
+                "no details from Okta".into()
+            } else {
+                e.body.message()
+            },
         }
     }
 }
@@ -80,7 +93,11 @@ impl OktaClient {
             .ok()
             .and_then(|v| crate::config::parse_duration(&v).ok())
             .unwrap_or(Duration::from_secs(1));
-        Ok(OktaClient { http, base, poll_interval })
+        Ok(OktaClient {
+            http,
+            base,
+            poll_interval,
+        })
     }
 
     pub fn poll_interval(&self) -> Duration {
@@ -95,9 +112,13 @@ impl OktaClient {
 
     /// A URL from an Okta `_links` href: must stay on HTTPS (or loopback HTTP).
     pub fn link(&self, href: &str) -> Result<Url> {
-        let url = Url::parse(href).map_err(|e| Error::Network(format!("Okta sent a bad link '{href}': {e}")))?;
+        let url = Url::parse(href)
+            .map_err(|e| Error::Network(format!("Okta sent a bad link '{href}': {e}")))?;
         if url.scheme() != "https" && !super::is_loopback(&url) {
-            return Err(Error::Network(format!("Okta sent a non-HTTPS link {}", redact::url(href))));
+            return Err(Error::Network(format!(
+                "Okta sent a non-HTTPS link {}",
+                redact::url(href)
+            )));
         }
         Ok(url)
     }
@@ -133,7 +154,10 @@ impl OktaClient {
                 ))
             })
         } else {
-            Ok(Err(ApiError { status, body: serde_json::from_slice(&bytes).unwrap_or_default() }))
+            Ok(Err(ApiError {
+                status,
+                body: serde_json::from_slice(&bytes).unwrap_or_default(),
+            }))
         }
     }
 
@@ -144,7 +168,9 @@ impl OktaClient {
         loop {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
-            let req = request().build().map_err(|e| Error::Network(format!("bad request: {e}")))?;
+            let req = request()
+                .build()
+                .map_err(|e| Error::Network(format!("bad request: {e}")))?;
             let target = redact::url(req.url().as_str());
             tracing::debug!(method = %req.method(), url = %target, attempt, "okta request");
             match self.http.execute(req).await {
@@ -154,7 +180,10 @@ impl OktaClient {
                     if last || wait > MAX_RATE_LIMIT_WAIT {
                         return Err(Error::RateLimited { service: "Okta" });
                     }
-                    eprintln!("Okta is rate limiting; retrying in {}s", wait.as_secs().max(1));
+                    eprintln!(
+                        "Okta is rate limiting; retrying in {}s",
+                        wait.as_secs().max(1)
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 Ok(resp) if resp.status().is_server_error() => {
@@ -162,7 +191,11 @@ impl OktaClient {
                     tracing::debug!(url = %target, %status, "okta server error");
                     if last {
                         let body: OktaError = resp.json().await.unwrap_or_default();
-                        let detail = if body.error_summary.is_empty() { String::new() } else { format!(": {}", body.message()) };
+                        let detail = if body.error_summary.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", body.message())
+                        };
                         return Err(Error::Network(format!(
                             "Okta is unavailable (HTTP {status}) after {MAX_ATTEMPTS} attempts{detail}: retry later"
                         )));
@@ -176,11 +209,17 @@ impl OktaClient {
                 Err(e) => {
                     tracing::debug!(url = %target, error = %e, "okta connection error");
                     if last {
-                        let what = if e.is_timeout() { "timed out" } else { "failed" };
+                        let what = if e.is_timeout() {
+                            "timed out"
+                        } else {
+                            "failed"
+                        };
                         return Err(Error::Network(format!(
                             "connection to Okta ({}) {what}: check your network or VPN ({})",
                             self.base.host_str().unwrap_or("?"),
-                            std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string())
+                            std::error::Error::source(&e)
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| e.to_string())
                         )));
                     }
                     tokio::time::sleep(backoff(attempt)).await;

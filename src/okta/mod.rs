@@ -52,21 +52,28 @@ pub fn credentials_item(account: Option<&str>) -> String {
 
 /// `--account NAME` as the user would type it again, for hints in error messages.
 pub fn account_flag(account: Option<&str>) -> String {
-    account.map(|a| format!(" --account {a}")).unwrap_or_default()
+    account
+        .map(|a| format!(" --account {a}"))
+        .unwrap_or_default()
 }
 
 impl OktaAccount {
     pub fn load(keychain: &dyn Keychain, name: Option<&str>) -> Result<OktaAccount> {
         let item = credentials_item(name);
-        let data = keychain.get(&item)?.ok_or_else(|| Error::NoStoredCredentials {
-            account: name.unwrap_or("default").to_string(),
-            item: item.clone(),
-            flag: account_flag(name),
-        })?;
+        let data = keychain
+            .get(&item)?
+            .ok_or_else(|| Error::NoStoredCredentials {
+                account: name.unwrap_or("default").to_string(),
+                item: item.clone(),
+                flag: account_flag(name),
+            })?;
         let stored: StoredCredentials = serde_json::from_slice(&data).map_err(|_| {
             crate::keychain::error(
                 keychain.backend(),
-                format!("item '{item}' is not valid aws-okta data: run `aws-okta add{}` again", account_flag(name)),
+                format!(
+                    "item '{item}' is not valid aws-okta data: run `aws-okta add{}` again",
+                    account_flag(name)
+                ),
             )
         })?;
         Ok(OktaAccount {
@@ -77,7 +84,11 @@ impl OktaAccount {
         })
     }
 
-    pub fn store(keychain: &dyn Keychain, name: Option<&str>, creds: &StoredCredentials) -> Result<()> {
+    pub fn store(
+        keychain: &dyn Keychain,
+        name: Option<&str>,
+        creds: &StoredCredentials,
+    ) -> Result<()> {
         let json = Zeroizing::new(
             serde_json::to_vec(&SerializableCreds {
                 domain: &creds.domain,
@@ -102,9 +113,15 @@ struct SerializableCreds<'a> {
 pub fn parse_domain(input: &str) -> Result<Url> {
     let input = input.trim().trim_end_matches('/');
     if input.is_empty() {
-        return Err(Error::Usage("the Okta domain is empty: use e.g. example.okta.com".into()));
+        return Err(Error::Usage(
+            "the Okta domain is empty: use e.g. example.okta.com".into(),
+        ));
     }
-    let with_scheme = if input.contains("://") { input.to_string() } else { format!("https://{input}") };
+    let with_scheme = if input.contains("://") {
+        input.to_string()
+    } else {
+        format!("https://{input}")
+    };
     let url = Url::parse(&with_scheme)
         .map_err(|e| Error::Usage(format!("'{input}' is not a valid Okta domain or URL ({e})")))?;
     if url.host_str().is_none() {
@@ -142,11 +159,28 @@ mod tests {
 
     #[test]
     fn domains_normalise_to_https_base_urls() {
-        assert_eq!(parse_domain("example.okta.com").unwrap().as_str(), "https://example.okta.com/");
-        assert_eq!(parse_domain("example.oktapreview.com/").unwrap().as_str(), "https://example.oktapreview.com/");
-        assert_eq!(parse_domain("https://login.corp.example/").unwrap().as_str(), "https://login.corp.example/");
-        assert_eq!(parse_domain("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(parse_domain("http://localhost:1").unwrap().as_str(), "http://localhost:1/");
+        assert_eq!(
+            parse_domain("example.okta.com").unwrap().as_str(),
+            "https://example.okta.com/"
+        );
+        assert_eq!(
+            parse_domain("example.oktapreview.com/").unwrap().as_str(),
+            "https://example.oktapreview.com/"
+        );
+        assert_eq!(
+            parse_domain("https://login.corp.example/")
+                .unwrap()
+                .as_str(),
+            "https://login.corp.example/"
+        );
+        assert_eq!(
+            parse_domain("http://127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            parse_domain("http://localhost:1").unwrap().as_str(),
+            "http://localhost:1/"
+        );
     }
 
     #[test]

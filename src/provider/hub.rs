@@ -10,7 +10,12 @@ use crate::saml::{extract_saml_response, SamlAssertion, SamlRole};
 use crate::sts::{self, Sts};
 use crate::{Error, Result};
 
-pub async fn credentials(chain: &Chain, cache: &Cache<'_>, sts: &Sts, options: &LoginOptions) -> Result<Credentials> {
+pub async fn credentials(
+    chain: &Chain,
+    cache: &Cache<'_>,
+    sts: &Sts,
+    options: &LoginOptions,
+) -> Result<Credentials> {
     let assertion = saml_assertion(chain, cache, options).await?;
     let role = choose_role(&assertion, chain.saml.role_arn.as_deref())?;
     let mut duration = chain.saml.session_ttl;
@@ -22,10 +27,15 @@ pub async fn credentials(chain: &Chain, cache: &Cache<'_>, sts: &Sts, options: &
         .region
         .clone()
         .unwrap_or_else(|| sts::default_region(Some(&role.role_arn)).to_string());
-    sts.assume_role_with_saml(&region, &role, &assertion, duration).await
+    sts.assume_role_with_saml(&region, &role, &assertion, duration)
+        .await
 }
 
-async fn saml_assertion(chain: &Chain, cache: &Cache<'_>, options: &LoginOptions) -> Result<SamlAssertion> {
+async fn saml_assertion(
+    chain: &Chain,
+    cache: &Cache<'_>,
+    options: &LoginOptions,
+) -> Result<SamlAssertion> {
     let keychain_account = chain.okta.account_name.as_deref();
     let label = chain.okta.account_label();
     let account = OktaAccount::load(cache.keychain(), keychain_account)?;
@@ -43,8 +53,16 @@ async fn saml_assertion(chain: &Chain, cache: &Cache<'_>, options: &LoginOptions
     }
 
     let choice = FactorChoice {
-        provider: options.factor.provider.clone().or_else(|| chain.okta.mfa_provider.clone()),
-        factor_type: options.factor.factor_type.clone().or_else(|| chain.okta.mfa_factor_type.clone()),
+        provider: options
+            .factor
+            .provider
+            .clone()
+            .or_else(|| chain.okta.mfa_provider.clone()),
+        factor_type: options
+            .factor
+            .factor_type
+            .clone()
+            .or_else(|| chain.okta.mfa_factor_type.clone()),
     };
     let token = authn::authenticate(&client, &account, &choice).await?;
     let page = app::open(&client, app_path, SessionProof::Token(&token)).await?;
@@ -64,16 +82,21 @@ fn choose_role(assertion: &SamlAssertion, wanted: Option<&str>) -> Result<SamlRo
         return assertion.role(arn).cloned();
     }
     match assertion.roles.as_slice() {
-        [] => Err(Error::Saml("Okta's SAML assertion offers no AWS role: ask your Okta admin to assign one".into())),
+        [] => Err(Error::Saml(
+            "Okta's SAML assertion offers no AWS role: ask your Okta admin to assign one".into(),
+        )),
         [one] => Ok(one.clone()),
         several if crate::terminal::interactive() => {
             let arns: Vec<String> = several.iter().map(|r| r.role_arn.clone()).collect();
-            let index = crate::terminal::select("Choose the AWS role", &arns).map_err(Error::Saml)?;
+            let index =
+                crate::terminal::select("Choose the AWS role", &arns).map_err(Error::Saml)?;
             Ok(several[index].clone())
         }
-        several => Err(Error::Saml(format!(
+        several => {
+            Err(Error::Saml(format!(
             "Okta offers several roles and the profile has no role_arn: set role_arn to one of {}",
             several.iter().map(|r| r.role_arn.as_str()).collect::<Vec<_>>().join(", ")
-        ))),
+        )))
+        }
     }
 }

@@ -52,7 +52,8 @@ impl Credentials {
             code: "NoCredentials".into(),
             message: "STS answered without credentials".into(),
         })?;
-        let expiration = DateTime::from_timestamp(c.expiration().secs(), 0).unwrap_or_else(Utc::now);
+        let expiration =
+            DateTime::from_timestamp(c.expiration().secs(), 0).unwrap_or_else(Utc::now);
         Ok(Credentials {
             access_key_id: c.access_key_id().to_string(),
             secret_access_key: c.secret_access_key().to_string(),
@@ -64,7 +65,10 @@ impl Credentials {
 
     /// The session name of an assumed role (`.../ROLE/SESSION`), carried into the next hop.
     pub fn session_name(&self) -> Option<&str> {
-        self.assumed_role_arn.rsplit('/').next().filter(|s| !s.is_empty() && !self.assumed_role_arn.ends_with(':'))
+        self.assumed_role_arn
+            .rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty() && !self.assumed_role_arn.ends_with(':'))
     }
 }
 
@@ -76,7 +80,11 @@ pub struct LoginOptions {
 }
 
 /// The final credentials of a chain: from the cache when fresh, else by logging in.
-pub fn credentials(chain: &Chain, keychain: &dyn Keychain, options: &LoginOptions) -> Result<Credentials> {
+pub fn credentials(
+    chain: &Chain,
+    keychain: &dyn Keychain,
+    options: &LoginOptions,
+) -> Result<Credentials> {
     let cache = Cache::new(keychain);
     let keys = CacheKey::for_chain(chain);
     if let Some(last) = keys.last() {
@@ -112,12 +120,25 @@ pub fn credentials(chain: &Chain, keychain: &dyn Keychain, options: &LoginOption
         };
         while index < chain.hops.len() {
             let hop = &chain.hops[index];
-            let region = hop.region.as_deref().unwrap_or_else(|| sts::default_region(Some(&hop.role_arn)));
+            let region = hop
+                .region
+                .as_deref()
+                .unwrap_or_else(|| sts::default_region(Some(&hop.role_arn)));
             let session_name = sts::session_name(
-                hop.role_session_name.as_deref().or(creds.session_name()).unwrap_or("aws-okta"),
+                hop.role_session_name
+                    .as_deref()
+                    .or(creds.session_name())
+                    .unwrap_or("aws-okta"),
             );
             creds = sts
-                .assume_role(region, &creds, &hop.role_arn, &session_name, hop.external_id.as_deref(), hop.ttl)
+                .assume_role(
+                    region,
+                    &creds,
+                    &hop.role_arn,
+                    &session_name,
+                    hop.external_id.as_deref(),
+                    hop.ttl,
+                )
                 .await?;
             index += 1;
             cache.store_credentials(&keys[index], &creds)?;
@@ -142,13 +163,21 @@ mod tests {
 
     #[test]
     fn session_name_comes_from_the_assumed_role_arn() {
-        assert_eq!(creds("arn:aws:sts::1:assumed-role/hub/alice@example.com").session_name(), Some("alice@example.com"));
+        assert_eq!(
+            creds("arn:aws:sts::1:assumed-role/hub/alice@example.com").session_name(),
+            Some("alice@example.com")
+        );
         assert_eq!(creds("arn:aws:sts::1:").session_name(), None);
     }
 
     #[test]
     fn debug_hides_secrets() {
         let shown = format!("{:?}", creds("arn:aws:sts::1:assumed-role/hub/a"));
-        assert!(!shown.contains("secretkey") && !shown.contains("token") && !shown.contains("ASIAEXAMPLE"), "{shown}");
+        assert!(
+            !shown.contains("secretkey")
+                && !shown.contains("token")
+                && !shown.contains("ASIAEXAMPLE"),
+            "{shown}"
+        );
     }
 }

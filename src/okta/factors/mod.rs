@@ -22,7 +22,10 @@ enum Kind {
 }
 
 fn kind(factor: &Factor) -> Option<Kind> {
-    match (factor.factor_type.as_str(), factor.provider.to_ascii_uppercase().as_str()) {
+    match (
+        factor.factor_type.as_str(),
+        factor.provider.to_ascii_uppercase().as_str(),
+    ) {
         ("push", "OKTA") => Some(Kind::Push),
         ("token:software:totp", "OKTA" | "GOOGLE") => Some(Kind::Totp),
         _ => None,
@@ -31,7 +34,10 @@ fn kind(factor: &Factor) -> Option<Kind> {
 
 /// How the Okta sign-in page names a factor.
 pub fn label(factor: &Factor) -> String {
-    let name = match (factor.factor_type.as_str(), factor.provider.to_ascii_uppercase().as_str()) {
+    let name = match (
+        factor.factor_type.as_str(),
+        factor.provider.to_ascii_uppercase().as_str(),
+    ) {
         ("push", "OKTA") => "Okta Verify (push)",
         ("token:software:totp", "OKTA") => "Okta Verify (code)",
         ("token:software:totp", "GOOGLE") => "Google Authenticator",
@@ -46,7 +52,11 @@ pub fn label(factor: &Factor) -> String {
     };
     format!(
         "{} [--mfa-provider {} --mfa-factor-type {}]",
-        if name.is_empty() { &factor.factor_type } else { name },
+        if name.is_empty() {
+            &factor.factor_type
+        } else {
+            name
+        },
         factor.provider,
         factor.factor_type
     )
@@ -55,10 +65,20 @@ pub fn label(factor: &Factor) -> String {
 /// Picks the factor: the one matching the choice, else the only supported one, else ask.
 pub fn choose(factors: &[Factor], choice: &FactorChoice) -> Result<Factor> {
     let matches = |f: &&Factor| {
-        choice.provider.as_ref().is_none_or(|p| p.eq_ignore_ascii_case(&f.provider))
-            && choice.factor_type.as_ref().is_none_or(|t| t.eq_ignore_ascii_case(&f.factor_type))
+        choice
+            .provider
+            .as_ref()
+            .is_none_or(|p| p.eq_ignore_ascii_case(&f.provider))
+            && choice
+                .factor_type
+                .as_ref()
+                .is_none_or(|t| t.eq_ignore_ascii_case(&f.factor_type))
     };
-    let candidates: Vec<&Factor> = factors.iter().filter(|f| kind(f).is_some()).filter(matches).collect();
+    let candidates: Vec<&Factor> = factors
+        .iter()
+        .filter(|f| kind(f).is_some())
+        .filter(matches)
+        .collect();
     let listing = || factors.iter().map(label).collect::<Vec<_>>().join("; ");
     match candidates.as_slice() {
         [one] => Ok((*one).clone()),
@@ -81,7 +101,11 @@ pub fn choose(factors: &[Factor], choice: &FactorChoice) -> Result<Factor> {
     }
 }
 
-pub async fn verify(client: &OktaClient, factor: &Factor, state_token: &SecretString) -> Result<AuthnResponse> {
+pub async fn verify(
+    client: &OktaClient,
+    factor: &Factor,
+    state_token: &SecretString,
+) -> Result<AuthnResponse> {
     let href = match &factor.links.verify {
         Some(link) => client.link(&link.href)?,
         None => client.url(&format!("api/v1/authn/factors/{}/verify", factor.id))?,
@@ -90,7 +114,10 @@ pub async fn verify(client: &OktaClient, factor: &Factor, state_token: &SecretSt
     match kind(factor) {
         Some(Kind::Push) => push::verify(client, href, state_token).await,
         Some(Kind::Totp) => totp::verify(client, href, state_token).await,
-        None => Err(Error::Mfa(format!("MFA factor {} is not supported yet", label(factor)))),
+        None => Err(Error::Mfa(format!(
+            "MFA factor {} is not supported yet",
+            label(factor)
+        ))),
     }
 }
 
@@ -99,7 +126,10 @@ mod tests {
     use super::*;
 
     fn factor(id: &str, factor_type: &str, provider: &str) -> Factor {
-        serde_json::from_value(serde_json::json!({"id": id, "factorType": factor_type, "provider": provider})).unwrap()
+        serde_json::from_value(
+            serde_json::json!({"id": id, "factorType": factor_type, "provider": provider}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -110,18 +140,33 @@ mod tests {
 
     #[test]
     fn choice_matches_case_insensitively() {
-        let factors = [factor("p", "push", "OKTA"), factor("g", "token:software:totp", "GOOGLE")];
-        let choice = FactorChoice { provider: Some("google".into()), factor_type: None };
+        let factors = [
+            factor("p", "push", "OKTA"),
+            factor("g", "token:software:totp", "GOOGLE"),
+        ];
+        let choice = FactorChoice {
+            provider: Some("google".into()),
+            factor_type: None,
+        };
         assert_eq!(choose(&factors, &choice).unwrap().id, "g");
-        let choice = FactorChoice { provider: None, factor_type: Some("PUSH".into()) };
+        let choice = FactorChoice {
+            provider: None,
+            factor_type: Some("PUSH".into()),
+        };
         assert_eq!(choose(&factors, &choice).unwrap().id, "p");
     }
 
     #[test]
     fn no_match_lists_what_is_enrolled() {
         let factors = [factor("p", "push", "OKTA")];
-        let choice = FactorChoice { provider: Some("DUO".into()), factor_type: None };
+        let choice = FactorChoice {
+            provider: Some("DUO".into()),
+            factor_type: None,
+        };
         let msg = choose(&factors, &choice).unwrap_err().to_string();
-        assert!(msg.contains("Okta Verify (push)") && msg.contains("--mfa-provider OKTA"), "{msg}");
+        assert!(
+            msg.contains("Okta Verify (push)") && msg.contains("--mfa-provider OKTA"),
+            "{msg}"
+        );
     }
 }

@@ -11,7 +11,11 @@ use url::Url;
 /// Okta itself times a push out after five minutes; stop a little after that.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(330);
 
-pub async fn verify(client: &OktaClient, href: Url, state_token: &SecretString) -> Result<AuthnResponse> {
+pub async fn verify(
+    client: &OktaClient,
+    href: Url,
+    state_token: &SecretString,
+) -> Result<AuthnResponse> {
     let body = json!({"stateToken": state_token.expose_secret()});
     let mut response: AuthnResponse = client.post_json(href, &body).await??;
     let spinner = Spinner::start("Waiting for Okta Verify push approval on your phone…");
@@ -24,11 +28,17 @@ pub async fn verify(client: &OktaClient, href: Url, state_token: &SecretString) 
         match response.factor_result.as_deref() {
             Some("WAITING") | None => {}
             Some("TIMEOUT") => return Err(Error::MfaTimeout),
-            Some(other) => return Err(Error::MfaRejected { result: other.to_string() }),
+            Some(other) => {
+                return Err(Error::MfaRejected {
+                    result: other.to_string(),
+                })
+            }
         }
         if let Some(number) = response.correct_answer() {
             if shown_number != Some(number) {
-                spinner.println(&format!("\n    >>> Okta Verify: tap {number} on your phone <<<\n"));
+                spinner.println(&format!(
+                    "\n    >>> Okta Verify: tap {number} on your phone <<<\n"
+                ));
                 shown_number = Some(number);
             }
         }

@@ -292,8 +292,8 @@ impl FakeOkta {
     ///
     /// Panics if the port cannot be bound or the runtime cannot be built (test-only code).
     pub fn start(config: Config) -> FakeOkta {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("fake-okta: cannot bind 127.0.0.1:0");
+        let std_listener =
+            std::net::TcpListener::bind("127.0.0.1:0").expect("fake-okta: cannot bind 127.0.0.1:0");
         std_listener
             .set_nonblocking(true)
             .expect("fake-okta: cannot make the listener non-blocking");
@@ -307,8 +307,7 @@ impl FakeOkta {
         let thread = std::thread::Builder::new()
             .name(format!("fake-okta-{}", addr.port()))
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
+                let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                 {

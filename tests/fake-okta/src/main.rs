@@ -34,8 +34,8 @@ fn parse_args() -> Result<(u16, Config), String> {
             }
             "--config" | "-c" => {
                 let path = value("--config")?;
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("--config {path}: {e}"))?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| format!("--config {path}: {e}"))?;
                 config = serde_json::from_str(&text)
                     .map_err(|e| format!("--config {path}: invalid config JSON: {e}"))?;
             }

@@ -1,5 +1,8 @@
 //! HTTP handlers: Okta's classic authentication API, sessions and the AWS app pages.
 
+// Handlers return ready-made error `Response`s through `Result`; their size does not matter here.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{HashMap, HashSet};
 
 use axum::body::{Body, Bytes};
@@ -50,7 +53,10 @@ pub fn router(state: ServerState) -> Router {
             "/api/v1/sessions/me",
             get(session_me_get).delete(session_me_delete),
         )
-        .route("/api/v1/sessions/me/lifecycle/refresh", post(session_me_refresh))
+        .route(
+            "/api/v1/sessions/me/lifecycle/refresh",
+            post(session_me_refresh),
+        )
         .route(APP_SSO_PATH, get(app_sso))
         .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
         .route("/__fake/counters", get(fake_counters))
@@ -58,7 +64,10 @@ pub fn router(state: ServerState) -> Router {
         .route("/__fake/invalidate-sessions", post(fake_invalidate))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), count_and_rate_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_and_rate_headers,
+        ))
         .with_state(state)
 }
 
@@ -360,7 +369,8 @@ fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response
     let config = state.config();
     let body = match step {
         Step::MfaEnroll => {
-            let enroll = json!({ "enroll": link(format!("{base}/api/v1/authn/factors"), &["POST"]) });
+            let enroll =
+                json!({ "enroll": link(format!("{base}/api/v1/authn/factors"), &["POST"]) });
             let factors = json!([
                 { "factorType": "push", "provider": "OKTA", "vendorName": "OKTA",
                   "_links": enroll, "status": "NOT_SETUP", "enrollment": "REQUIRED" },
@@ -544,7 +554,10 @@ async fn count_and_rate_headers(
             headers.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
             headers.insert("x-rate-limit-reset", HeaderValue::from(reset));
         }
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, no-store"),
+        );
     }
     response
 }
@@ -573,7 +586,10 @@ async fn authn(State(state): State<ServerState>, headers: HeaderMap, body: Bytes
         let headers = response.headers_mut();
         headers.insert("x-rate-limit-limit", HeaderValue::from(RATE_LIMIT));
         headers.insert("x-rate-limit-remaining", HeaderValue::from(0u32));
-        headers.insert("x-rate-limit-reset", HeaderValue::from(now().timestamp() + 1));
+        headers.insert(
+            "x-rate-limit-reset",
+            HeaderValue::from(now().timestamp() + 1),
+        );
         return response;
     }
     if unavailable {
@@ -1136,7 +1152,10 @@ fn html_page(html: String) -> Response {
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/html;charset=utf-8"),
             ),
-            (CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store")),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("no-cache, no-store"),
+            ),
         ],
         html,
     )

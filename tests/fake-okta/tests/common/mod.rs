@@ -198,7 +198,10 @@ pub fn saml_page(fake: &FakeOkta, session_token: &str) -> (String, String) {
     let p = get_page(&link, None);
     assert_eq!(p.status, StatusCode::FOUND, "{}", p.html);
     let sid = sid_cookie(&p.headers).expect("sid cookie");
-    let location = p.headers["location"].to_str().expect("location").to_string();
+    let location = p.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
     let page = get_page(&location, Some(&sid));
     assert_eq!(page.status, StatusCode::OK);
     (sid, page.html)
