@@ -55,38 +55,7 @@ impl FileKeychain {
             return Ok(key);
         }
         create_private_dir(&self.dir)?;
-        let salt_path = self.dir.join(SALT_FILE);
-        let salt =
-            match std::fs::read(&salt_path) {
-                Ok(salt) if salt.len() >= 16 => salt,
-                Ok(_) => return Err(error(
-                    Backend::File,
-                    format!(
-                        "{} is corrupt: delete the keyring directory and run `aws-okta add` again",
-                        salt_path.display()
-                    ),
-                )),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let mut salt = vec![0u8; 16];
-                    rand::thread_rng().fill_bytes(&mut salt);
-                    // create_new: if a parallel process won the race, use its salt.
-                    match write_new(&salt_path, &salt) {
-                        Ok(()) => salt,
-                        Err(_) => std::fs::read(&salt_path).map_err(|e| {
-                            error(
-                                Backend::File,
-                                format!("cannot read {}: {e}", salt_path.display()),
-                            )
-                        })?,
-                    }
-                }
-                Err(e) => {
-                    return Err(error(
-                        Backend::File,
-                        format!("cannot read {}: {e}", salt_path.display()),
-                    ))
-                }
-            };
+        let salt = read_or_create_salt(&self.dir.join(SALT_FILE))?;
         let passphrase = passphrase()?;
         let mut key = Zeroizing::new([0u8; 32]);
         let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32))
@@ -169,6 +138,36 @@ impl Keychain for FileKeychain {
                 format!("cannot delete item '{item}': {e}"),
             )),
         }
+    }
+}
+
+/// The per-keychain random salt; if parallel processes race to create it, one wins and the
+/// others read its salt.
+fn read_or_create_salt(path: &Path) -> Result<Vec<u8>> {
+    let unreadable = |e: std::io::Error| {
+        error(
+            Backend::File,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    };
+    match std::fs::read(path) {
+        Ok(salt) if salt.len() >= 16 => Ok(salt),
+        Ok(_) => Err(error(
+            Backend::File,
+            format!(
+                "{} is corrupt: delete that directory and run `aws-okta add` again",
+                path.display()
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut salt = vec![0u8; 16];
+            rand::thread_rng().fill_bytes(&mut salt);
+            match write_new(path, &salt) {
+                Ok(()) => Ok(salt),
+                Err(_) => std::fs::read(path).map_err(unreadable),
+            }
+        }
+        Err(e) => Err(unreadable(e)),
     }
 }
 
