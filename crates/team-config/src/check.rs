@@ -64,14 +64,19 @@ pub(crate) fn iam_path(s: &str) -> Result<(), String> {
 }
 
 /// A managed (`arn:<p>:iam::aws:policy/...`) or customer (`arn:<p>:iam::<12 digits>:policy/...`)
-/// policy ARN in the org's partition.
+/// policy ARN in the org's partition (any known partition when `partition` is empty).
 pub(crate) fn policy_arn(s: &str, partition: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("invalid policy ARN `{s}`: {why}"));
     let parts: Vec<&str> = s.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
         return bad("expected arn:<partition>:iam::<account id or `aws`>:policy/<name>");
     }
-    if parts[1] != partition {
+    if partition.is_empty() {
+        // The org's partition is itself invalid (reported already): accept any known one.
+        if !PARTITIONS.contains(&parts[1]) {
+            return bad(&format!("unknown partition `{}`", parts[1]));
+        }
+    } else if parts[1] != partition {
         return bad(&format!(
             "partition `{}` is not the org's partition `{partition}`",
             parts[1]
@@ -102,9 +107,7 @@ pub(crate) fn region(s: &str) -> Result<(), String> {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty();
     if ok {
         Ok(())
@@ -149,8 +152,7 @@ pub(crate) fn domain(s: &str) -> Result<(), String> {
         && s.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !l.starts_with('-')
                 && !l.ends_with('-')
         });
@@ -185,21 +187,24 @@ pub(crate) fn saml_url(s: &str) -> Result<(), String> {
 
 /// Free text that ends up in a `#` comment: one line, printable.
 pub(crate) fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
+    s.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Parses the durations the CLI accepts for `session_ttl`/`assume_role_ttl`, in the subset
-/// `1h`, `90m`, `1h30m`, `3600s`; returns seconds.
+/// `1h`, `90m`, `1h30m`, `3600s` or plain seconds (`3600`); returns seconds.
 pub(crate) fn duration(s: &str) -> Result<u64, String> {
     let bad = || {
-        format!("invalid duration `{s}`: expected hours, minutes and seconds such as `1h`, `90m`, `1h30m` or `3600s`")
+        format!("invalid duration `{s}`: expected hours, minutes and seconds such as `1h`, `90m`, `1h30m` or `3600s`, or plain seconds")
     };
     if s.is_empty() {
         return Err(bad());
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        // A plain number of seconds, as the CLI also accepts.
+        return s.parse().map_err(|_| bad());
     }
     let mut total: u64 = 0;
     let mut num = String::new();
@@ -266,9 +271,10 @@ mod tests {
         assert_eq!(duration("1h30m"), Ok(5400));
         assert_eq!(duration("3600s"), Ok(3600));
         assert!(duration("1d").is_err());
-        assert!(duration("1").is_err());
+        assert_eq!(duration("900"), Ok(900));
+        assert!(duration("1x").is_err());
         assert!(duration("h").is_err());
         assert!(duration("99999999999999999999h").is_err());
-        assert_eq!(one_line(" a\nb "), "a b");
+        assert_eq!(one_line(" a\n  b\u{7} "), "a b");
     }
 }

@@ -60,7 +60,9 @@ fn orphans(base: &Path, files: &[GeneratedFile]) -> Vec<PathBuf> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let rel = Path::new(TEAMS_DIR).join(&name);
-        if rel.extension().and_then(|e| e.to_str()) != Some("config") || wanted.contains(rel.as_path()) {
+        if rel.extension().and_then(|e| e.to_str()) != Some("config")
+            || wanted.contains(rel.as_path())
+        {
             continue;
         }
         let generated = fs::read_to_string(entry.path())
@@ -91,7 +93,11 @@ pub(crate) fn atomic_write(path: &Path, contents: &[u8], mode: Option<u32>) -> i
     #[cfg(unix)]
     let mode = {
         use std::os::unix::fs::PermissionsExt;
-        mode.or_else(|| fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o7777))
+        mode.or_else(|| {
+            fs::metadata(path)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o7777)
+        })
     };
     let mut attempt = 0;
     let (tmp, mut file) = loop {

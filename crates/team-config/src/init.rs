@@ -132,7 +132,11 @@ fn locate_block(existing: &str, team: &str) -> Result<Option<BlockPos>, Error> {
 /// Fails on malformed markers (a BEGIN without END, two blocks for the team, ...) rather than
 /// guess which lines are the user's.
 pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<String, Error> {
-    let nl = if existing.contains("\r\n") { "\r\n" } else { "\n" };
+    let nl = if existing.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let (begin, end) = block_markers(team);
     let mut text = String::with_capacity(block.len() + 80);
     text.push_str(&begin);
@@ -203,10 +207,18 @@ pub fn init(
         Err(e) => return Err(Error::io(&config_path, e)),
     };
 
+    // A local directory is named by its absolute path, so running init from elsewhere does not
+    // change the block.
+    let origin = match classify(&opts.source) {
+        Source::Dir(p) => fs::canonicalize(&p)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| opts.source.clone()),
+        Source::Git(url) => redact(&url),
+    };
     let block = format!(
         "# Managed by `aws-okta config init --team {}` from {}.\n# Edits inside this block are overwritten; add your own profiles outside it.\n{}",
         opts.team,
-        check::one_line(&redact(&opts.source)),
+        check::one_line(&origin),
         content
     );
     let at = |e: Error| match e {
@@ -290,7 +302,10 @@ fn read_team_config(team: &str, source: &str) -> Result<(String, String), Error>
     ];
     let Some(rel) = rel_candidates.iter().find(|r| base.join(r).is_file()) else {
         let mut available = Vec::new();
-        for dir in [base.join(TEAMS_DIR), base.join("team-configs").join(TEAMS_DIR)] {
+        for dir in [
+            base.join(TEAMS_DIR),
+            base.join("team-configs").join(TEAMS_DIR),
+        ] {
             if let Ok(entries) = fs::read_dir(dir) {
                 for e in entries.flatten() {
                     let p = e.path();
@@ -355,7 +370,10 @@ fn sections<'a>(lines: impl Iterator<Item = (usize, &'a str)>) -> Vec<Section> {
             continue;
         }
         if t.starts_with('[') && t.ends_with(']') {
-            let name = t[1..t.len() - 1].split_whitespace().collect::<Vec<_>>().join(" ");
+            let name = t[1..t.len() - 1]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             out.push(Section {
                 name,
                 line: line_no,
@@ -372,7 +390,10 @@ fn profile_of(section: &str) -> Option<&str> {
     if section == "default" {
         return Some("default");
     }
-    section.strip_prefix("profile ").map(str::trim)
+    section
+        .strip_prefix("profile ")
+        .map(str::trim)
+        .filter(|p| *p != "okta")
 }
 
 /// Refuses profiles of the new block that the file already defines outside the team's block,
@@ -404,7 +425,11 @@ fn conflicts(
             }
         } else if s.name == "okta" {
             let url = s.keys.get("aws_saml_url");
-            for o in outside.iter().filter(|o| o.name == "okta") {
+            // The CLI reads `[profile okta]` as the [okta] section too.
+            for o in outside
+                .iter()
+                .filter(|o| o.name == "okta" || o.name == "profile okta")
+            {
                 let theirs = o.keys.get("aws_saml_url");
                 if theirs.is_some() && theirs != url {
                     diags.push(Diagnostic {
@@ -436,7 +461,8 @@ fn classify(source: &str) -> Source {
     let p = Path::new(source);
     if p.is_dir() {
         let bare = p.join("HEAD").is_file() && p.join("objects").is_dir();
-        let has_teams = p.join(TEAMS_DIR).is_dir() || p.join("team-configs").join(TEAMS_DIR).is_dir();
+        let has_teams =
+            p.join(TEAMS_DIR).is_dir() || p.join("team-configs").join(TEAMS_DIR).is_dir();
         return if bare && !has_teams {
             Source::Git(source.to_string())
         } else {
@@ -488,10 +514,8 @@ fn temp_dir() -> io::Result<TempDir> {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     for i in 0..100u32 {
-        let path = std::env::temp_dir().join(format!(
-            "aws-okta-init-{}-{nanos}-{i}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("aws-okta-init-{}-{nanos}-{i}", std::process::id()));
         match create_private_dir_single(&path) {
             Ok(()) => return Ok(TempDir { path }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -538,7 +562,9 @@ fn git_clone(url: &str) -> Result<(TempDir, PathBuf), Error> {
 
 fn resolve_symlink(path: &Path) -> PathBuf {
     match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
         _ => path.to_path_buf(),
     }
 }
@@ -605,7 +631,10 @@ fn backup(config_path: &Path, old: &[u8]) -> Result<PathBuf, Error> {
 
 /// `YYYYMMDDTHHMMSSZ`.
 fn utc_stamp(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil_from_days.
     let z = days + 719_468;
@@ -645,8 +674,14 @@ mod tests {
 
     #[test]
     fn source_kinds() {
-        assert!(matches!(classify("https://git.example.com/org/aws.git"), Source::Git(_)));
-        assert!(matches!(classify("git@github.com:org/aws.git"), Source::Git(_)));
+        assert!(matches!(
+            classify("https://git.example.com/org/aws.git"),
+            Source::Git(_)
+        ));
+        assert!(matches!(
+            classify("git@github.com:org/aws.git"),
+            Source::Git(_)
+        ));
         assert!(matches!(classify("git@github.com:org/aws"), Source::Git(_)));
         assert!(matches!(classify("file:///srv/aws"), Source::Git(_)));
         assert!(matches!(classify("/nonexistent/dir"), Source::Dir(_)));

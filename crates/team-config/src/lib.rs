@@ -23,9 +23,7 @@ use std::path::{Path, PathBuf};
 pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
-pub use init::{
-    block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX,
-};
+pub use init::{block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX};
 
 /// The default `--source` of `aws-okta config generate`, relative to the repository root.
 pub const DEFAULT_SOURCE: &str = "team-configs/org.toml";

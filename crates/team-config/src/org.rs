@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -281,7 +281,13 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
         .as_ref()
         .map(|p| p.get_ref().clone())
         .unwrap_or_else(|| "aws".to_string());
+    // Partition-dependent checks use `checked_partition`, empty when the partition is invalid
+    // (so one typo is one error, not one per ARN and region).
+    let mut checked_partition = partition.clone();
     if let Some(p) = &raw.aws.partition {
+        if !check::PARTITIONS.contains(&p.get_ref().as_str()) {
+            checked_partition.clear();
+        }
         d.check(p, |s| {
             if check::PARTITIONS.contains(&s) {
                 Ok(())
@@ -296,10 +302,16 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
     let saml_provider_name = text(&raw.aws.saml_provider_name).unwrap_or_else(|| "okta".into());
     if let Some(n) = &raw.aws.saml_provider_name {
         d.check(n, |s| {
-            if !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+            if !s.is_empty()
+                && s.len() <= 128
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
                 Ok(())
             } else {
-                Err(format!("invalid SAML provider name `{s}`: use 1-128 letters, digits and `._-`"))
+                Err(format!(
+                    "invalid SAML provider name `{s}`: use 1-128 letters, digits and `._-`"
+                ))
             }
         });
     }
@@ -323,7 +335,9 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
             if !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic()) {
                 Ok(())
             } else {
-                Err(format!("invalid value `{s}`: expected one word without spaces"))
+                Err(format!(
+                    "invalid value `{s}`: expected one word without spaces"
+                ))
             }
         });
     }
@@ -347,6 +361,7 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
         d.check(id, check::account_id);
         d.check(region, check::region);
         if check::region(region.get_ref()).is_ok()
+            && !partition.is_empty()
             && check::region_partition(region.get_ref()) != partition
         {
             d.at(
@@ -398,12 +413,12 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
         &hub_name,
         &raw.hub.account_id,
         &raw.hub.region,
-        &partition,
+        &checked_partition,
     );
 
     let mut spokes = Vec::new();
     for s in &raw.spoke {
-        let acct = account(d, &s.name, &s.account_id, &s.region, &partition);
+        let acct = account(d, &s.name, &s.account_id, &s.region, &checked_partition);
         let mut roles: Vec<SpokeRole> = Vec::new();
         let mut role_lines: BTreeMap<String, usize> = BTreeMap::new();
         for r in &s.role {
@@ -420,9 +435,9 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
                 continue;
             }
             role_lines.insert(r.name.get_ref().clone(), d.line(r.name.span().start));
-            let policies = policies(d, &r.policies, &partition);
+            let policies = policies(d, &r.policies, &checked_partition);
             if let Some(b) = &r.permissions_boundary {
-                d.check(b, |s| check::policy_arn(s, &partition));
+                d.check(b, |s| check::policy_arn(s, &checked_partition));
             }
             let max = session_duration(d, &r.max_session_duration, DEFAULT_SPOKE_SESSION);
             roles.push(SpokeRole {
@@ -445,6 +460,7 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
     let mut team_lines: BTreeMap<String, usize> = BTreeMap::new();
     let mut hub_role_lines: BTreeMap<String, (usize, String)> = BTreeMap::new();
     let mut used: BTreeSet<(usize, String)> = BTreeSet::new();
+    // A team skipped or a grant that failed may hide a use of a role: then don't call roles unused.
     let mut skipped_team = false;
     for t in &raw.team {
         let tname = t.name.get_ref().clone();
@@ -487,9 +503,9 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
                 (d.line(hub_role_name.span().start), tname.clone()),
             );
         }
-        let hub_policies = policies(d, &h.policies, &partition);
+        let hub_policies = policies(d, &h.policies, &checked_partition);
         if let Some(b) = &h.permissions_boundary {
-            d.check(b, |s| check::policy_arn(s, &partition));
+            d.check(b, |s| check::policy_arn(s, &checked_partition));
         }
         let hub_max = session_duration(d, &h.max_session_duration, DEFAULT_HUB_SESSION);
 
@@ -544,6 +560,7 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
                     .map(|(i, _)| i)
                     .collect();
                 if found.is_empty() {
+                    skipped_team = true;
                     d.at(
                         g.role.span(),
                         format!("no spoke account defines a role `{role}` (for `account = \"*\"`)"),
@@ -562,6 +579,7 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
                             )
                         };
                         d.at(g.account.span(), msg);
+                        skipped_team = true;
                         continue;
                     }
                     Some(i) => {
@@ -573,6 +591,7 @@ fn resolve(d: &mut Diags<'_>, path: &Path, raw: OrgToml) -> Org {
                                     list(spokes[i].roles.iter().map(|r| r.name.as_str()))
                                 ),
                             );
+                            skipped_team = true;
                             continue;
                         }
                         vec![i]
@@ -706,7 +725,10 @@ fn policies(d: &mut Diags<'_>, list: &[Spanned<String>], partition: &str) -> Vec
     }
     if out.len() > 20 {
         if let Some(p) = list.get(20) {
-            d.at(p.span(), "an IAM role can have at most 20 managed policies attached");
+            d.at(
+                p.span(),
+                "an IAM role can have at most 20 managed policies attached",
+            );
         }
     }
     out

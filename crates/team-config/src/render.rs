@@ -212,7 +212,8 @@ pub(crate) fn terraform_json(org: &Org) -> String {
         spokes,
         teams,
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("plain maps and strings always serialise");
+    let mut s =
+        serde_json::to_string_pretty(&doc).expect("plain maps and strings always serialise");
     let _ = writeln!(s);
     s
 }

@@ -1,0 +1,520 @@
+//! `aws-okta config init`: managed block, backups, dry runs, validation, git sources.
+
+use std::cell::RefCell;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_okta_team_config::{
+    generate, init, merge_managed_block, write_files, Error, InitOptions, InitReport, BACKUP_INFIX,
+};
+
+/// A source directory holding the example org's generated team configs.
+fn source_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let org = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../team-configs/org.toml");
+    write_files(dir.path(), &generate(&org).unwrap()).unwrap();
+    dir
+}
+
+fn opts(team: &str, source: &Path, config: &Path) -> InitOptions {
+    InitOptions {
+        team: team.into(),
+        source: source.display().to_string(),
+        config_path: config.to_path_buf(),
+        dry_run: false,
+    }
+}
+
+fn accept(_: &str) -> Result<(), String> {
+    Ok(())
+}
+
+fn backups(config: &Path) -> Vec<PathBuf> {
+    let name = config.file_name().unwrap().to_string_lossy().into_owned();
+    let mut v: Vec<PathBuf> = fs::read_dir(config.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{name}{BACKUP_INFIX}"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+const USER: &str = "# my own settings\n[default]\nregion = eu-west-1\noutput = json   \n\n[profile personal]\nregion=eu-central-1\n; a comment\n";
+
+#[test]
+fn creates_a_private_config_in_a_new_directory() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".aws/config");
+    let report = init(&opts("oncall", src.path(), &config), &accept).unwrap();
+    assert!(report.created && report.changed && !report.dry_run);
+    assert_eq!(report.backup_path, None);
+    assert!(report.diff.starts_with("--- /dev/null\n"));
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with(
+        "# BEGIN aws-okta team oncall\n# Managed by `aws-okta config init --team oncall` from "
+    ));
+    assert!(text.ends_with("assume_role_ttl = 1h\n# END aws-okta team oncall\n"));
+    let team = fs::read_to_string(src.path().join("teams/oncall.config")).unwrap();
+    assert!(text.contains(&team), "the team config is copied verbatim");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&config), 0o600);
+        assert_eq!(mode(config.parent().unwrap()), 0o700);
+    }
+    assert!(backups(&config).is_empty());
+}
+
+#[test]
+fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    // No trailing newline on purpose, and odd spacing: all of it must survive.
+    let user = USER.trim_end_matches('\n');
+    fs::write(&config, user).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&config, fs::Permissions::from_mode(0o640)).unwrap();
+    }
+
+    let first = init(&opts("product", src.path(), &config), &accept).unwrap();
+    assert!(first.changed && !first.created);
+    let after_first = fs::read_to_string(&config).unwrap();
+    assert!(after_first.starts_with(&format!("{user}\n\n# BEGIN aws-okta team product\n")));
+    // The backup holds the old bytes.
+    let b = backups(&config);
+    assert_eq!(b.len(), 1);
+    assert_eq!(first.backup_path.as_deref(), Some(b[0].as_path()));
+    assert_eq!(fs::read_to_string(&b[0]).unwrap(), user);
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&config), 0o640, "an existing file keeps its mode");
+        assert_eq!(mode(&b[0]), 0o600);
+    }
+
+    // The user adds lines after the block; the team config changes; init again.
+    let tail = "\n[profile after]\nregion = ap-south-1\n";
+    fs::write(&config, format!("{after_first}{tail}")).unwrap();
+    let team_file = src.path().join("teams/product.config");
+    let changed_team = fs::read_to_string(&team_file)
+        .unwrap()
+        .replace("region = us-west-2", "region = us-east-2");
+    fs::write(&team_file, &changed_team).unwrap();
+    let second = init(&opts("product", src.path(), &config), &accept).unwrap();
+    assert!(second.changed);
+    assert!(
+        second
+            .diff
+            .contains("-region = us-west-2\n+region = us-east-2\n"),
+        "{}",
+        second.diff
+    );
+    let after_second = fs::read_to_string(&config).unwrap();
+    assert!(after_second.starts_with(&format!("{user}\n\n# BEGIN aws-okta team product\n")));
+    assert!(after_second.ends_with(&format!("# END aws-okta team product\n{tail}")));
+    assert_eq!(
+        after_second
+            .matches("# BEGIN aws-okta team product")
+            .count(),
+        1
+    );
+    assert!(
+        after_second.contains("region = us-east-2") && !after_second.contains("region = us-west-2")
+    );
+    assert_eq!(backups(&config).len(), 2);
+
+    // Up to date: nothing is written, no backup.
+    let third = init(&opts("product", src.path(), &config), &accept).unwrap();
+    assert!(!third.changed && third.diff.is_empty() && third.backup_path.is_none());
+    assert_eq!(backups(&config).len(), 2);
+
+    // A second team gets its own block; the first is untouched.
+    init(&opts("finance", src.path(), &config), &accept).unwrap();
+    let after_fourth = fs::read_to_string(&config).unwrap();
+    assert!(after_fourth.starts_with(&after_second));
+    assert!(after_fourth.contains("# BEGIN aws-okta team finance\n"));
+}
+
+#[test]
+fn merge_replaces_in_place_and_keeps_everything_else() {
+    let old_block = "# BEGIN aws-okta team x\n[profile old]\nregion = a\n# END aws-okta team x\n";
+    let before = "top\r\n  # indented comment\n\n";
+    let after = "[profile z]\nk=v\n\n\n";
+    let merged = merge_managed_block(
+        &format!("{before}{old_block}{after}"),
+        "x",
+        "[profile new]\nregion = b\n",
+    )
+    .unwrap();
+    assert_eq!(
+        merged,
+        format!("{before}# BEGIN aws-okta team x\r\n[profile new]\r\nregion = b\r\n# END aws-okta team x\r\n{after}")
+    );
+    // Other teams' blocks are other lines.
+    let other = "# BEGIN aws-okta team y\n[profile y]\n# END aws-okta team y\n";
+    let merged = merge_managed_block(other, "x", "[profile x]").unwrap();
+    assert_eq!(
+        merged,
+        format!("{other}\n# BEGIN aws-okta team x\n[profile x]\n# END aws-okta team x\n")
+    );
+    // Empty file: just the block.
+    assert_eq!(
+        merge_managed_block("", "x", "a\n").unwrap(),
+        "# BEGIN aws-okta team x\na\n# END aws-okta team x\n"
+    );
+    // Already ends with a blank line: no second one.
+    assert_eq!(
+        merge_managed_block("a\n\n", "x", "b").unwrap(),
+        "a\n\n# BEGIN aws-okta team x\nb\n# END aws-okta team x\n"
+    );
+}
+
+#[test]
+fn malformed_markers_are_refused_with_their_line() {
+    for (text, line, what) in [
+        ("a\n# BEGIN aws-okta team x\nb\n", 2, "has no `# END aws-okta team x`"),
+        ("a\n# END aws-okta team x\n", 2, "without a `# BEGIN aws-okta team x`"),
+        (
+            "# BEGIN aws-okta team x\n# END aws-okta team x\n# BEGIN aws-okta team x\n# END aws-okta team x\n",
+            3,
+            "a second managed block for team x",
+        ),
+        (
+            "# BEGIN aws-okta team x\n# BEGIN aws-okta team y\n# END aws-okta team y\n# END aws-okta team x\n",
+            2,
+            "inside the managed block of team x",
+        ),
+    ] {
+        match merge_managed_block(text, "x", "new") {
+            Err(Error::ManagedBlock { line: l, message }) => {
+                assert_eq!(l, line, "{text}");
+                assert!(message.contains(what), "{message}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    // Through init: reported as path:line, and nothing is written.
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let text = "[profile a]\n# BEGIN aws-okta team oncall\n";
+    fs::write(&config, text).unwrap();
+    let e = init(&opts("oncall", src.path(), &config), &accept).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}:2: ", config.display())),
+        "{e}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), text);
+    assert!(backups(&config).is_empty());
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+
+    // Missing file and directory: neither is created.
+    let config = home.path().join(".aws/config");
+    let mut o = opts("finance", src.path(), &config);
+    o.dry_run = true;
+    let r = init(&o, &accept).unwrap();
+    assert!(r.dry_run && r.created && r.changed && r.backup_path.is_none());
+    assert!(r.diff.contains("+[profile finance-hub]\n"), "{}", r.diff);
+    assert!(!config.parent().unwrap().exists());
+
+    // Existing file: unchanged, no backup, no temporary file.
+    let config = home.path().join("config");
+    fs::write(&config, USER).unwrap();
+    let mtime = fs::metadata(&config).unwrap().modified().unwrap();
+    let mut o = opts("finance", src.path(), &config);
+    o.dry_run = true;
+    let r: InitReport = init(&o, &accept).unwrap();
+    assert!(r.changed && !r.created);
+    assert!(
+        r.diff
+            .starts_with(&format!("--- {0}\n+++ {0}\n@@ -6,3 +6,", config.display())),
+        "{}",
+        r.diff
+    );
+    assert!(
+        r.diff
+            .contains(" ; a comment\n+\n+# BEGIN aws-okta team finance\n"),
+        "{}",
+        r.diff
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), USER);
+    assert_eq!(fs::metadata(&config).unwrap().modified().unwrap(), mtime);
+    assert_eq!(
+        fs::read_dir(home.path()).unwrap().count(),
+        1,
+        "no backup, no temporary file, no .aws/"
+    );
+}
+
+#[test]
+fn the_validator_sees_the_merged_file_and_can_refuse_it() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    fs::write(&config, USER).unwrap();
+
+    let seen = RefCell::new(String::new());
+    let record = |s: &str| {
+        *seen.borrow_mut() = s.to_string();
+        Ok(())
+    };
+    init(&opts("oncall", src.path(), &config), &record).unwrap();
+    assert_eq!(*seen.borrow(), fs::read_to_string(&config).unwrap());
+
+    let before = fs::read_to_string(&config).unwrap();
+    fs::write(
+        src.path().join("teams/oncall.config"),
+        "[profile oncall-hub]\nrole_arn = broken\n",
+    )
+    .unwrap();
+    let refuse = |s: &str| {
+        if s.contains("role_arn = broken") {
+            Err("profile oncall-hub: role_arn `broken` is not an ARN".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let e = init(&opts("oncall", src.path(), &config), &refuse).unwrap_err();
+    assert!(matches!(e, Error::Validation { .. }));
+    assert!(
+        e.to_string().contains("role_arn `broken` is not an ARN"),
+        "{e}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), before);
+    assert_eq!(
+        backups(&config).len(),
+        1,
+        "only the backup of the first init"
+    );
+}
+
+#[test]
+fn clashes_with_the_users_own_sections_are_refused() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+
+    let text = "[profile x]\n\n[profile  dev-readonly ]\nregion = us-east-1\n";
+    fs::write(&config, text).unwrap();
+    let e = init(&opts("product", src.path(), &config), &accept).unwrap_err();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}:3: profile `dev-readonly` is already defined here",
+            config.display()
+        )),
+        "{e}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), text);
+
+    // Another team's block defining the same profile is a clash too.
+    fs::write(&config, "").unwrap();
+    init(&opts("oncall", src.path(), &config), &accept).unwrap();
+    let e = init(&opts("product", src.path(), &config), &accept).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("profile `dev-readonly` is already defined here"),
+        "{e}"
+    );
+
+    // An [okta] section pointing elsewhere.
+    fs::write(&config, "[okta]\naws_saml_url = home/amazon_aws/other/1\n").unwrap();
+    let e = init(&opts("finance", src.path(), &config), &accept).unwrap_err();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}:1: this [okta] section has aws_saml_url = home/amazon_aws/other/1",
+            config.display()
+        )),
+        "{e}"
+    );
+    // ... but the same app link is fine.
+    fs::write(
+        &config,
+        "[okta]\naws_saml_url = home/amazon_aws/0oa1abcdEFGH/272\n",
+    )
+    .unwrap();
+    init(&opts("finance", src.path(), &config), &accept).unwrap();
+}
+
+#[test]
+fn unknown_team_and_bad_team_name() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let e = init(&opts("nobody", src.path(), &config), &accept).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "team `nobody` not found in {}: no teams/nobody.config (available: finance, oncall, product)",
+            src.path().display()
+        )
+    );
+    let e = init(&opts("../etc/passwd", src.path(), &config), &accept).unwrap_err();
+    assert!(matches!(e, Error::InvalidTeamName(_)));
+    let e = init(
+        &opts("x", Path::new("/nonexistent/team-configs"), &config),
+        &accept,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().starts_with("/nonexistent/team-configs: "),
+        "{e}"
+    );
+    assert!(!config.exists());
+}
+
+#[test]
+fn a_repository_root_works_as_source() {
+    // `--source .` from a checkout of this repository: team-configs/teams/<team>.config.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let r = init(&opts("finance", &root, &config), &accept).unwrap();
+    assert!(
+        r.team_file.ends_with("team-configs/teams/finance.config"),
+        "{}",
+        r.team_file
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_config_is_written_through() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let real = home.path().join("dotfiles-aws-config");
+    fs::write(&real, USER).unwrap();
+    let link = home.path().join("config");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let r = init(&opts("finance", src.path(), &link), &accept).unwrap();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(fs::read_to_string(&real)
+        .unwrap()
+        .contains("[profile finance-hub]"));
+    assert_eq!(r.config_path, fs::canonicalize(&real).unwrap());
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn git_sources_are_cloned_with_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    let bare = tmp.path().join("team-configs.git");
+    fs::create_dir(&work).unwrap();
+    let org = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../team-configs/org.toml");
+    write_files(&work, &generate(&org).unwrap()).unwrap();
+    git(
+        tmp.path(),
+        &["init", "--quiet", "--bare", bare.to_str().unwrap()],
+    );
+    git(&work, &["init", "--quiet"]);
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "--quiet", "-m", "team configs"]);
+    git(
+        &work,
+        &[
+            "push",
+            "--quiet",
+            bare.to_str().unwrap(),
+            "HEAD:refs/heads/main",
+        ],
+    );
+    // The bare repository's HEAD must name the pushed branch for a clone to check it out.
+    git(&bare, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let temp_before = clone_dirs();
+
+    // A bare repository path, and the same as a file:// URL.
+    let r = init(&opts("oncall", &bare, &config), &accept).unwrap();
+    assert_eq!(
+        r.team_file,
+        format!("{}: teams/oncall.config", bare.display())
+    );
+    let first = fs::read_to_string(&config).unwrap();
+    assert!(first.contains("[profile prod-administrator]"));
+
+    let url = format!("file://{}", bare.display());
+    let mut o = opts("oncall", &bare, &config);
+    o.source = url.clone();
+    let r = init(&o, &accept).unwrap();
+    assert!(r.changed, "the source line in the block changed");
+    assert!(fs::read_to_string(&config)
+        .unwrap()
+        .contains(&format!("from {url}.")));
+
+    // A repository without the team, and one that does not exist.
+    o.team = "nobody".into();
+    assert!(matches!(init(&o, &accept), Err(Error::TeamNotFound { .. })));
+    o.source = format!("file://{}/missing.git", tmp.path().display());
+    match init(&o, &accept) {
+        Err(Error::Git { url, message }) => {
+            assert!(url.ends_with("missing.git"));
+            assert!(!message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    // Every clone was removed again.
+    assert_eq!(clone_dirs(), temp_before);
+}
+
+/// This process's temporary clone directories.
+fn clone_dirs() -> Vec<PathBuf> {
+    let prefix = format!("aws-okta-init-{}-", std::process::id());
+    let mut v: Vec<PathBuf> = fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect();
+    v.sort();
+    v
+}

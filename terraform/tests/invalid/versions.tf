@@ -1,0 +1,4 @@
+terraform {
+  # Provider-free: `terraform init && terraform apply` runs offline.
+  required_version = ">= 1.0.0"
+}
