@@ -1,11 +1,12 @@
 //! Command-line interface: one file per command, each thin (parse, call the library, print).
 mod add;
+mod config;
 mod cred_process;
 mod env;
 mod exec;
 mod list;
 
-use crate::config::{self, Chain, ConfigFile};
+use crate::config::{Chain, ConfigFile};
 use crate::keychain::{self, Backend, Keychain};
 use crate::okta::factors::FactorChoice;
 use crate::provider::{self, Credentials, LoginOptions};
@@ -61,6 +62,9 @@ pub enum Command {
     CredProcess(cred_process::Args),
     /// List the profiles of the config file with their roles and sources.
     List(list::Args),
+    /// Team configs: generate them from the source of truth, install one, validate a file.
+    #[command(subcommand)]
+    Config(config::Command),
 }
 
 impl Cli {
@@ -78,6 +82,7 @@ impl Cli {
             Command::Env(args) => env::run(&global, args),
             Command::CredProcess(args) => cred_process::run(&global, args),
             Command::List(args) => list::run(&global, args),
+            Command::Config(command) => config::run(&global, command),
         }
     }
 }
@@ -98,7 +103,7 @@ impl Global {
     }
 
     pub fn load_config(&self) -> Result<ConfigFile> {
-        ConfigFile::load(&config::default_path())
+        ConfigFile::load(&crate::config::default_path())
     }
 
     /// Resolves the profile and gets its final credentials (cache first).
