@@ -1,15 +1,408 @@
 //! `aws-okta config generate|init|validate`: thin wrappers over the `aws-okta-team-config` crate.
+//!
+//! * `generate` renders `team-configs/teams/<team>.config` and the Terraform JSON from
+//!   `team-configs/org.toml`; `--check` writes nothing and fails (exit 3) listing stale files.
+//! * `init` installs one team's config into `~/.aws/config` inside a managed block; the merged
+//!   file must pass the same checks as `validate` (the parser `exec` uses, and every profile's
+//!   chain) before it is written.
+//! * `validate` reports every problem of a config file, one per line.
 use super::Global;
+use crate::config::{Chain, ConfigFile, KNOWN_KEYS};
 use crate::{Error, Result};
+use aws_okta_team_config as team_config;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Generate every team's config and the Terraform input from the source of truth.
-    Generate,
+    Generate(GenerateArgs),
+    /// Install a team's config into ~/.aws/config ($AWS_CONFIG_FILE) inside a managed block.
+    Init(InitArgs),
+    /// Check a config file and report every problem found, one per line.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// The source of truth; files are generated next to it (teams/, generated/).
+    #[arg(long, value_name = "FILE", default_value = team_config::DEFAULT_SOURCE)]
+    source: PathBuf,
+    /// Write nothing; fail (exit 3) listing the files that are out of date.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The team whose config to install [default: $AWS_OKTA_TEAM].
+    #[arg(long, value_name = "NAME")]
+    team: Option<String>,
+    /// A directory holding teams/<team>.config (or team-configs/teams/<team>.config), or a git
+    /// URL cloned with your own git [default: $AWS_OKTA_TEAM_CONFIGS, else the current directory].
+    #[arg(long, value_name = "DIR|GIT_URL")]
+    source: Option<String>,
+    /// Print the diff (on stdout) and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The config file to check [default: $AWS_CONFIG_FILE, else ~/.aws/config].
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
 }
 
 pub fn run(_global: &Global, command: Command) -> Result<i32> {
     match command {
-        Command::Generate => Err(Error::Usage("config generate is not wired yet".into())),
+        Command::Generate(args) => generate(args),
+        Command::Init(args) => init(args),
+        Command::Validate(args) => validate(args),
+    }
+}
+
+fn generate(args: GenerateArgs) -> Result<i32> {
+    let files = team_config::generate(&args.source).map_err(from_team_config)?;
+    let base = team_config::output_dir(&args.source);
+    if args.check {
+        let stale = team_config::stale_files(&base, &files);
+        if stale.is_empty() {
+            eprintln!(
+                "generated files are up to date with {}",
+                args.source.display()
+            );
+            return Ok(0);
+        }
+        let list: Vec<String> = stale
+            .iter()
+            .map(|p| format!("  {}", base.join(p).display()))
+            .collect();
+        return Err(Error::Config(format!(
+            "generated files are out of date with {} (run `aws-okta config generate --source {}` and commit them):\n{}",
+            args.source.display(),
+            args.source.display(),
+            list.join("\n")
+        )));
+    }
+    let changed = team_config::write_files(&base, &files).map_err(from_team_config)?;
+    if changed.is_empty() {
+        eprintln!(
+            "generated files are up to date with {}",
+            args.source.display()
+        );
+    }
+    for rel in &changed {
+        let path = base.join(rel);
+        let what = if path.exists() { "wrote" } else { "removed" };
+        eprintln!("{what} {}", path.display());
+    }
+    Ok(0)
+}
+
+/// The `--source` of `config init` when none is given: `$AWS_OKTA_TEAM_CONFIGS`, else the
+/// current directory (a checkout of the team-configs repository, or its `team-configs/`).
+fn default_source() -> String {
+    non_empty_env("AWS_OKTA_TEAM_CONFIGS").unwrap_or_else(|| ".".to_string())
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn init(args: InitArgs) -> Result<i32> {
+    let team = args
+        .team
+        .filter(|t| !t.is_empty())
+        .or_else(|| non_empty_env("AWS_OKTA_TEAM"))
+        .ok_or_else(|| {
+            Error::Usage(
+                "no team given: pass --team NAME or set AWS_OKTA_TEAM (teams are the names of teams/<team>.config in the source)"
+                    .into(),
+            )
+        })?;
+    let source = args
+        .source
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(default_source);
+    let config_path = crate::config::default_path();
+
+    // Profiles already broken before this change are not the team config's fault: they are
+    // reported as warnings, and only problems the merge introduces refuse the write.
+    let before: Option<Vec<Problem>> = std::fs::read_to_string(&config_path)
+        .ok()
+        .map(|text| problems(&config_path, &text).1);
+    let warnings = std::cell::RefCell::new(Vec::new());
+    let validator = |merged: &str| -> std::result::Result<(), String> {
+        let (_, found) = problems(&config_path, merged);
+        let mut refused = Vec::new();
+        for p in found {
+            let known = match (&p.profile, &before) {
+                (Some(name), Some(before)) => {
+                    before.iter().any(|b| b.profile.as_deref() == Some(name))
+                }
+                _ => false,
+            };
+            if known {
+                warnings.borrow_mut().push(p.message);
+            } else {
+                refused.push(p.message);
+            }
+        }
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("\n{}", refused.join("\n")))
+        }
+    };
+    let opts = team_config::InitOptions {
+        team: team.clone(),
+        source,
+        config_path: config_path.clone(),
+        dry_run: args.dry_run,
+    };
+    let report = team_config::init(&opts, &validator).map_err(from_team_config)?;
+    for w in warnings.borrow().iter() {
+        eprintln!("warning (already in the file, not changed by this team config): {w}");
+    }
+
+    let file = report.config_path.display();
+    if report.dry_run {
+        print!("{}", report.diff);
+        if report.changed {
+            eprintln!(
+                "dry run: would {} {file} with team {team} from {} (nothing written)",
+                if report.created { "create" } else { "update" },
+                report.team_file
+            );
+        } else {
+            eprintln!(
+                "dry run: {file} already has the current config of team {team} (nothing to write)"
+            );
+        }
+        return Ok(0);
+    }
+    if !report.changed {
+        eprintln!(
+            "{file} already has the current config of team {team} from {}: nothing written",
+            report.team_file
+        );
+        return Ok(0);
+    }
+    if report.created {
+        eprintln!("created {file} with team {team} from {}", report.team_file);
+    } else {
+        eprintln!("updated {file} with team {team} from {}", report.team_file);
+    }
+    if let Some(backup) = &report.backup_path {
+        eprintln!("backup of the old file: {}", backup.display());
+    }
+    let profiles = profile_names(&report.config_path);
+    if !profiles.is_empty() {
+        eprintln!("profiles: {}", profiles.join(", "));
+    }
+    Ok(0)
+}
+
+/// The profiles of the file just written (for the summary only; errors are ignored).
+fn profile_names(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| ConfigFile::parse(path, &text).ok())
+        .map(|cfg| cfg.profiles.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn validate(args: ValidateArgs) -> Result<i32> {
+    let path = args.file.unwrap_or_else(crate::config::default_path);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Config(format!("config file {} does not exist", path.display()))
+        } else {
+            Error::Config(format!("cannot read config file {}: {e}", path.display()))
+        }
+    })?;
+    let (summary, found) = problems(&path, &text);
+    if !found.is_empty() {
+        let lines: Vec<String> = found.into_iter().map(|p| p.message).collect();
+        let n = lines.len();
+        return Err(Error::Config(format!(
+            "{}\n{}: {n} problem{}",
+            lines.join("\n"),
+            path.display(),
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    let mut line = format!(
+        "OK: {} profile{} in {}",
+        summary.checked,
+        if summary.checked == 1 { "" } else { "s" },
+        path.display()
+    );
+    if !summary.skipped.is_empty() {
+        line.push_str(&format!(
+            " ({} not for aws-okta, not checked: {})",
+            summary.skipped.len(),
+            summary.skipped.join(", ")
+        ));
+    }
+    println!("{line}");
+    Ok(0)
+}
+
+/// One problem of a config file; `profile` is `None` for a malformed file.
+#[derive(Debug)]
+struct Problem {
+    profile: Option<String>,
+    message: String,
+}
+
+#[derive(Debug, Default)]
+struct Summary {
+    /// aws-okta profiles whose chain was resolved.
+    checked: usize,
+    /// Profiles left to other tools (SSO, static keys, `credential_process`, plain settings).
+    skipped: Vec<String>,
+}
+
+/// Keys that give a profile credentials by other means than aws-okta.
+const FOREIGN_KEYS: &[&str] = &[
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "credential_process",
+    "credential_source",
+    "aws_access_key_id",
+    "web_identity_token_file",
+];
+
+/// Every problem `exec` would hit in `text`: each malformed line (parsed with `exec`'s own
+/// parser; a malformed line is blanked and the file parsed again to find the next one), then
+/// each aws-okta profile resolved with `Chain::resolve` (cycles, missing source profiles, bad
+/// ARNs, bad durations, no `aws_saml_url`), deduplicated, in file order.
+fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
+    let mut found = Vec::new();
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    let mut blanked = BTreeSet::new();
+    // The ini parser silently folds a line without `=` into the next key (and so can swallow
+    // the section headers after it): report such lines and leave them out.
+    for (i, raw) in lines.iter_mut().enumerate() {
+        let t = raw.trim();
+        let stray = !t.is_empty()
+            && !t.starts_with('#')
+            && !t.starts_with(';')
+            && !t.starts_with('[')
+            && !t.contains('=')
+            && !t.contains(':');
+        if stray {
+            found.push(Problem {
+                profile: None,
+                message: format!(
+                    "{}:{}: malformed config: '{t}' is not a `key = value` line",
+                    path.display(),
+                    i + 1
+                ),
+            });
+            blanked.insert(i + 1);
+            let nl = if raw.ends_with('\n') { "\n" } else { "" };
+            *raw = format!("#{nl}");
+        }
+    }
+    let cfg = loop {
+        match ConfigFile::parse(path, &lines.concat()) {
+            Ok(cfg) => break Some(cfg),
+            Err(e) => {
+                let message = e.to_string();
+                let line = error_line(path, &message);
+                found.push(Problem {
+                    profile: None,
+                    message,
+                });
+                match line {
+                    Some(n) if n >= 1 && n <= lines.len() && blanked.insert(n) => {
+                        let nl = if lines[n - 1].ends_with('\n') {
+                            "\n"
+                        } else {
+                            ""
+                        };
+                        lines[n - 1] = format!("#{nl}");
+                    }
+                    _ => break None,
+                }
+            }
+        }
+    };
+    found.sort_by_key(|p| error_line(path, &p.message));
+    let mut summary = Summary::default();
+    let Some(cfg) = cfg else {
+        return (summary, found);
+    };
+
+    let mut chain_problems: Vec<(usize, String, String)> = Vec::new();
+    for name in cfg.profiles.keys() {
+        if !is_aws_okta_profile(&cfg, name) {
+            summary.skipped.push(name.clone());
+            continue;
+        }
+        summary.checked += 1;
+        if let Err(e) = Chain::resolve(&cfg, name) {
+            let line = cfg.profiles.get(name).map(|s| s.line).unwrap_or(0);
+            chain_problems.push((line, name.clone(), e.to_string()));
+        }
+    }
+    chain_problems.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut seen = BTreeSet::new();
+    for (_, profile, message) in chain_problems {
+        if seen.insert(message.clone()) {
+            found.push(Problem {
+                profile: Some(profile),
+                message,
+            });
+        }
+    }
+    (summary, found)
+}
+
+/// The line number of a parse error (`<path>:<line>: ...`).
+fn error_line(path: &Path, message: &str) -> Option<usize> {
+    let rest = message.strip_prefix(&format!("{}:", path.display()))?;
+    rest.split(':').next()?.parse().ok()
+}
+
+/// Whether `name` is one of aws-okta's profiles: it (or a profile it chains from) uses an
+/// aws-okta key other than `region`, and none of them gets credentials by other means.
+fn is_aws_okta_profile(cfg: &ConfigFile, name: &str) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut current = Some(name);
+    let mut ours = false;
+    while let Some(p) = current {
+        if !seen.insert(p) {
+            break; // a cycle: resolving reports it
+        }
+        let Some(section) = cfg.profiles.get(p) else {
+            break; // a missing source: resolving reports it
+        };
+        if FOREIGN_KEYS.iter().any(|k| section.get(k).is_some()) {
+            return false;
+        }
+        ours |= KNOWN_KEYS
+            .iter()
+            .any(|k| *k != "region" && section.get(k).is_some());
+        current = section.get("source_profile");
+    }
+    ours
+}
+
+/// Maps the team-config crate's errors onto the CLI's exit codes at the edge.
+fn from_team_config(e: team_config::Error) -> Error {
+    use team_config::Error as E;
+    match e {
+        E::InvalidTeamName(_) => Error::Usage(e.to_string()),
+        E::Io { .. } => Error::Io(e.to_string()),
+        E::Invalid(_)
+        | E::ManagedBlock { .. }
+        | E::TeamNotFound { .. }
+        | E::Git { .. }
+        | E::Validation { .. } => Error::Config(e.to_string()),
     }
 }
