@@ -20,6 +20,10 @@ pub mod exit {
     pub const RATE_LIMITED: i32 = 17;
     pub const NETWORK: i32 = 18;
     pub const OKTA_API: i32 = 19;
+    /// Okta Identity Engine: something only an Okta admin can change (OIDC app, grants, AWS app).
+    pub const OKTA_SETUP: i32 = 21;
+    /// Okta Identity Engine: the user or a policy denied the sign-in (`access_denied`).
+    pub const ACCESS_DENIED: i32 = 22;
     pub const EXEC: i32 = 126;
 }
 
@@ -93,6 +97,14 @@ pub enum Error {
         summary: String,
     },
 
+    /// An Okta Identity Engine (OAuth) failure, with the exit code that fits it.
+    #[error("{message}")]
+    OAuth { exit: i32, message: String },
+
+    /// Okta answered with something we cannot use (missing fields, not JSON, wrong shape).
+    #[error("{0}")]
+    OktaResponse(String),
+
     #[error("cannot run {command}: {message}")]
     Exec { command: String, message: String },
 
@@ -120,6 +132,8 @@ impl Error {
             Error::RateLimited { .. } => RATE_LIMITED,
             Error::Network(_) => NETWORK,
             Error::OktaApi { .. } => OKTA_API,
+            Error::OAuth { exit, .. } => *exit,
+            Error::OktaResponse(_) => OKTA_API,
             Error::Exec { .. } => EXEC,
             Error::Io(_) => INTERNAL,
         }

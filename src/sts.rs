@@ -95,6 +95,37 @@ impl Sts {
     }
 }
 
+impl Sts {
+    /// The hub hop for `okta_hub_trust = oidc`: unsigned AssumeRoleWithWebIdentity with an
+    /// Okta id token (the hub role trusts an IAM OIDC provider for the authorization server).
+    pub async fn assume_role_with_web_identity(
+        &self,
+        region: &str,
+        role_arn: &str,
+        session_name: &str,
+        id_token: &str,
+        duration: Duration,
+    ) -> Result<Credentials> {
+        tracing::debug!(role = %role_arn, region, seconds = duration.as_secs(), "sts AssumeRoleWithWebIdentity");
+        let output = self
+            .client(region, None)
+            .assume_role_with_web_identity()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .web_identity_token(id_token)
+            .duration_seconds(seconds(duration))
+            .send()
+            .await
+            .map_err(|e| sts_error("AssumeRoleWithWebIdentity", role_arn, e))?;
+        let arn = output.assumed_role_user().map(|u| u.arn().to_string());
+        Credentials::from_sts(
+            output.credentials(),
+            arn.unwrap_or_else(|| role_arn.to_string()),
+            "AssumeRoleWithWebIdentity",
+        )
+    }
+}
+
 fn seconds(d: Duration) -> i32 {
     d.as_secs().clamp(900, 43_200) as i32
 }

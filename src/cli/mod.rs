@@ -46,6 +46,14 @@ pub struct Cli {
     )]
     pub mfa_factor_type: Option<String>,
 
+    /// Login flow: auto, classic, direct or device (Okta Identity Engine), over okta_auth_flow.
+    #[arg(long, global = true, env = "AWS_OKTA_AUTH_FLOW", value_name = "FLOW")]
+    pub auth_flow: Option<String>,
+
+    /// Do not open a browser for the device flow: print the address and code only.
+    #[arg(long, global = true, env = "AWS_OKTA_NO_BROWSER")]
+    pub no_browser: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -75,6 +83,8 @@ impl Cli {
                 provider: self.mfa_provider,
                 factor_type: self.mfa_factor_type,
             },
+            auth_flow: self.auth_flow,
+            no_browser: self.no_browser,
         };
         match self.command {
             Command::Add(args) => add::run(&global, args),
@@ -91,6 +101,8 @@ impl Cli {
 pub struct Global {
     backend: Option<String>,
     factor: FactorChoice,
+    auth_flow: Option<String>,
+    no_browser: bool,
 }
 
 impl Global {
@@ -117,6 +129,8 @@ impl Global {
         let keychain = self.keychain()?;
         let options = LoginOptions {
             factor: self.factor.clone(),
+            auth_flow: self.auth_flow.clone(),
+            no_browser: self.no_browser,
         };
         let creds = provider::credentials(&chain, keychain.as_ref(), &options)?;
         Ok((chain, creds))

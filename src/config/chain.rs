@@ -15,6 +15,16 @@ pub struct OktaSettings {
     pub account_name: Option<String>,
     pub mfa_provider: Option<String>,
     pub mfa_factor_type: Option<String>,
+    /// `okta_auth_flow`: auto (default), classic, direct or device (Identity Engine).
+    pub auth_flow: Option<String>,
+    /// `okta_oidc_client_id`: the OIDC native app used by the Identity Engine flows.
+    pub oidc_client_id: Option<String>,
+    /// `okta_aws_app_id`; derived from `aws_saml_url` when absent.
+    pub aws_app_id: Option<String>,
+    /// `okta_authorization_server`: a custom authorization server id (default: the org's).
+    pub authorization_server: Option<String>,
+    /// `okta_hub_trust`: saml (default) or oidc (AssumeRoleWithWebIdentity).
+    pub hub_trust: Option<String>,
 }
 
 impl OktaSettings {
@@ -86,6 +96,11 @@ impl Chain {
             account_name: lookup(0, "okta_account_name"),
             mfa_provider: lookup(0, "mfa_provider"),
             mfa_factor_type: lookup(0, "mfa_factor_type"),
+            auth_flow: lookup(0, "okta_auth_flow"),
+            oidc_client_id: lookup(0, "okta_oidc_client_id"),
+            aws_app_id: lookup(0, "okta_aws_app_id"),
+            authorization_server: lookup(0, "okta_authorization_server"),
+            hub_trust: lookup(0, "okta_hub_trust"),
         };
 
         let root_index = path.len() - 1;

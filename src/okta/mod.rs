@@ -5,6 +5,7 @@ pub mod app;
 pub mod authn;
 pub mod factors;
 mod http;
+pub mod oie;
 
 pub use http::OktaClient;
 

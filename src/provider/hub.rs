@@ -5,6 +5,9 @@ use crate::cache::Cache;
 use crate::config::Chain;
 use crate::okta::app::{self, SessionProof};
 use crate::okta::factors::FactorChoice;
+use crate::okta::oie::detect::Pipeline;
+use crate::okta::oie::token::HubProof;
+use crate::okta::oie::{self, Flow, FlowSetting, HubTrust};
 use crate::okta::{authn, OktaAccount, OktaClient};
 use crate::saml::{extract_saml_response, SamlAssertion, SamlRole};
 use crate::sts::{self, Sts};
@@ -16,7 +19,35 @@ pub async fn credentials(
     sts: &Sts,
     options: &LoginOptions,
 ) -> Result<Credentials> {
-    let assertion = saml_assertion(chain, cache, options).await?;
+    let account = OktaAccount::load(cache.keychain(), chain.okta.account_name.as_deref())?;
+    let (flow, pipeline) = choose_flow(chain, cache, options, &account).await?;
+    let assertion = match flow {
+        Flow::Classic => saml_assertion(chain, cache, options, account)
+            .await
+            .map_err(|e| classic_on_idx_hint(e, pipeline))?,
+        flow => {
+            let factor_type = options
+                .factor
+                .factor_type
+                .clone()
+                .or_else(|| chain.okta.mfa_factor_type.clone());
+            let request = oie::token::Request {
+                okta: &chain.okta,
+                account: &account,
+                keychain: cache.keychain(),
+                flow,
+                trust: HubTrust::parse(chain.okta.hub_trust.as_deref())?,
+                factor_type: factor_type.as_deref(),
+                no_browser: options.no_browser,
+            };
+            match oie::token::hub_proof(&request).await? {
+                HubProof::Saml(assertion) => assertion,
+                HubProof::WebIdentity(token) => {
+                    return web_identity(chain, sts, &account, &token).await
+                }
+            }
+        }
+    };
     let role = choose_role(&assertion, chain.saml.role_arn.as_deref())?;
     let mut duration = chain.saml.session_ttl;
     if let Some(max) = assertion.session_duration {
@@ -31,14 +62,89 @@ pub async fn credentials(
         .await
 }
 
+/// Which login this chain uses, and the org's pipeline when it was needed to decide.
+async fn choose_flow(
+    chain: &Chain,
+    cache: &Cache<'_>,
+    options: &LoginOptions,
+    account: &OktaAccount,
+) -> Result<(Flow, Option<Pipeline>)> {
+    let setting: FlowSetting = options
+        .auth_flow
+        .as_deref()
+        .or(chain.okta.auth_flow.as_deref())
+        .unwrap_or("auto")
+        .parse()?;
+    let pipeline = if setting == FlowSetting::Auto {
+        let client = oie::OAuthClient::new(account.base_url.clone(), "", None)?;
+        let label = chain.okta.account_label();
+        match oie::detect::pipeline(&client, cache.keychain(), label, false).await {
+            Ok(p) => Some(p),
+            Err(Error::OktaResponse(why)) => {
+                tracing::debug!(why, "cannot detect the Okta pipeline; using classic");
+                None
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let client_id = chain
+        .okta
+        .oidc_client_id
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    let password = !secrecy::ExposeSecret::expose_secret(&account.password).is_empty();
+    let (flow, why) = oie::choose(setting, pipeline, client_id, password);
+    tracing::debug!(flow = flow.name(), why, "okta login flow");
+    Ok((flow, pipeline))
+}
+
+/// A classic login failing on an Identity Engine org: say what to configure instead.
+fn classic_on_idx_hint(e: Error, pipeline: Option<Pipeline>) -> Error {
+    match (e, pipeline) {
+        (Error::Saml(msg), Some(Pipeline::Idx)) => Error::Saml(format!(
+            "{msg} (this Okta org runs Identity Engine, where the AWS app link no longer accepts a classic session token: set okta_oidc_client_id to use the direct or device flow; see \"Classic or Identity Engine?\" in the README)"
+        )),
+        (e, _) => e,
+    }
+}
+
+/// `okta_hub_trust = oidc`: AssumeRoleWithWebIdentity into the hub role with the id token.
+async fn web_identity(
+    chain: &Chain,
+    sts: &Sts,
+    account: &OktaAccount,
+    token: &secrecy::SecretString,
+) -> Result<Credentials> {
+    let role_arn = chain.saml.role_arn.as_deref().ok_or_else(|| {
+        Error::Config(format!(
+            "profile '{}' uses okta_hub_trust = oidc and needs role_arn (the hub role)",
+            chain.saml.profile
+        ))
+    })?;
+    let region = chain
+        .saml
+        .region
+        .clone()
+        .unwrap_or_else(|| sts::default_region(Some(role_arn)).to_string());
+    sts.assume_role_with_web_identity(
+        &region,
+        role_arn,
+        &sts::session_name(&account.username),
+        secrecy::ExposeSecret::expose_secret(token),
+        chain.saml.session_ttl,
+    )
+    .await
+}
+
 async fn saml_assertion(
     chain: &Chain,
     cache: &Cache<'_>,
     options: &LoginOptions,
+    account: OktaAccount,
 ) -> Result<SamlAssertion> {
-    let keychain_account = chain.okta.account_name.as_deref();
     let label = chain.okta.account_label();
-    let account = OktaAccount::load(cache.keychain(), keychain_account)?;
     let client = OktaClient::new(account.base_url.clone())?;
     let app_path = &chain.okta.aws_saml_url;
 

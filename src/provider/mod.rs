@@ -77,6 +77,10 @@ impl Credentials {
 pub struct LoginOptions {
     /// Factor choice from flags/env; the config's mfa_provider/mfa_factor_type fill the gaps.
     pub factor: FactorChoice,
+    /// `--auth-flow`/`AWS_OKTA_AUTH_FLOW` (auto, classic, direct, device), over okta_auth_flow.
+    pub auth_flow: Option<String>,
+    /// `--no-browser`: print the device-flow address instead of opening it.
+    pub no_browser: bool,
 }
 
 /// The final credentials of a chain: from the cache when fresh, else by logging in.

@@ -20,9 +20,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod oauth;
 mod saml;
 mod server;
 
+pub use oauth::{
+    DeviceBehavior, OAuthConfig, OAuthCounters, OobBehavior, DEFAULT_AUTH_SERVER, DEFAULT_CLIENT_ID,
+};
 pub use saml::{decode_html_entities, html_attr_encode, saml_response_xml};
 pub use server::router;
 
@@ -68,6 +72,8 @@ pub struct Config {
     pub pipeline: String,
     /// `passwordExpireDays` of `PASSWORD_WARN`.
     pub password_warn_days: u32,
+    /// The OAuth side of an Identity Engine org (client, grants, push and device behaviour).
+    pub oauth: OAuthConfig,
 }
 
 impl Default for Config {
@@ -93,6 +99,7 @@ impl Default for Config {
             unavailable_first: 0,
             pipeline: "v1".to_string(),
             password_warn_days: 5,
+            oauth: OAuthConfig::default(),
         }
     }
 }
@@ -202,6 +209,7 @@ pub(crate) struct Data {
     pub(crate) sessions: HashMap<String, Session>,
     pub(crate) rate_window_start: i64,
     pub(crate) rate_window_count: u32,
+    pub(crate) oauth: oauth::OAuthData,
 }
 
 pub(crate) struct Transaction {

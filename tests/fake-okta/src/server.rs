@@ -62,6 +62,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/__fake/counters", get(fake_counters))
         .route("/__fake/reset", post(fake_reset))
         .route("/__fake/invalidate-sessions", post(fake_invalidate))
+        .merge(crate::oauth::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -1168,7 +1169,8 @@ fn app_link(state: &ServerState, headers: &HeaderMap, uri: &Uri) -> Response {
     let base = base_url(headers);
     let sso = format!("{base}{APP_SSO_PATH}");
     let token = query_param(uri, "sessionToken").or_else(|| query_param(uri, "onetimetoken"));
-    if let Some(token) = token {
+    // On Identity Engine the app link no longer turns a session token into a session.
+    if let Some(token) = token.filter(|_| state.config().pipeline != "idx") {
         if let Some(sid) = redeem_session_token(state, &token) {
             return redirect_with_session(&sso, Some(&sid));
         }

@@ -1,0 +1,114 @@
+//! The OAuth device authorization flow, for sign-on policies that demand FastPass or WebAuthn:
+//! show the user code, open the verification page in the browser, poll until approved.
+use super::{OAuthClient, TokenResponse, GRANT_DEVICE_CODE};
+use crate::error::exit;
+use crate::{Error, Result};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+
+#[derive(Deserialize)]
+struct Authorization {
+    device_code: SecretString,
+    user_code: String,
+    #[serde(default)]
+    verification_uri: Option<String>,
+    #[serde(default)]
+    verification_uri_complete: Option<String>,
+    #[serde(default)]
+    expires_in: Option<u64>,
+    #[serde(default)]
+    interval: Option<u64>,
+}
+
+/// Whether a browser may be opened: not with `AWS_OKTA_NO_BROWSER`, over SSH, or (on Unix
+/// other than macOS) without a display.
+pub fn can_open_browser(no_browser: bool) -> bool {
+    if no_browser || std::env::var_os("AWS_OKTA_NO_BROWSER").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some() {
+        return false;
+    }
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        return std::env::var_os("DISPLAY").is_some()
+            || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    }
+    true
+}
+
+pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Result<TokenResponse> {
+    let auth = client
+        .post::<Authorization>(client.endpoint("device/authorize")?, &[("scope", scope)])
+        .await?
+        .map_err(|e| e.into_error(&client.client_id, GRANT_DEVICE_CODE))?;
+    let page = auth
+        .verification_uri_complete
+        .clone()
+        .or_else(|| auth.verification_uri.clone())
+        .ok_or_else(|| {
+            Error::OktaResponse("Okta's device authorization has no verification URI".into())
+        })?;
+    let page_url = url::Url::parse(&page)
+        .ok()
+        .filter(|u| u.scheme() == "https" || crate::okta::is_loopback(u))
+        .ok_or_else(|| {
+            Error::OktaResponse("Okta sent a verification URI that is not https".into())
+        })?;
+    eprintln!(
+        "To sign in to Okta, open {} and confirm the code {}",
+        page_url, auth.user_code
+    );
+    if can_open_browser(no_browser) {
+        if let Err(e) = open::that_detached(page_url.as_str()) {
+            eprintln!("(could not open a browser: {e}; open the address above yourself)");
+        }
+    }
+    let give_up = Duration::from_secs(auth.expires_in.unwrap_or(600).min(1800) + 10);
+    let started = Instant::now();
+    let mut wait = client.poll_wait(auth.interval);
+    let url = client.endpoint("token")?;
+    loop {
+        tokio::time::sleep(wait).await;
+        let answer = client
+            .post::<TokenResponse>(
+                url.clone(),
+                &[
+                    ("grant_type", GRANT_DEVICE_CODE),
+                    ("device_code", auth.device_code.expose_secret()),
+                ],
+            )
+            .await?;
+        match answer {
+            Ok(tokens) => return Ok(tokens),
+            Err(e) if e.error == "authorization_pending" => {}
+            Err(e) if e.error == "slow_down" => {
+                wait += client.slow_down_step();
+                tracing::debug!(wait_ms = wait.as_millis() as u64, "okta asked to slow down");
+            }
+            Err(e) if e.error == "expired_token" => {
+                return Err(Error::OAuth {
+                    exit: exit::MFA_TIMEOUT,
+                    message: format!(
+                        "the Okta sign-in code {} expired before it was confirmed in the browser: run the command again and confirm it sooner",
+                        auth.user_code
+                    ),
+                })
+            }
+            Err(e) if e.error == "access_denied" => {
+                return Err(Error::OAuth {
+                    exit: exit::ACCESS_DENIED,
+                    message: "the Okta sign-in was denied in the browser (access_denied): run the command again and allow it, or ask your Okta admin about the sign-on policy".into(),
+                })
+            }
+            Err(e) => return Err(e.into_error(&client.client_id, GRANT_DEVICE_CODE)),
+        }
+        if started.elapsed() > give_up {
+            return Err(Error::OAuth {
+                exit: exit::MFA_TIMEOUT,
+                message: "the browser sign-in was not confirmed in time: run the command again"
+                    .into(),
+            });
+        }
+    }
+}
