@@ -114,6 +114,22 @@ def main():
     hub_trust("hub cn trust", doc(hub["cn"]["trust"]), "arn:aws-cn:iam::123456789012:saml-provider/okta",
               "https://signin.amazonaws.cn/saml")
     hub_assume("hub cn assume", doc(hub["cn"]["assume"]), ["arn:aws-cn:iam::210987654321:role/ReadOnly"])
+    oidc = doc(hub["oidc"]["trust"])
+    least_privilege("hub oidc trust", oidc)
+    issuer = "example.okta.com/oauth2/aus1awshub"
+    eq("hub oidc trust: statement", oidc["Statement"][0], {
+        "Sid": "OktaOidcFederation",
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::111111111111:oidc-provider/{issuer}"},
+        "Action": ["sts:AssumeRoleWithWebIdentity"],
+        "Condition": {"StringEquals": {
+            f"{issuer}:aud": ["0oa1awsoktacli"],
+            f"{issuer}:sub": ["00u1alice", "00u1bob"],
+        }},
+    })
+    check("hub oidc trust: no wildcard in conditions",
+          not any("*" in x or "?" in x for x in walk_strings(oidc["Statement"][0]["Condition"])))
+    hub_assume("hub oidc assume", doc(hub["oidc"]["assume"]), ["arn:aws:iam::222222222222:role/Administrator"])
 
     # ---- spoke-role policies.
     spoke = out["spoke"]

@@ -4,7 +4,11 @@
 module "policies" {
   source = "./modules/policies"
 
+  trust                  = var.trust
   saml_provider_arn      = var.saml_provider_arn
+  oidc_provider_arn      = var.oidc_provider_arn
+  oidc_audiences         = var.oidc_audiences
+  oidc_subjects          = var.oidc_subjects
   assumable_role_arns    = var.assumable_role_arns
   enable_session_tags    = var.enable_session_tags
   enable_source_identity = var.enable_source_identity

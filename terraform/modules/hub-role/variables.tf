@@ -8,12 +8,42 @@ variable "name" {
   }
 }
 
-variable "saml_provider_arn" {
-  description = "ARN of the IAM SAML provider for Okta in this (hub) account, e.g. the saml-provider module's arn output. The role trusts only this provider, for the partition's sign-in SAML audience."
+variable "trust" {
+  description = "How the role trusts Okta: \"saml\" (default; saml_provider_arn) or \"oidc\" (AssumeRoleWithWebIdentity through oidc_provider_arn with exact aud/sub conditions, for aws-okta's okta_hub_trust = oidc)."
   type        = string
+  default     = "saml"
 
   validation {
-    condition     = can(regex("^arn:(aws|aws-us-gov|aws-cn):iam::[0-9]{12}:saml-provider/[A-Za-z0-9._-]{1,128}$", var.saml_provider_arn))
+    condition     = contains(["saml", "oidc"], var.trust)
+    error_message = "The trust must be \"saml\" or \"oidc\"."
+  }
+}
+
+variable "oidc_provider_arn" {
+  description = "ARN of the IAM OIDC provider for the Okta authorization server (trust = \"oidc\")."
+  type        = string
+  default     = null
+}
+
+variable "oidc_audiences" {
+  description = "Allowed aud values (the Okta OIDC app's client id), trust = \"oidc\"."
+  type        = list(string)
+  default     = []
+}
+
+variable "oidc_subjects" {
+  description = "Allowed sub values (the team's Okta user ids), trust = \"oidc\"."
+  type        = list(string)
+  default     = []
+}
+
+variable "saml_provider_arn" {
+  description = "ARN of the IAM SAML provider for Okta in this (hub) account, e.g. the saml-provider module's arn output. The role trusts only this provider, for the partition's sign-in SAML audience. Required with trust = \"saml\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.saml_provider_arn == null || can(regex("^arn:(aws|aws-us-gov|aws-cn):iam::[0-9]{12}:saml-provider/[A-Za-z0-9._-]{1,128}$", var.saml_provider_arn))
     error_message = "The saml_provider_arn must look like arn:<aws|aws-us-gov|aws-cn>:iam::<12-digit account id>:saml-provider/<name>."
   }
 }

@@ -37,6 +37,16 @@ module "hub_cn" {
   assumable_role_arns = ["arn:aws-cn:iam::210987654321:role/ReadOnly"]
 }
 
+module "hub_oidc" {
+  source = "../../modules/hub-role/modules/policies"
+
+  trust               = "oidc"
+  oidc_provider_arn   = "arn:aws:iam::111111111111:oidc-provider/example.okta.com/oauth2/aus1awshub"
+  oidc_audiences      = ["0oa1awsoktacli"]
+  oidc_subjects       = ["00u1bob", "00u1alice", "00u1bob"]
+  assumable_role_arns = ["arn:aws:iam::222222222222:role/Administrator"]
+}
+
 # ---- spoke-role policies
 
 module "spoke_aws" {

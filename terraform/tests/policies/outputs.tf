@@ -16,6 +16,10 @@ output "hub" {
       trust  = module.hub_cn.trust_policy_json
       assume = module.hub_cn.assume_policy_json
     }
+    oidc = {
+      trust  = module.hub_oidc.trust_policy_json
+      assume = module.hub_oidc.assume_policy_json
+    }
   }
 }
 

@@ -972,3 +972,40 @@ impl ServerState {
         self.data().oauth.seen_values.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Verifier as _;
+    use p256::ecdsa::VerifyingKey;
+
+    #[test]
+    fn id_tokens_verify_against_the_served_jwk() {
+        let token = id_token("http://127.0.0.1/oauth2/aus1", DEFAULT_CLIENT_ID, "a@b.c");
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        let key = jwk();
+        let mut point = vec![4u8];
+        for c in ["x", "y"] {
+            point.extend(URL_SAFE_NO_PAD.decode(key[c].as_str().unwrap()).unwrap());
+        }
+        let verifying = VerifyingKey::from_sec1_bytes(&point).unwrap();
+        let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+        assert!(verifying.verify(input.as_bytes(), &signature).is_ok());
+        let claims: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(input.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(claims["aud"], DEFAULT_CLIENT_ID);
+        assert_eq!(claims["iss"], "http://127.0.0.1/oauth2/aus1");
+    }
+
+    #[test]
+    fn forms_decode_percent_and_plus() {
+        let form = parse_form(&Bytes::from_static(b"a=x%3Ay+z&b=%E2%9C%93&c"));
+        assert_eq!(form["a"], "x:y z");
+        assert_eq!(form["b"], "\u{2713}");
+        assert_eq!(form["c"], "");
+    }
+}

@@ -2,7 +2,8 @@
 # applied offline for tests: see terraform/tests/policies.
 
 locals {
-  partition = split(":", var.saml_provider_arn)[1]
+  provider_arn = var.trust == "oidc" ? var.oidc_provider_arn : var.saml_provider_arn
+  partition    = split(":", coalesce(local.provider_arn, "arn:aws:"))[1]
 
   # SAML:aud must be the partition's sign-in SAML endpoint, which is where Okta posts the
   # assertion.
@@ -18,7 +19,28 @@ locals {
     var.enable_source_identity ? ["sts:SetSourceIdentity"] : [],
   )
 
-  trust_policy = {
+  # The OIDC condition keys are the provider's issuer (host and path) with :aud / :sub.
+  oidc_issuer = var.oidc_provider_arn == null ? "" : element(split("oidc-provider/", var.oidc_provider_arn), 1)
+
+  oidc_trust_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "OktaOidcFederation"
+        Effect    = "Allow"
+        Principal = { Federated = var.oidc_provider_arn }
+        Action    = concat(["sts:AssumeRoleWithWebIdentity"], local.optional_actions)
+        Condition = {
+          StringEquals = {
+            "${local.oidc_issuer}:aud" = sort(distinct(var.oidc_audiences))
+            "${local.oidc_issuer}:sub" = sort(distinct(var.oidc_subjects))
+          }
+        }
+      },
+    ]
+  }
+
+  saml_trust_policy = {
     Version = "2012-10-17"
     Statement = [
       {

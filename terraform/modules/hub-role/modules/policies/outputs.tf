@@ -1,6 +1,15 @@
 output "trust_policy_json" {
   description = "Trust (assume role) policy: only the Okta SAML provider, with SAML:aud pinned to the partition's sign-in endpoint."
-  value       = jsonencode(local.trust_policy)
+  value       = var.trust == "oidc" ? jsonencode(local.oidc_trust_policy) : jsonencode(local.saml_trust_policy)
+
+  precondition {
+    condition     = var.trust != "saml" || var.saml_provider_arn != null
+    error_message = "trust = \"saml\" needs saml_provider_arn."
+  }
+  precondition {
+    condition     = var.trust != "oidc" || (var.oidc_provider_arn != null && length(var.oidc_audiences) > 0 && length(var.oidc_subjects) > 0)
+    error_message = "trust = \"oidc\" needs oidc_provider_arn, oidc_audiences and oidc_subjects."
+  }
 }
 
 output "assume_policy_json" {
