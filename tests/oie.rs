@@ -410,3 +410,26 @@ fn debug_logs_never_show_tokens_codes_or_secrets() {
     }
     assert!(!log.contains("wst."), "web SSO token leaked");
 }
+
+#[test]
+fn list_says_which_flow_a_profile_uses() {
+    let env = TestEnv::new(Config::default());
+    env.write_config(&format!(
+        "{}[profile dev]\nrole_arn = {DEFAULT_HUB_ROLE}\nokta_oidc_client_id = {DEFAULT_CLIENT_ID}\nokta_auth_flow = device\n",
+        config_text()
+    ));
+    let out = env.run(&["list"]);
+    let text = stdout(&out);
+    let line = |p: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{p} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("hub").contains("flow auto: classic"), "{text}");
+    assert!(
+        line("dev").contains("flow device (okta_auth_flow)"),
+        "{text}"
+    );
+    assert_eq!(env.okta.counters().total, 0, "no network");
+}

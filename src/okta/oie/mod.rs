@@ -117,6 +117,27 @@ pub fn choose(
     }
 }
 
+/// The login a profile uses and why, without network or keychain (for `list`).
+pub fn describe_flow(okta: &crate::config::OktaSettings) -> String {
+    let client = okta
+        .oidc_client_id
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    let trust = okta.hub_trust.as_deref().unwrap_or("saml");
+    match okta.auth_flow.as_deref().map(str::parse::<FlowSetting>) {
+        Some(Err(_)) => "invalid okta_auth_flow".to_string(),
+        Some(Ok(FlowSetting::Classic)) => "classic (okta_auth_flow)".to_string(),
+        Some(Ok(FlowSetting::Direct)) => format!("direct (okta_auth_flow), hub trust {trust}"),
+        Some(Ok(FlowSetting::Device)) => format!("device (okta_auth_flow), hub trust {trust}"),
+        None | Some(Ok(FlowSetting::Auto)) if client => format!(
+            "auto: classic on Classic orgs, direct (or device without a password) on Identity Engine, hub trust {trust}"
+        ),
+        None | Some(Ok(FlowSetting::Auto)) => {
+            "auto: classic (no okta_oidc_client_id for Identity Engine)".to_string()
+        }
+    }
+}
+
 /// The AWS app id: `okta_aws_app_id`, else from `aws_saml_url` (`home/amazon_aws/<id>/<n>`).
 pub fn aws_app_id(configured: Option<&str>, saml_url: &str) -> Option<String> {
     if let Some(id) = configured.filter(|s| !s.trim().is_empty()) {
@@ -425,6 +446,37 @@ pub async fn forget(keychain: &dyn Keychain, account: &str, base: Option<Url>) -
     keychain.delete(&tokens_item(account))?;
     keychain.delete(&detect::pipeline_item(account))?;
     Ok(())
+}
+
+/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
+/// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
+/// how many accounts had tokens. Works without a network (then only forgets).
+pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<usize> {
+    let mut labels: std::collections::BTreeSet<String> = accounts.iter().cloned().collect();
+    labels.insert("default".to_string());
+    if let Ok(cfg) = crate::config::ConfigFile::load(&crate::config::default_path()) {
+        let names = cfg
+            .profiles
+            .values()
+            .chain(std::iter::once(&cfg.okta))
+            .filter_map(|section| section.get("okta_account_name"));
+        labels.extend(names.map(str::to_string));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let mut forgotten = 0;
+    for label in &labels {
+        let had = StoredTokens::load(keychain, label)?.is_some();
+        let name = (label != "default").then_some(label.as_str());
+        let base = super::OktaAccount::load(keychain, name)
+            .ok()
+            .map(|a| a.base_url);
+        runtime.block_on(forget(keychain, label, if had { base } else { None }))?;
+        forgotten += usize::from(had);
+    }
+    Ok(forgotten)
 }
 
 #[cfg(test)]
