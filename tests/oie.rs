@@ -426,7 +426,10 @@ fn list_says_which_flow_a_profile_uses() {
             .unwrap_or_default()
             .to_string()
     };
-    assert!(line("hub").contains("flow auto: classic"), "{text}");
+    assert!(
+        line("hub").ends_with("okta (home/amazon_aws/0oa1abcdEFGH/272)"),
+        "{text}"
+    );
     assert!(
         line("dev").contains("flow device (okta_auth_flow)"),
         "{text}"

@@ -17,11 +17,10 @@ pub fn run(global: &Global, _args: Args) -> Result<i32> {
         let source = match (section.get("source_profile"), Chain::resolve(&cfg, name)) {
             (_, Err(e)) => format!("invalid: {e}"),
             (Some(source), Ok(_)) => source.to_string(),
-            (None, Ok(chain)) => format!(
-                "okta ({}; flow {})",
-                chain.okta.aws_saml_url,
-                crate::okta::oie::describe_flow(&chain.okta)
-            ),
+            (None, Ok(chain)) => match crate::okta::oie::describe_flow(&chain.okta) {
+                Some(flow) => format!("okta ({}; flow {flow})", chain.okta.aws_saml_url),
+                None => format!("okta ({})", chain.okta.aws_saml_url),
+            },
         };
         rows.push([name.clone(), role, source]);
     }

@@ -20,11 +20,15 @@ pub async fn credentials(
     options: &LoginOptions,
 ) -> Result<Credentials> {
     let account = OktaAccount::load(cache.keychain(), chain.okta.account_name.as_deref())?;
-    let (flow, pipeline) = choose_flow(chain, cache, options, &account).await?;
+    let flow = choose_flow(chain, cache, options, &account).await?;
     let assertion = match flow {
-        Flow::Classic => saml_assertion(chain, cache, options, account)
-            .await
-            .map_err(|e| classic_on_idx_hint(e, pipeline))?,
+        Flow::Classic => {
+            let base = account.base_url.clone();
+            match saml_assertion(chain, cache, options, account).await {
+                Ok(assertion) => assertion,
+                Err(e) => return Err(classic_on_idx_hint(e, chain, cache, base).await),
+            }
+        }
         flow => {
             let factor_type = options
                 .factor
@@ -62,20 +66,26 @@ pub async fn credentials(
         .await
 }
 
-/// Which login this chain uses, and the org's pipeline when it was needed to decide.
+/// Which login this chain uses. The org's pipeline is read (once per account, then cached)
+/// only when it decides: `auto` with an OIDC client configured.
 async fn choose_flow(
     chain: &Chain,
     cache: &Cache<'_>,
     options: &LoginOptions,
     account: &OktaAccount,
-) -> Result<(Flow, Option<Pipeline>)> {
+) -> Result<Flow> {
     let setting: FlowSetting = options
         .auth_flow
         .as_deref()
         .or(chain.okta.auth_flow.as_deref())
         .unwrap_or("auto")
         .parse()?;
-    let pipeline = if setting == FlowSetting::Auto {
+    let client_id = chain
+        .okta
+        .oidc_client_id
+        .as_deref()
+        .is_some_and(|c| !c.trim().is_empty());
+    let pipeline = if setting == FlowSetting::Auto && client_id {
         let client = oie::OAuthClient::new(account.base_url.clone(), "", None)?;
         let label = chain.okta.account_label();
         match oie::detect::pipeline(&client, cache.keychain(), label, false).await {
@@ -89,19 +99,26 @@ async fn choose_flow(
     } else {
         None
     };
-    let client_id = chain
-        .okta
-        .oidc_client_id
-        .as_deref()
-        .is_some_and(|c| !c.trim().is_empty());
     let password = !secrecy::ExposeSecret::expose_secret(&account.password).is_empty();
     let (flow, why) = oie::choose(setting, pipeline, client_id, password);
     tracing::debug!(flow = flow.name(), why, "okta login flow");
-    Ok((flow, pipeline))
+    Ok(flow)
 }
 
-/// A classic login failing on an Identity Engine org: say what to configure instead.
-fn classic_on_idx_hint(e: Error, pipeline: Option<Pipeline>) -> Error {
+/// A classic login whose app link gave no SAML page: on an Identity Engine org (read now,
+/// best effort), say what to configure instead.
+async fn classic_on_idx_hint(e: Error, chain: &Chain, cache: &Cache<'_>, base: url::Url) -> Error {
+    if !matches!(e, Error::Saml(_)) {
+        return e;
+    }
+    let pipeline = match oie::OAuthClient::new(base, "", None) {
+        Ok(client) => {
+            oie::detect::pipeline(&client, cache.keychain(), chain.okta.account_label(), false)
+                .await
+                .ok()
+        }
+        Err(_) => None,
+    };
     match (e, pipeline) {
         (Error::Saml(msg), Some(Pipeline::Idx)) => Error::Saml(format!(
             "{msg} (this Okta org runs Identity Engine, where the AWS app link no longer accepts a classic session token: set okta_oidc_client_id to use the direct or device flow; see \"Classic or Identity Engine?\" in the README)"

@@ -112,29 +112,33 @@ pub fn choose(
                 "auto: Identity Engine org but no okta_oidc_client_id (classic may be refused)",
             ),
             Some(detect::Pipeline::Classic) => (Flow::Classic, "auto: Classic Engine org"),
+            None if !client_id => (Flow::Classic, "auto: no okta_oidc_client_id"),
             None => (Flow::Classic, "auto: pipeline unknown"),
         },
     }
 }
 
-/// The login a profile uses and why, without network or keychain (for `list`).
-pub fn describe_flow(okta: &crate::config::OktaSettings) -> String {
+/// The login a profile uses and why, without network or keychain (for `list`); `None` for
+/// the plain default (auto without an OIDC client: classic).
+pub fn describe_flow(okta: &crate::config::OktaSettings) -> Option<String> {
     let client = okta
         .oidc_client_id
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
     let trust = okta.hub_trust.as_deref().unwrap_or("saml");
     match okta.auth_flow.as_deref().map(str::parse::<FlowSetting>) {
-        Some(Err(_)) => "invalid okta_auth_flow".to_string(),
-        Some(Ok(FlowSetting::Classic)) => "classic (okta_auth_flow)".to_string(),
-        Some(Ok(FlowSetting::Direct)) => format!("direct (okta_auth_flow), hub trust {trust}"),
-        Some(Ok(FlowSetting::Device)) => format!("device (okta_auth_flow), hub trust {trust}"),
-        None | Some(Ok(FlowSetting::Auto)) if client => format!(
-            "auto: classic on Classic orgs, direct (or device without a password) on Identity Engine, hub trust {trust}"
-        ),
-        None | Some(Ok(FlowSetting::Auto)) => {
-            "auto: classic (no okta_oidc_client_id for Identity Engine)".to_string()
+        Some(Err(_)) => Some("invalid okta_auth_flow".to_string()),
+        Some(Ok(FlowSetting::Classic)) => Some("classic (okta_auth_flow)".to_string()),
+        Some(Ok(FlowSetting::Direct)) => {
+            Some(format!("direct (okta_auth_flow), hub trust {trust}"))
         }
+        Some(Ok(FlowSetting::Device)) => {
+            Some(format!("device (okta_auth_flow), hub trust {trust}"))
+        }
+        None | Some(Ok(FlowSetting::Auto)) if client => Some(format!(
+            "auto: classic on Classic orgs, direct (device without a password) on Identity Engine, hub trust {trust}"
+        )),
+        None | Some(Ok(FlowSetting::Auto)) => None,
     }
 }
 
