@@ -20,6 +20,7 @@ pub mod exit {
     pub const RATE_LIMITED: i32 = 17;
     pub const NETWORK: i32 = 18;
     pub const OKTA_API: i32 = 19;
+    pub const FEDERATION: i32 = 20;
     /// Okta Identity Engine: something only an Okta admin can change (OIDC app, grants, AWS app).
     pub const OKTA_SETUP: i32 = 21;
     /// Okta Identity Engine: the user or a policy denied the sign-in (`access_denied`).
@@ -105,6 +106,10 @@ pub enum Error {
     #[error("{0}")]
     OktaResponse(String),
 
+    /// Console sign-in through the AWS federation endpoint failed.
+    #[error("{0}")]
+    Federation(String),
+
     #[error("cannot run {command}: {message}")]
     Exec { command: String, message: String },
 
@@ -134,6 +139,7 @@ impl Error {
             Error::OktaApi { .. } => OKTA_API,
             Error::OAuth { exit, .. } => *exit,
             Error::OktaResponse(_) => OKTA_API,
+            Error::Federation(_) => FEDERATION,
             Error::Exec { .. } => EXEC,
             Error::Io(_) => INTERNAL,
         }

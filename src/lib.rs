@@ -6,11 +6,14 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod federation;
+pub mod fsutil;
 pub mod keychain;
 pub mod okta;
 pub mod provider;
 pub mod redact;
 pub mod saml;
+pub mod server;
 pub mod sts;
 pub mod terminal;
 

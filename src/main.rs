@@ -1,7 +1,9 @@
 use aws_okta::cli::Cli;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() {
+    // Shell completion requests (`COMPLETE=bash aws-okta -- ...`) are answered and exit here.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = Cli::parse();
     if cli.debug {
         tracing_subscriber::fmt()

@@ -617,7 +617,7 @@ fn sigterm_reaches_the_command() {
 #[test]
 fn sts_access_denied_is_one_line_with_its_own_code() {
     let mut env = ready();
-    let sts = StsErrorServer::start(
+    let sts = sts_error_server(
         403,
         "AccessDenied",
         "User is not authorized to perform: sts:AssumeRoleWithSAML",
@@ -642,7 +642,7 @@ fn sts_access_denied_is_one_line_with_its_own_code() {
 #[test]
 fn sts_throttling_and_outages_have_their_own_codes() {
     let mut env = ready();
-    let throttled = StsErrorServer::start(400, "Throttling", "Rate exceeded");
+    let throttled = sts_error_server(400, "Throttling", "Rate exceeded");
     env.sts_url = throttled.url.clone();
     let out = env.run(&["cred-process", "hub"]);
     assert_eq!(code(&out), 17, "{}", stderr(&out));
@@ -651,12 +651,9 @@ fn sts_throttling_and_outages_have_their_own_codes() {
         "{}",
         stderr(&out)
     );
-    assert!(
-        throttled.requests.load(std::sync::atomic::Ordering::SeqCst) > 1,
-        "the SDK retried"
-    );
+    assert!(throttled.count() > 1, "the SDK retried");
 
-    let down = StsErrorServer::start(503, "ServiceUnavailable", "Service is unavailable");
+    let down = sts_error_server(503, "ServiceUnavailable", "Service is unavailable");
     env.sts_url = down.url.clone();
     let out = env.run(&["cred-process", "hub"]);
     assert_eq!(code(&out), 18, "{}", stderr(&out));

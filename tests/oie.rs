@@ -412,6 +412,23 @@ fn debug_logs_never_show_tokens_codes_or_secrets() {
 }
 
 #[test]
+fn logout_revokes_the_refresh_token_and_forgets_it() {
+    let env = env_with(idx(OAuthConfig::default()), "");
+    cred_process_json(&env.run(&["cred-process", "hub"]));
+    let out = env.run(&["logout"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Identity Engine tokens of 1 account"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.okta.oauth_counters().revocations, 1);
+    cred_process_json(&env.run(&["cred-process", "hub"]));
+    let o = env.okta.oauth_counters();
+    assert_eq!((o.password_grants, o.refresh_grants), (2, 0), "{o:?}");
+}
+
+#[test]
 fn list_says_which_flow_a_profile_uses() {
     let env = TestEnv::new(Config::default());
     env.write_config(&format!(

@@ -1,5 +1,9 @@
 //! What makes the second command free: credentials of each hop and the Okta session, kept in
 //! the keychain, and a lock per Okta account so parallel invocations share one login.
+mod index;
+
+pub use index::{CredentialEntry, Index, SessionEntry};
+
 use crate::config::{AssumeRoleHop, Chain};
 use crate::keychain::Keychain;
 use crate::provider::Credentials;
@@ -103,9 +107,20 @@ impl<'a> Cache<'a> {
     /// a corrupt entry is treated as a miss and overwritten by the next store).
     pub fn credentials(&self, key: &CacheKey) -> Result<Option<Credentials>> {
         let item = key.item();
-        let Some(data) = self.keychain.get(&item)? else {
-            tracing::debug!(item, "cache miss");
-            return Ok(None);
+        // An entry the store cannot hand back (corrupt, truncated, sealed with another key) is
+        // a miss like any other and is overwritten by the next store. A store that is locked
+        // or unreachable fails again, with its own message, when the login reads the Okta
+        // credentials from it.
+        let data = match self.keychain.get(&item) {
+            Ok(Some(data)) => data,
+            Ok(None) => {
+                tracing::debug!(item, "cache miss");
+                return Ok(None);
+            }
+            Err(e) => {
+                tracing::debug!(item, error = %e, "cache entry unreadable; ignoring it");
+                return Ok(None);
+            }
         };
         let creds: Credentials = match serde_json::from_slice(&data) {
             Ok(c) => c,
@@ -124,7 +139,52 @@ impl<'a> Cache<'a> {
 
     pub fn store_credentials(&self, key: &CacheKey, creds: &Credentials) -> Result<()> {
         let data = Zeroizing::new(serde_json::to_vec(creds).map_err(|e| Error::Io(e.to_string()))?);
-        self.keychain.set(&key.item(), &data)
+        let item = key.item();
+        self.keychain.set(&item, &data)?;
+        let entry = CredentialEntry {
+            backend: self.keychain.backend().name().to_string(),
+            profile: key.profile.clone(),
+            role_arn: creds.assumed_role_arn.clone(),
+            expiration: creds.expiration,
+        };
+        Index::update(|index| {
+            index.credentials.insert(item, entry);
+        })
+    }
+
+    /// Deletes cached AWS credentials of this backend (of one profile, or all); returns how many.
+    pub fn clear_credentials(&self, profile: Option<&str>) -> Result<usize> {
+        let backend = self.keychain.backend().name();
+        let doomed: Vec<String> = Index::load()
+            .credentials
+            .into_iter()
+            .filter(|(_, e)| e.backend == backend && profile.is_none_or(|p| p == e.profile))
+            .map(|(item, _)| item)
+            .collect();
+        for item in &doomed {
+            self.keychain.delete(item)?;
+        }
+        Index::update(|index| {
+            for item in &doomed {
+                index.credentials.remove(item);
+            }
+        })?;
+        Ok(doomed.len())
+    }
+
+    /// Forgets every Okta session of this backend; returns the accounts.
+    pub fn clear_okta_sessions(&self) -> Result<Vec<String>> {
+        let backend = self.keychain.backend().name();
+        let accounts: Vec<String> = Index::load()
+            .sessions
+            .into_values()
+            .filter(|e| e.backend == backend)
+            .map(|e| e.account)
+            .collect();
+        for account in &accounts {
+            self.forget_okta_session(account)?;
+        }
+        Ok(accounts)
     }
 
     pub fn keychain(&self) -> &'a dyn Keychain {
@@ -147,11 +207,24 @@ impl<'a> Cache<'a> {
             })
             .map_err(|e| Error::Io(e.to_string()))?,
         );
-        self.keychain.set(&session_item(account), &data)
+        let item = session_item(account);
+        self.keychain.set(&item, &data)?;
+        let entry = SessionEntry {
+            backend: self.keychain.backend().name().to_string(),
+            account: account.to_string(),
+            stored_at: Utc::now(),
+        };
+        Index::update(|index| {
+            index.sessions.insert(item, entry);
+        })
     }
 
     pub fn forget_okta_session(&self, account: &str) -> Result<()> {
-        self.keychain.delete(&session_item(account)).map(|_| ())
+        let item = session_item(account);
+        self.keychain.delete(&item)?;
+        Index::update(|index| {
+            index.sessions.remove(&item);
+        })
     }
 }
 

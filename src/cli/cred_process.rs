@@ -4,7 +4,8 @@ use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    profile: String,
+    #[command(flatten)]
+    target: super::ProfileArgs,
     /// Indent the JSON.
     #[arg(long)]
     pretty: bool,
@@ -22,7 +23,7 @@ struct Output<'a> {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let (_, creds) = global.credentials(&args.profile)?;
+    let (_, creds) = global.credentials(&args.target)?;
     let output = Output {
         version: 1,
         access_key_id: &creds.access_key_id,

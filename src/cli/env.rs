@@ -3,11 +3,12 @@ use crate::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    profile: String,
+    #[command(flatten)]
+    target: super::ProfileArgs,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let (chain, creds) = global.credentials(&args.profile)?;
+    let (chain, creds) = global.credentials(&args.target)?;
     let (vars, remove) = credential_env(&chain, &creds);
     let mut out = format!("unset {}\n", remove.join(" "));
     for (name, value) in vars {

@@ -1,18 +1,25 @@
-use super::{credential_env, Global};
-use crate::{Error, Result};
+use super::{credential_env, Global, ProfileArgs};
+use crate::config::Chain;
+use crate::provider::{self, Credentials};
+use crate::{keychain, server, Error, Result};
 use std::ffi::OsString;
 use std::process::Command;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    profile: String,
+    #[command(flatten)]
+    target: ProfileArgs,
+    /// Serve refreshing credentials to the command from a local endpoint (ECS style)
+    /// instead of fixed environment variables: for commands that outlive a session.
+    #[arg(long)]
+    server: bool,
     /// The command and its arguments (default: $SHELL).
     #[arg(last = true)]
     command: Vec<OsString>,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let (chain, creds) = global.credentials(&args.profile)?;
+    let (chain, creds) = global.credentials(&args.target)?;
     let mut argv = args.command.into_iter();
     let program = argv
         .next()
@@ -20,20 +27,24 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .unwrap_or_else(|| OsString::from(if cfg!(windows) { "cmd.exe" } else { "/bin/sh" }));
     let mut command = Command::new(&program);
     command.args(argv);
+    let name = program.to_string_lossy().into_owned();
+    tracing::debug!(program = %name, server = args.server, "exec");
+    if args.server {
+        return run_with_server(global, chain, creds, command, &name);
+    }
     let (vars, remove) = credential_env(&chain, &creds);
-    for name in remove {
-        command.env_remove(name);
+    for variable in remove {
+        command.env_remove(variable);
     }
     command.envs(vars);
-    tracing::debug!(program = %program.to_string_lossy(), "exec");
     drop(creds);
-    run_command(command, &program.to_string_lossy())
+    replace_process(command, &name)
 }
 
 /// On Unix the command replaces this process: signals reach it directly and its exit code
 /// is the exit code. Elsewhere we wait for it and pass its code on.
 #[cfg(unix)]
-fn run_command(mut command: Command, name: &str) -> Result<i32> {
+fn replace_process(mut command: Command, name: &str) -> Result<i32> {
     use std::os::unix::process::CommandExt;
     let err = command.exec();
     Err(Error::Exec {
@@ -43,10 +54,92 @@ fn run_command(mut command: Command, name: &str) -> Result<i32> {
 }
 
 #[cfg(not(unix))]
-fn run_command(mut command: Command, name: &str) -> Result<i32> {
-    let status = command.status().map_err(|e| Error::Exec {
+fn replace_process(command: Command, name: &str) -> Result<i32> {
+    wait_for(command, name)
+}
+
+/// Variables that would shadow the credential endpoint in the SDKs' provider chains.
+const STATIC_CREDENTIALS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+];
+
+/// The command runs as our child while a loopback endpoint serves it fresh credentials from
+/// the chain (cache, then hub session, then Okta only when Okta itself requires it).
+fn run_with_server(
+    global: &Global,
+    chain: Chain,
+    creds: Credentials,
+    mut command: Command,
+    name: &str,
+) -> Result<i32> {
+    let (vars, remove) = credential_env(&chain, &creds);
+    for variable in remove.iter().chain(STATIC_CREDENTIALS) {
+        command.env_remove(variable);
+    }
+    command.envs(
+        vars.into_iter()
+            .filter(|(k, _)| !STATIC_CREDENTIALS.contains(k)),
+    );
+    drop(creds);
+
+    let backend = global.backend()?;
+    let options = global.login_options(false);
+    let mut store = None;
+    let endpoint = server::start(move || {
+        let keychain = match &store {
+            Some(k) => k,
+            None => store.insert(keychain::open(backend)?),
+        };
+        provider::credentials(&chain, keychain.as_ref(), &options)
+    })?;
+    command
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &endpoint.url)
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &endpoint.token);
+    wait_for(command, name)
+}
+
+/// Runs the child to completion, forwarding termination signals, and returns its exit code
+/// (128 + signal when a signal ended it, as shells report it).
+fn wait_for(mut command: Command, name: &str) -> Result<i32> {
+    let mut child = command.spawn().map_err(|e| Error::Exec {
         command: name.to_string(),
         message: e.to_string(),
     })?;
+    #[cfg(unix)]
+    forward_signals(child.id());
+    let status = child.wait().map_err(|e| Error::Exec {
+        command: name.to_string(),
+        message: e.to_string(),
+    })?;
+    #[cfg(unix)]
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        return Ok(128 + signal);
+    }
     Ok(status.code().unwrap_or(1))
+}
+
+/// SIGTERM/SIGHUP/SIGQUIT sent to us go to the child. SIGINT is only swallowed: Ctrl-C
+/// already reaches the child through the terminal's process group.
+#[cfg(unix)]
+fn forward_signals(child: u32) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+    else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if signal != SIGINT {
+                // SAFETY: kill(2) with a pid we spawned and a valid signal number.
+                unsafe {
+                    libc::kill(child as libc::pid_t, signal);
+                }
+            }
+        }
+    });
 }

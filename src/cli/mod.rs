@@ -1,10 +1,16 @@
 //! Command-line interface: one file per command, each thin (parse, call the library, print).
 mod add;
+mod cache;
+mod completion;
 mod config;
 mod cred_process;
 mod env;
 mod exec;
 mod list;
+mod login;
+mod logout;
+mod man;
+mod write_credentials;
 
 use crate::config::{Chain, ConfigFile};
 use crate::keychain::{self, Backend, Keychain};
@@ -70,9 +76,33 @@ pub enum Command {
     CredProcess(cred_process::Args),
     /// List the profiles of the config file with their roles and sources.
     List(list::Args),
+    /// Open the AWS console in the browser, signed in as the profile's role.
+    Login(login::Args),
+    /// Write the profile's credentials into ~/.aws/credentials (or FILE).
+    WriteToCredentials(write_credentials::Args),
+    /// Show or clear what is cached.
+    #[command(subcommand)]
+    Cache(cache::Command),
+    /// Forget Okta sessions and cached credentials (--all: also the stored passwords).
+    Logout(logout::Args),
     /// Team configs: generate them from the source of truth, install one, validate a file.
     #[command(subcommand)]
     Config(config::Command),
+    /// Print a shell completion script (profile names complete from your config).
+    Completion(completion::Args),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// The profile argument and cache bypass shared by the credential commands.
+#[derive(Debug, clap::Args)]
+pub struct ProfileArgs {
+    /// Profile in ~/.aws/config.
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(completion::profiles))]
+    pub profile: String,
+    /// Ignore cached credentials and the Okta session: log in afresh.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl Cli {
@@ -92,7 +122,13 @@ impl Cli {
             Command::Env(args) => env::run(&global, args),
             Command::CredProcess(args) => cred_process::run(&global, args),
             Command::List(args) => list::run(&global, args),
+            Command::Login(args) => login::run(&global, args),
+            Command::WriteToCredentials(args) => write_credentials::run(&global, args),
+            Command::Cache(command) => cache::run(&global, command),
+            Command::Logout(args) => logout::run(&global, args),
             Command::Config(command) => config::run(&global, command),
+            Command::Completion(args) => completion::run(args),
+            Command::Man => man::run(),
         }
     }
 }
@@ -106,12 +142,15 @@ pub struct Global {
 }
 
 impl Global {
+    pub fn backend(&self) -> Result<Backend> {
+        match &self.backend {
+            Some(name) if !name.is_empty() => name.parse(),
+            _ => Ok(Backend::platform_default()),
+        }
+    }
+
     pub fn keychain(&self) -> Result<Box<dyn Keychain>> {
-        let backend = match &self.backend {
-            Some(name) if !name.is_empty() => name.parse()?,
-            _ => Backend::platform_default(),
-        };
-        keychain::open(backend)
+        keychain::open(self.backend()?)
     }
 
     pub fn load_config(&self) -> Result<ConfigFile> {
@@ -119,21 +158,30 @@ impl Global {
     }
 
     /// Resolves the profile and gets its final credentials (cache first).
-    pub fn credentials(&self, profile: &str) -> Result<(Chain, Credentials)> {
-        let chain = Chain::resolve(&self.load_config()?, profile)?;
+    pub fn credentials(&self, args: &ProfileArgs) -> Result<(Chain, Credentials)> {
+        let chain = Chain::resolve(&self.load_config()?, &args.profile)?;
+        let creds = self.chain_credentials(&chain, args.no_cache)?;
+        Ok((chain, creds))
+    }
+
+    pub fn chain_credentials(&self, chain: &Chain, no_cache: bool) -> Result<Credentials> {
+        let profile = chain.target.as_str();
         tracing::debug!(
             profile,
             hops = chain.hops.len() + 1,
             "resolved profile chain"
         );
         let keychain = self.keychain()?;
-        let options = LoginOptions {
+        provider::credentials(chain, keychain.as_ref(), &self.login_options(no_cache))
+    }
+
+    pub fn login_options(&self, no_cache: bool) -> LoginOptions {
+        LoginOptions {
             factor: self.factor.clone(),
+            no_cache,
             auth_flow: self.auth_flow.clone(),
             no_browser: self.no_browser,
-        };
-        let creds = provider::credentials(&chain, keychain.as_ref(), &options)?;
-        Ok((chain, creds))
+        }
     }
 }
 

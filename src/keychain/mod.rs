@@ -67,7 +67,8 @@ impl FromStr for Backend {
     }
 }
 
-pub trait Keychain {
+/// `Send + Sync` so the credential server can use one keychain from its thread.
+pub trait Keychain: Send + Sync {
     fn backend(&self) -> Backend;
     /// `Ok(None)` when the item does not exist.
     fn get(&self, item: &str) -> Result<Option<Zeroizing<Vec<u8>>>>;

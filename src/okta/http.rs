@@ -81,11 +81,17 @@ pub struct OktaClient {
 
 impl OktaClient {
     pub fn new(base: Url) -> Result<OktaClient> {
+        // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s; connecting at most 10s).
+        let timeout = std::env::var("AWS_OKTA_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|v| crate::config::parse_duration(&v).ok())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_secs(30));
         let http = reqwest::Client::builder()
             .user_agent(crate::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none()) // app::fetch follows redirects itself, keeping cookies
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
             .https_only(!super::is_loopback(&base))
             .build()
             .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;

@@ -88,7 +88,7 @@ async fn choose_flow(
     let pipeline = if setting == FlowSetting::Auto && client_id {
         let client = oie::OAuthClient::new(account.base_url.clone(), "", None)?;
         let label = chain.okta.account_label();
-        match oie::detect::pipeline(&client, cache.keychain(), label, false).await {
+        match oie::detect::pipeline(&client, cache.keychain(), label, options.no_cache).await {
             Ok(p) => Some(p),
             Err(Error::OktaResponse(why)) => {
                 tracing::debug!(why, "cannot detect the Okta pipeline; using classic");
@@ -165,7 +165,12 @@ async fn saml_assertion(
     let client = OktaClient::new(account.base_url.clone())?;
     let app_path = &chain.okta.aws_saml_url;
 
-    if let Some(sid) = cache.okta_session(label)? {
+    let cached_session = if options.no_cache {
+        None
+    } else {
+        cache.okta_session(label)?
+    };
+    if let Some(sid) = cached_session {
         let page = app::open(&client, app_path, SessionProof::Cookie(&sid)).await?;
         if let Some(encoded) = extract_saml_response(&page.html) {
             tracing::debug!("reused the cached Okta session");

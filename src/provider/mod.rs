@@ -77,6 +77,8 @@ impl Credentials {
 pub struct LoginOptions {
     /// Factor choice from flags/env; the config's mfa_provider/mfa_factor_type fill the gaps.
     pub factor: FactorChoice,
+    /// `--no-cache`: ignore cached credentials and the Okta session (results are still stored).
+    pub no_cache: bool,
     /// `--auth-flow`/`AWS_OKTA_AUTH_FLOW` (auto, classic, direct, device), over okta_auth_flow.
     pub auth_flow: Option<String>,
     /// `--no-browser`: print the device-flow address instead of opening it.
@@ -91,8 +93,15 @@ pub fn credentials(
 ) -> Result<Credentials> {
     let cache = Cache::new(keychain);
     let keys = CacheKey::for_chain(chain);
+    let cached = |key: &CacheKey| {
+        if options.no_cache {
+            Ok(None)
+        } else {
+            cache.credentials(key)
+        }
+    };
     if let Some(last) = keys.last() {
-        if let Some(creds) = cache.credentials(last)? {
+        if let Some(creds) = cached(last)? {
             return Ok(creds);
         }
     }
@@ -100,7 +109,7 @@ pub fn credentials(
     let _lock = LoginLock::acquire(chain.okta.account_label())?;
     let mut start = None;
     for (index, key) in keys.iter().enumerate().rev() {
-        if let Some(creds) = cache.credentials(key)? {
+        if let Some(creds) = cached(key)? {
             if index == keys.len() - 1 {
                 return Ok(creds);
             }

@@ -2,6 +2,9 @@
 //! in-process fake Okta and a real moto STS server (started once per test binary).
 #![allow(dead_code)]
 
+mod canned;
+
+pub use canned::CannedServer;
 use fake_okta::{Config, FakeOkta, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
 use std::io::Write;
 use std::net::TcpStream;
@@ -214,47 +217,11 @@ pub fn cred_process_json(out: &Output) -> serde_json::Value {
 }
 
 /// Answers every request with one AWS query-protocol error (AWS's documented XML error
-/// body), for the STS error paths moto cannot produce. Counts the requests it served.
-pub struct StsErrorServer {
-    pub url: String,
-    pub requests: std::sync::Arc<std::sync::atomic::AtomicU32>,
-}
-
-impl StsErrorServer {
-    pub fn start(status: u16, code: &str, message: &str) -> StsErrorServer {
-        use std::io::{BufRead, BufReader, Read};
-        use std::sync::atomic::{AtomicU32, Ordering};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let body = format!(
-            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
-             <Code>{code}</Code><Message>{message}</Message></Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
-        );
-        let requests = std::sync::Arc::new(AtomicU32::new(0));
-        let counter = requests.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                counter.fetch_add(1, Ordering::SeqCst);
-                let mut reader = BufReader::new(stream);
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut request_body = vec![0u8; length];
-                let _ = reader.read_exact(&mut request_body);
-                let response = format!(
-                    "HTTP/1.1 {status} Error\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = reader.get_mut().write_all(response.as_bytes());
-            }
-        });
-        StsErrorServer { url, requests }
-    }
+/// body), for the STS error paths moto cannot produce.
+pub fn sts_error_server(status: u16, code: &str, message: &str) -> CannedServer {
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+         <Code>{code}</Code><Message>{message}</Message></Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+    );
+    CannedServer::start(status, "text/xml", &body)
 }

@@ -1,0 +1,69 @@
+//! A plain-file index of what the keychain caches (`~/.aws-okta/cache-index.json`): profile,
+//! role, expiry and item name, never a secret. Keychains cannot be listed portably, so this is
+//! how `cache list`, `cache clear` and `logout` find the items to show or delete.
+use crate::{Error, Result};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialEntry {
+    pub backend: String,
+    pub profile: String,
+    pub role_arn: String,
+    pub expiration: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionEntry {
+    pub backend: String,
+    pub account: String,
+    pub stored_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Index {
+    /// By keychain item name.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, CredentialEntry>,
+    #[serde(default)]
+    pub sessions: BTreeMap<String, SessionEntry>,
+}
+
+fn path() -> PathBuf {
+    crate::config::state_dir().join("cache-index.json")
+}
+
+impl Index {
+    /// The index as stored; a missing or unreadable file is an empty index (it is only a hint).
+    pub fn load() -> Index {
+        std::fs::read(path())
+            .ok()
+            .and_then(|data| serde_json::from_slice(&data).ok())
+            .unwrap_or_default()
+    }
+
+    /// Read-modify-write under a lock of its own, so parallel writers do not drop entries.
+    pub fn update(change: impl FnOnce(&mut Index)) -> Result<()> {
+        let path = path();
+        let dir = crate::config::state_dir();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        let lock_path = dir.join("cache-index.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+        lock.lock()
+            .map_err(|e| Error::io(format!("cannot lock {}", lock_path.display()), e))?;
+        let mut index = Index::load();
+        change(&mut index);
+        let data = serde_json::to_vec_pretty(&index).map_err(|e| Error::Io(e.to_string()))?;
+        crate::fsutil::write_atomic(&path, &data, 0o600)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    }
+}

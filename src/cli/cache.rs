@@ -1,0 +1,78 @@
+use super::Global;
+use crate::cache::{Cache, Index};
+use crate::Result;
+use chrono::Utc;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// What is cached, for which profile, until when (never the secrets).
+    List,
+    /// Delete cached AWS credentials (of one profile, or all); the Okta session stays.
+    Clear {
+        #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::completion::profiles))]
+        profile: Option<String>,
+    },
+}
+
+pub fn run(global: &Global, command: Command) -> Result<i32> {
+    match command {
+        Command::List => list(global),
+        Command::Clear { profile } => {
+            let keychain = global.keychain()?;
+            let removed = Cache::new(keychain.as_ref()).clear_credentials(profile.as_deref())?;
+            eprintln!(
+                "Cleared {removed} cached credential set(s){} from the {} keychain.",
+                profile
+                    .map(|p| format!(" of profile {p}"))
+                    .unwrap_or_default(),
+                keychain.backend().name()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn list(global: &Global) -> Result<i32> {
+    let backend = global.backend()?.name();
+    let index = Index::load();
+    let now = Utc::now();
+    let mut rows = vec![[
+        "PROFILE".to_string(),
+        "ROLE".to_string(),
+        "EXPIRES".to_string(),
+    ]];
+    let mut entries: Vec<_> = index
+        .credentials
+        .values()
+        .filter(|e| e.backend == backend)
+        .collect();
+    entries.sort_by(|a, b| (&a.profile, a.expiration).cmp(&(&b.profile, b.expiration)));
+    for entry in entries {
+        let left = entry.expiration - now;
+        let when = if left.num_seconds() <= 0 {
+            format!("{} (expired)", super::rfc3339(&entry.expiration))
+        } else {
+            format!(
+                "{} (in {}m)",
+                super::rfc3339(&entry.expiration),
+                left.num_minutes()
+            )
+        };
+        rows.push([entry.profile.clone(), entry.role_arn.clone(), when]);
+    }
+    let width = |col: usize| rows.iter().map(|r| r[col].len()).max().unwrap_or(0);
+    let (w0, w1) = (width(0), width(1));
+    let mut out = String::new();
+    for row in &rows {
+        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
+    }
+    for session in index.sessions.values().filter(|s| s.backend == backend) {
+        out.push_str(&format!(
+            "Okta session of account '{}' (stored {})\n",
+            session.account,
+            super::rfc3339(&session.stored_at)
+        ));
+    }
+    print!("{out}");
+    Ok(0)
+}

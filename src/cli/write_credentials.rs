@@ -1,0 +1,153 @@
+use super::{rfc3339, Global, ProfileArgs};
+use crate::{fsutil, Error, Result};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    target: ProfileArgs,
+    /// Credentials file (default $AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials).
+    file: Option<PathBuf>,
+}
+
+const KEYS: [&str; 4] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "x_security_token_expires",
+];
+
+pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let path = args.file.unwrap_or_else(default_path);
+    // Read (and fail on a bad file) before logging in, so nothing is lost either way.
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    let (_, creds) = global.credentials(&args.target)?;
+    let values = [
+        creds.access_key_id.as_str(),
+        creds.secret_access_key.as_str(),
+        creds.session_token.as_str(),
+        &rfc3339(&creds.expiration),
+    ];
+    let pairs: Vec<(&str, &str)> = KEYS.into_iter().zip(values).collect();
+    let updated = set_section(&existing, &args.target.profile, &pairs);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    }
+    let backup = fsutil::backup(&path)
+        .map_err(|e| Error::io(format!("cannot back up {}", path.display()), e))?;
+    fsutil::write_atomic(&path, updated.as_bytes(), 0o600)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    eprintln!(
+        "Wrote credentials of profile {} (until {}) to {}{}",
+        args.target.profile,
+        rfc3339(&creds.expiration),
+        path.display(),
+        backup
+            .map(|b| format!(" (previous file kept as {})", b.display()))
+            .unwrap_or_default()
+    );
+    Ok(0)
+}
+
+fn default_path() -> PathBuf {
+    match std::env::var_os("AWS_SHARED_CREDENTIALS_FILE") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => crate::config::home_dir().join(".aws").join("credentials"),
+    }
+}
+
+/// Sets `keys` in `[section]`, keeping every other line (other sections, comments, other keys
+/// of the section) byte for byte; appends the section when it is missing.
+fn set_section(text: &str, section: &str, keys: &[(&str, &str)]) -> String {
+    let is_header = |line: &str| line.trim_start().starts_with('[');
+    let header_name = |line: &str| {
+        line.trim()
+            .trim_start_matches('[')
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let key_of = |line: &str| {
+        line.split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let ours: Vec<String> = keys.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+
+    let mut out = String::with_capacity(text.len() + 512);
+    let mut found = false;
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        if is_header(line) {
+            inside = header_name(line) == section;
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            if inside && !found {
+                found = true;
+                ours.iter().for_each(|l| out.push_str(l));
+            }
+            continue;
+        }
+        if inside && keys.iter().any(|(k, _)| key_of(line) == *k) {
+            continue; // replaced above
+        }
+        out.push_str(line);
+    }
+    if !found {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        if !out.is_empty() && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str(&format!("[{section}]\n"));
+        ours.iter().for_each(|l| out.push_str(l));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_section;
+
+    const KEYS: &[(&str, &str)] = &[("aws_access_key_id", "NEW"), ("aws_session_token", "TOK")];
+
+    #[test]
+    fn replaces_only_our_keys_in_our_section() {
+        let text = "# top comment\n[default]\naws_access_key_id = KEEP\n\n[spoke]\n; note\naws_access_key_id = OLD\nregion = x\n[other]\na=1";
+        let out = set_section(text, "spoke", KEYS);
+        assert_eq!(
+            out,
+            "# top comment\n[default]\naws_access_key_id = KEEP\n\n[spoke]\naws_access_key_id = NEW\naws_session_token = TOK\n; note\nregion = x\n[other]\na=1"
+        );
+    }
+
+    #[test]
+    fn appends_a_missing_section_and_creates_from_nothing() {
+        assert_eq!(
+            set_section("", "p", KEYS),
+            "[p]\naws_access_key_id = NEW\naws_session_token = TOK\n"
+        );
+        assert_eq!(
+            set_section("[a]\nx=1", "p", KEYS),
+            "[a]\nx=1\n\n[p]\naws_access_key_id = NEW\naws_session_token = TOK\n"
+        );
+    }
+
+    #[test]
+    fn is_idempotent() {
+        let once = set_section("[a]\nx=1\n", "p", KEYS);
+        assert_eq!(set_section(&once, "p", KEYS), once);
+    }
+}

@@ -1,0 +1,181 @@
+//! AWS console sign-in from temporary credentials (the federation endpoint's
+//! `getSigninToken` + `login` actions), for the partition the role lives in.
+use crate::provider::Credentials;
+use crate::{Error, Result};
+use url::Url;
+
+/// Sign-in and console hosts of an AWS partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub signin_host: &'static str,
+    pub console_host: &'static str,
+    /// Commercial AWS has per-region console hosts (`us-west-2.console.aws.amazon.com`).
+    pub regional_console: bool,
+}
+
+impl Partition {
+    /// From any ARN (`arn:<partition>:...`); commercial AWS when unknown.
+    pub fn of_arn(arn: &str) -> Partition {
+        match arn.split(':').nth(1) {
+            Some("aws-us-gov") => Partition {
+                signin_host: "signin.amazonaws-us-gov.com",
+                console_host: "console.amazonaws-us-gov.com",
+                regional_console: false,
+            },
+            Some("aws-cn") => Partition {
+                signin_host: "signin.amazonaws.cn",
+                console_host: "console.amazonaws.cn",
+                regional_console: false,
+            },
+            _ => Partition {
+                signin_host: "signin.aws.amazon.com",
+                console_host: "console.aws.amazon.com",
+                regional_console: true,
+            },
+        }
+    }
+
+    /// The console page to land on: `path` (default the console home) in `region`.
+    pub fn destination(&self, region: Option<&str>, path: Option<&str>) -> String {
+        let path = path.map_or("/console/home".to_string(), |p| {
+            format!("/{}", p.trim_start_matches('/'))
+        });
+        match region {
+            Some(region) => {
+                let host = if self.regional_console {
+                    format!("{region}.{}", self.console_host)
+                } else {
+                    self.console_host.to_string()
+                };
+                let separator = if path.contains('?') { '&' } else { '?' };
+                format!("https://{host}{path}{separator}region={region}")
+            }
+            None => format!("https://{}{path}", self.console_host),
+        }
+    }
+
+    /// `https://<signin host>/federation`, or `AWS_OKTA_FEDERATION_ENDPOINT` (tests).
+    pub fn federation_endpoint(&self) -> Result<Url> {
+        let text = match std::env::var("AWS_OKTA_FEDERATION_ENDPOINT") {
+            Ok(v) if !v.is_empty() => v,
+            _ => format!("https://{}/federation", self.signin_host),
+        };
+        let url = Url::parse(&text).map_err(|e| {
+            Error::Usage(format!(
+                "AWS_OKTA_FEDERATION_ENDPOINT '{text}' is not a URL: {e}"
+            ))
+        })?;
+        if url.scheme() != "https" && !(url.scheme() == "http" && crate::okta::is_loopback(&url)) {
+            return Err(Error::Usage(format!(
+                "federation endpoint {text} must use https (http only for loopback test servers)"
+            )));
+        }
+        Ok(url)
+    }
+}
+
+/// Exchanges temporary credentials for a console sign-in token.
+pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
+    let session = serde_json::json!({
+        "sessionId": creds.access_key_id,
+        "sessionKey": creds.secret_access_key,
+        "sessionToken": creds.session_token,
+    })
+    .to_string();
+    let mut url = endpoint.clone();
+    url.query_pairs_mut()
+        .append_pair("Action", "getSigninToken")
+        .append_pair("Session", &session);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let host = endpoint.host_str().unwrap_or("?").to_string();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .user_agent(crate::USER_AGENT)
+            .timeout(std::time::Duration::from_secs(30))
+            .https_only(!crate::okta::is_loopback(endpoint))
+            .build()
+            .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
+        tracing::debug!(endpoint = %crate::redact::url(url.as_str()), "federation getSigninToken");
+        let response = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| Error::Network(format!("cannot reach the AWS federation endpoint ({host}): {e}")))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(Error::Federation(format!(
+                "the AWS federation endpoint ({host}) answered HTTP {status}: the credentials were not accepted for console sign-in"
+            )));
+        }
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| Error::Federation(format!("the AWS federation endpoint ({host}) sent no JSON ({e})")))?;
+        body.get("SigninToken")
+            .and_then(|t| t.as_str())
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| Error::Federation(format!("the AWS federation endpoint ({host}) answered without a SigninToken")))
+    })
+}
+
+/// The URL that signs the browser in and lands on `destination`.
+pub fn login_url(endpoint: &Url, destination: &str, token: &str) -> Url {
+    let mut url = endpoint.clone();
+    url.query_pairs_mut()
+        .append_pair("Action", "login")
+        .append_pair("Issuer", "aws-okta")
+        .append_pair("Destination", destination)
+        .append_pair("SigninToken", token);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_per_partition_and_region() {
+        let aws = Partition::of_arn("arn:aws:sts::1:assumed-role/r/s");
+        assert_eq!(
+            aws.destination(Some("us-west-2"), None),
+            "https://us-west-2.console.aws.amazon.com/console/home?region=us-west-2"
+        );
+        assert_eq!(
+            aws.destination(None, None),
+            "https://console.aws.amazon.com/console/home"
+        );
+        assert_eq!(
+            aws.destination(Some("eu-west-1"), Some("s3/home")),
+            "https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"
+        );
+        let gov = Partition::of_arn("arn:aws-us-gov:iam::1:role/r");
+        assert_eq!(
+            gov.destination(Some("us-gov-west-1"), None),
+            "https://console.amazonaws-us-gov.com/console/home?region=us-gov-west-1"
+        );
+        assert_eq!(gov.signin_host, "signin.amazonaws-us-gov.com");
+        let cn = Partition::of_arn("arn:aws-cn:iam::1:role/r");
+        assert_eq!(
+            cn.destination(Some("cn-north-1"), Some("/ec2/home?x=1")),
+            "https://console.amazonaws.cn/ec2/home?x=1&region=cn-north-1"
+        );
+    }
+
+    #[test]
+    fn login_url_encodes_the_destination() {
+        let endpoint = Url::parse("https://signin.aws.amazon.com/federation").unwrap();
+        let url = login_url(
+            &endpoint,
+            "https://console.aws.amazon.com/console/home?region=a",
+            "tok",
+        );
+        assert_eq!(
+            url.as_str(),
+            "https://signin.aws.amazon.com/federation?Action=login&Issuer=aws-okta&Destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fconsole%2Fhome%3Fregion%3Da&SigninToken=tok"
+        );
+    }
+}
