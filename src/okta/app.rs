@@ -25,6 +25,14 @@ pub struct AppPage {
 pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) -> Result<AppPage> {
     let mut url = client.url(app_path)?;
     let mut cookies: BTreeMap<String, String> = BTreeMap::new();
+    if let SessionProof::Cookie(sid) = &proof {
+        if super::session::validate(client, sid).await? == super::session::SessionState::Gone {
+            return Ok(AppPage {
+                html: String::new(),
+                sid: None,
+            });
+        }
+    }
     match proof {
         SessionProof::Token(token) => {
             url.query_pairs_mut()
@@ -89,6 +97,14 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
             .text()
             .await
             .map_err(|e| Error::Network(format!("reading the Okta app page failed: {e}")))?;
+        if is_step_up_page(&html) {
+            return Err(Error::Saml(format!(
+                "Okta asks for extra verification (step-up MFA) before it releases the AWS app's SAML assertion ({}): \
+                 the app's sign-on policy wants a fresh second factor on Okta's own page, which only a browser can answer. \
+                 Ask your Okta admin to let the AWS app rely on the sign-in MFA, or sign in to the app once in the browser",
+                redact::url(url.as_str())
+            )));
+        }
         return Ok(AppPage {
             html,
             sid: cookies.remove("sid").map(SecretString::from),
@@ -99,8 +115,17 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
     ))
 }
 
+/// Okta's step-up page: the app wants another factor; it carries a `stateToken` for the
+/// sign-in widget and no `SAMLResponse`.
+fn is_step_up_page(html: &str) -> bool {
+    !html.contains("SAMLResponse")
+        && (html.contains("/login/step-up/")
+            || html.contains("var stateToken")
+            || html.contains("stateToken:"))
+}
+
 /// `name=value` of a `Set-Cookie` header (attributes ignored).
-fn parse_set_cookie(header: &str) -> Option<(String, String)> {
+pub(crate) fn parse_set_cookie(header: &str) -> Option<(String, String)> {
     let pair = header.split(';').next()?;
     let (name, value) = pair.split_once('=')?;
     let name = name.trim();
@@ -120,5 +145,18 @@ mod tests {
             Some(("DT".into(), "x=y".into()))
         );
         assert_eq!(super::parse_set_cookie("garbage"), None);
+    }
+
+    #[test]
+    fn recognises_the_step_up_page_but_not_sign_in_or_saml_pages() {
+        assert!(super::is_step_up_page(
+            "<script>var stateToken = '00abc'; redirect('/login/step-up/redirect')</script>"
+        ));
+        assert!(!super::is_step_up_page(
+            "<form><input name=\"SAMLResponse\" value=\"x\"/></form>"
+        ));
+        assert!(!super::is_step_up_page(
+            "<script>var okta = { baseUrl: 'x' };</script>"
+        ));
     }
 }

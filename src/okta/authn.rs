@@ -40,6 +40,25 @@ pub struct Links {
     pub next: Option<Link>,
     #[serde(default)]
     pub skip: Option<Link>,
+    /// `resend` is an array of named links (older examples show a single object).
+    #[serde(default)]
+    pub resend: Option<OneOrMany<Link>>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn first(&self) -> Option<&T> {
+        match self {
+            OneOrMany::One(one) => Some(one),
+            OneOrMany::Many(many) => many.first(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -52,12 +71,16 @@ pub struct Link {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct Factor {
+    /// Absent on factors offered for enrollment (`MFA_ENROLL`).
+    #[serde(default)]
     pub id: String,
     pub factor_type: String,
     #[serde(default)]
     pub provider: String,
     #[serde(default)]
     pub vendor_name: Option<String>,
+    #[serde(default)]
+    pub profile: FactorProfile,
     #[serde(rename = "_links", default)]
     pub links: FactorLinks,
     #[serde(rename = "_embedded", default)]
@@ -70,17 +93,63 @@ pub struct FactorLinks {
     pub verify: Option<Link>,
 }
 
+/// The parts of a factor's `profile` shown to the user or needed to verify it.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct FactorProfile {
+    #[serde(default)]
+    pub credential_id: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub question_text: Option<String>,
+    #[serde(default)]
+    pub authenticator_name: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Deserialize, Clone, Default)]
 pub struct FactorEmbedded {
     #[serde(default)]
     pub challenge: Option<Challenge>,
+    /// Duo: where the Duo prompt is and where its answer goes.
+    #[serde(default)]
+    pub verification: Option<DuoVerification>,
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Challenge {
+    /// Okta Verify number challenge.
     #[serde(default)]
     pub correct_answer: Option<u32>,
+    /// WebAuthn challenge (base64url).
+    #[serde(default)]
+    pub challenge: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+pub struct DuoVerification {
+    pub host: String,
+    pub signature: SecretString,
+    #[serde(rename = "_links")]
+    pub links: DuoLinks,
+}
+
+impl std::fmt::Debug for DuoVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuoVerification")
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct DuoLinks {
+    pub complete: Link,
 }
 
 impl AuthnResponse {
@@ -103,14 +172,30 @@ impl AuthnResponse {
 
     /// The number Okta Verify asks the user to tap, when it is a number challenge.
     pub fn correct_answer(&self) -> Option<u32> {
+        self.factor_embedded()?.challenge.as_ref()?.correct_answer
+    }
+
+    /// `_embedded.factor._embedded` of a challenge answer.
+    pub fn factor_embedded(&self) -> Option<&FactorEmbedded> {
+        self.embedded.factor.as_ref()?.embedded.as_ref()
+    }
+
+    /// The MFA policy lets this device be remembered (`allowRememberDevice`).
+    pub fn allows_remember_device(&self) -> bool {
         self.embedded
-            .factor
-            .as_ref()?
-            .embedded
-            .as_ref()?
-            .challenge
-            .as_ref()?
-            .correct_answer
+            .policy
+            .as_ref()
+            .and_then(|p| p.get("allowRememberDevice"))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    }
+
+    /// The `next` link, or the given fallback.
+    pub fn next_or(&self, client: &OktaClient, fallback: &url::Url) -> Result<url::Url> {
+        match &self.links.next {
+            Some(link) => client.link(&link.href),
+            None => Ok(fallback.clone()),
+        }
     }
 }
 
@@ -152,7 +237,8 @@ pub async fn authenticate(
             "MFA_REQUIRED" | "MFA_CHALLENGE" => {
                 let factors = response.factors();
                 let factor = factors::choose(&factors, choice)?;
-                factors::verify(client, &factor, response.state_token()?).await?
+                let context = factors::Context::new(response.allows_remember_device());
+                factors::verify(client, &factor, response.state_token()?, &context).await?
             }
             "PASSWORD_WARN" => {
                 let days = response
@@ -194,9 +280,10 @@ pub async fn authenticate(
             "MFA_ENROLL" | "MFA_ENROLL_ACTIVATE" => {
                 return Err(Error::MfaEnroll {
                     username: account.username.clone(),
-                    url: client.base.to_string(),
+                    url: client.url("enduser/settings")?.to_string(),
                 })
             }
+
             other => {
                 return Err(Error::UnsupportedAuthState {
                     status: other.to_string(),

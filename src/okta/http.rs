@@ -1,14 +1,35 @@
 //! One HTTP client per process for Okta, with Okta's conventions built in: JSON error bodies,
-//! 429 with `X-Rate-Limit-Reset`, retries with backoff for 5xx and connection errors.
+//! 429 with `X-Rate-Limit-Reset`, retries with capped, jittered backoff for 5xx and connection
+//! errors (only where repeating the request is harmless), configurable timeouts, proxies from
+//! the environment, and a clear error when something other than Okta's API answers.
 use crate::redact;
 use crate::{Error, Result};
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
 const MAX_ATTEMPTS: u32 = 4;
+/// Backoff between retries: 250 ms doubling, capped, with jitter.
+const BACKOFF_BASE: Duration = Duration::from_millis(250);
+const BACKOFF_CAP: Duration = Duration::from_secs(4);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether a request may be sent again after a failure whose effect is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads and polls: retried on 5xx, timeouts and connection resets.
+    Idempotent,
+    /// Password, passcodes, sending a push/SMS: retried only when Okta cannot have acted on it
+    /// (429, 502/503/504, connection refused). Never after an answer such as 401.
+    Once,
+}
 /// Longest we wait for a rate-limit window to reset before giving up.
 const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 
@@ -77,21 +98,32 @@ pub struct OktaClient {
     http: reqwest::Client,
     pub base: Url,
     poll_interval: Duration,
+    /// Cookies Okta set on API answers (for the `DT` device token), sent back to the org.
+    jar: Arc<Mutex<BTreeMap<String, SecretString>>>,
+}
+
+fn env_duration(name: &str, default: Duration) -> Duration {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| crate::config::parse_duration(&v).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(default)
 }
 
 impl OktaClient {
+    /// Builds the process's Okta client. Timeouts come from `AWS_OKTA_CONNECT_TIMEOUT` and
+    /// `AWS_OKTA_HTTP_TIMEOUT`; proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`.
     pub fn new(base: Url) -> Result<OktaClient> {
-        // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s; connecting at most 10s).
-        let timeout = std::env::var("AWS_OKTA_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|v| crate::config::parse_duration(&v).ok())
-            .filter(|d| !d.is_zero())
-            .unwrap_or(Duration::from_secs(30));
+        // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s); connecting takes at most
+        // `AWS_OKTA_CONNECT_TIMEOUT` (default 10s, never more than the request timeout).
+        let timeout = env_duration("AWS_OKTA_HTTP_TIMEOUT", DEFAULT_TIMEOUT);
+        let connect = env_duration("AWS_OKTA_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT);
         let http = reqwest::Client::builder()
             .user_agent(crate::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none()) // app::fetch follows redirects itself, keeping cookies
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .connect_timeout(connect.min(timeout))
             .timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
             .https_only(!super::is_loopback(&base))
             .build()
             .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
@@ -103,7 +135,45 @@ impl OktaClient {
             http,
             base,
             poll_interval,
+            jar: Arc::new(Mutex::new(BTreeMap::new())),
         })
+    }
+
+    /// Puts a cookie in the jar sent with API requests (e.g. the remembered `DT`).
+    pub fn set_cookie(&self, name: &str, value: SecretString) {
+        if let Ok(mut jar) = self.jar.lock() {
+            jar.insert(name.to_string(), value);
+        }
+    }
+
+    /// A cookie Okta set (or that was put in the jar).
+    pub fn cookie(&self, name: &str) -> Option<SecretString> {
+        self.jar.lock().ok()?.get(name).cloned()
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        let jar = self.jar.lock().ok()?;
+        (!jar.is_empty()).then(|| {
+            jar.iter()
+                .map(|(k, v)| format!("{k}={}", v.expose_secret()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn remember_cookies(&self, response: &Response) {
+        let Ok(mut jar) = self.jar.lock() else {
+            return;
+        };
+        for value in response.headers().get_all(SET_COOKIE) {
+            if let Some((name, value)) = value.to_str().ok().and_then(super::app::parse_set_cookie)
+            {
+                // Only the device token is kept: session cookies have their own handling.
+                if name == "DT" && !value.is_empty() {
+                    jar.insert(name, SecretString::from(value));
+                }
+            }
+        }
     }
 
     pub fn poll_interval(&self) -> Duration {
@@ -133,43 +203,103 @@ impl OktaClient {
         self.http.request(Method::GET, url)
     }
 
-    /// POSTs JSON and decodes a JSON answer; error statuses become `ApiError`.
+    /// POSTs JSON (not repeated where Okta may have acted on it) and decodes a JSON answer;
+    /// error statuses become `ApiError`.
     pub async fn post_json<T: DeserializeOwned>(
         &self,
         url: Url,
         body: &serde_json::Value,
     ) -> Result<std::result::Result<T, ApiError>> {
+        self.json_request(Method::POST, url, Some(body), None, Retry::Once)
+            .await
+    }
+
+    /// Like `post_json` for requests that are safe to repeat (polls, state reads).
+    pub async fn poll_json<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        body: &serde_json::Value,
+    ) -> Result<std::result::Result<T, ApiError>> {
+        self.json_request(Method::POST, url, Some(body), None, Retry::Idempotent)
+            .await
+    }
+
+    /// A JSON API call with an optional explicit `Cookie` header (e.g. the session `sid`);
+    /// without one, the jar's cookies are sent.
+    pub async fn json_request<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        cookie: Option<&SecretString>,
+        retry: Retry,
+    ) -> Result<std::result::Result<T, ApiError>> {
+        let jar = self.cookie_header();
         let response = self
-            .send(|| {
-                self.http
-                    .post(url.clone())
-                    .header("Accept", "application/json")
-                    .json(body)
-            })
+            .send_with(
+                || {
+                    let mut req = self
+                        .http
+                        .request(method.clone(), url.clone())
+                        .header("Accept", "application/json");
+                    if let Some(body) = body {
+                        req = req.json(body);
+                    }
+                    match (cookie, &jar) {
+                        (Some(c), _) => req.header(COOKIE, c.expose_secret()),
+                        (None, Some(j)) => req.header(COOKIE, j.as_str()),
+                        (None, None) => req,
+                    }
+                },
+                retry,
+            )
             .await?;
+        self.remember_cookies(&response);
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let bytes = response
             .bytes()
             .await
             .map_err(|e| Error::Network(format!("reading Okta's answer failed: {e}")))?;
-        if status.is_success() {
-            serde_json::from_slice(&bytes).map(Ok).map_err(|e| {
-                Error::Network(format!(
-                    "Okta answered {} with an unexpected body ({e}); is the domain an Okta org?",
-                    redact::url(url.as_str())
-                ))
-            })
-        } else {
-            Ok(Err(ApiError {
-                status,
-                body: serde_json::from_slice(&bytes).unwrap_or_default(),
-            }))
-        }
+        decode(status, &content_type, &bytes, &url)
     }
 
-    /// Sends with retries: 429 waits for `X-Rate-Limit-Reset` (bounded), 5xx and connection
-    /// errors back off. 4xx other than 429 come back to the caller at once.
+    /// POSTs a form (Duo's prompt API, Okta's Duo callback) and returns status and body.
+    pub async fn post_form(
+        &self,
+        url: Url,
+        form: &[(&str, &str)],
+        retry: Retry,
+    ) -> Result<(StatusCode, String)> {
+        let response = self
+            .send_with(|| self.http.post(url.clone()).form(form), retry)
+            .await?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| Error::Network(format!("reading the answer failed: {e}")))?;
+        Ok((status, text))
+    }
+
+    /// Sends an idempotent request (GET) with retries.
     pub async fn send(&self, request: impl Fn() -> RequestBuilder) -> Result<Response> {
+        self.send_with(request, Retry::Idempotent).await
+    }
+
+    /// Sends with retries: 429 waits for `X-Rate-Limit-Reset` (bounded); 5xx and connection
+    /// errors back off (capped exponential with jitter) when `retry` allows it. 4xx other than
+    /// 429 come back to the caller at once, so a rejected password is never sent twice.
+    pub async fn send_with(
+        &self,
+        request: impl Fn() -> RequestBuilder,
+        retry: Retry,
+    ) -> Result<Response> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -195,6 +325,12 @@ impl OktaClient {
                 Ok(resp) if resp.status().is_server_error() => {
                     let status = resp.status();
                     tracing::debug!(url = %target, %status, "okta server error");
+                    let not_processed = matches!(status.as_u16(), 502..=504);
+                    if retry == Retry::Once && !not_processed {
+                        return Err(Error::Network(format!(
+                            "Okta failed (HTTP {status}) on a step that is not repeated automatically: retry the command"
+                        )));
+                    }
                     if last {
                         let body: OktaError = resp.json().await.unwrap_or_default();
                         let detail = if body.error_summary.is_empty() {
@@ -214,7 +350,9 @@ impl OktaClient {
                 }
                 Err(e) => {
                     tracing::debug!(url = %target, error = %e, "okta connection error");
-                    if last {
+                    // A refused connection never reached Okta; a reset or timeout may have.
+                    let unsent = e.is_connect() && !e.is_timeout();
+                    if last || (retry == Retry::Once && !unsent) {
                         let what = if e.is_timeout() {
                             "timed out"
                         } else {
@@ -235,8 +373,54 @@ impl OktaClient {
     }
 }
 
+/// Capped exponential backoff with "equal jitter": half fixed, half random.
 fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250 * 2u64.pow(attempt.saturating_sub(1)))
+    use rand::Rng;
+    let exp = BACKOFF_BASE
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(BACKOFF_CAP);
+    let half = exp / 2;
+    let jitter = rand::thread_rng().gen_range(0..=half.as_millis() as u64);
+    half + Duration::from_millis(jitter)
+}
+
+/// Decodes an Okta API answer. Anything that is not JSON (a captive portal, a proxy's or web
+/// server's HTML error page, a non-Okta domain) becomes a clear error, never a parse panic.
+fn decode<T: DeserializeOwned>(
+    status: StatusCode,
+    content_type: &str,
+    bytes: &[u8],
+    url: &Url,
+) -> Result<std::result::Result<T, ApiError>> {
+    let looks_html = content_type.contains("html")
+        || bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'<');
+    let not_api = |what: &str| {
+        Error::Network(format!(
+            "{} answered HTTP {} with {what} instead of Okta's JSON API: check the Okta domain \
+             (`aws-okta add`), and whether a proxy, VPN or captive portal is in the way",
+            redact::url(url.as_str()),
+            status.as_u16()
+        ))
+    };
+    if status.is_success() {
+        if looks_html {
+            return Err(not_api("an HTML page"));
+        }
+        return serde_json::from_slice(bytes)
+            .map(Ok)
+            .map_err(|_| not_api("a body that is not the expected JSON"));
+    }
+    match serde_json::from_slice::<OktaError>(bytes) {
+        Ok(body) => Ok(Err(ApiError { status, body })),
+        Err(_) if looks_html => Err(not_api("an HTML page")),
+        Err(_) => Ok(Err(ApiError {
+            status,
+            body: OktaError::default(),
+        })),
+    }
 }
 
 /// Time until `X-Rate-Limit-Reset` (epoch seconds), at least one second.
@@ -250,5 +434,41 @@ fn rate_limit_wait(resp: &Response) -> Duration {
     match reset {
         Some(reset) if reset > now => Duration::from_secs((reset - now) as u64),
         _ => Duration::from_secs(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        for attempt in 1..10 {
+            let d = backoff(attempt);
+            assert!(d <= BACKOFF_CAP, "{attempt}: {d:?}");
+        }
+        assert!(backoff(1) <= BACKOFF_BASE && backoff(1) >= BACKOFF_BASE / 2);
+        let samples: std::collections::BTreeSet<_> = (0..20).map(|_| backoff(5)).collect();
+        assert!(samples.len() > 1, "jitter varies the wait");
+    }
+
+    #[test]
+    fn html_and_garbage_bodies_are_clear_errors() {
+        let url = Url::parse("https://example.okta.com/api/v1/authn").unwrap();
+        let html = decode::<serde_json::Value>(StatusCode::OK, "text/html", b"<html>", &url);
+        let msg = html.unwrap_err().to_string();
+        assert!(msg.contains("HTML page") && msg.contains("proxy"), "{msg}");
+        let garbage = decode::<serde_json::Value>(StatusCode::OK, "", b"\xff\x00", &url);
+        assert!(matches!(garbage, Err(Error::Network(_))));
+        let html_error =
+            decode::<serde_json::Value>(StatusCode::FORBIDDEN, "text/html", b"<h1>no</h1>", &url);
+        assert!(matches!(html_error, Err(Error::Network(_))));
+        let api = decode::<serde_json::Value>(
+            StatusCode::FORBIDDEN,
+            "application/json",
+            br#"{"errorCode":"E0000068","errorSummary":"Invalid Passcode/Answer"}"#,
+            &url,
+        );
+        assert_eq!(api.unwrap().unwrap_err().body.error_code, "E0000068");
     }
 }

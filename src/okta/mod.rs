@@ -4,8 +4,9 @@
 pub mod app;
 pub mod authn;
 pub mod factors;
-mod http;
+pub mod http;
 pub mod oie;
+pub mod session;
 
 pub use http::OktaClient;
 

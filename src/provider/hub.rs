@@ -192,7 +192,9 @@ async fn saml_assertion(
             .clone()
             .or_else(|| chain.okta.mfa_factor_type.clone()),
     };
+    crate::okta::session::restore_device_token(&client, cache.keychain(), label);
     let token = authn::authenticate(&client, &account, &choice).await?;
+    crate::okta::session::save_device_token(&client, cache.keychain(), label)?;
     let page = app::open(&client, app_path, SessionProof::Token(&token)).await?;
     if let Some(sid) = &page.sid {
         cache.store_okta_session(label, sid)?;

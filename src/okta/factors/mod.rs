@@ -1,7 +1,10 @@
 //! MFA factors of the classic authentication API. Each factor kind is a small module with a
 //! `verify` that drives Okta until the transaction leaves MFA; adding a factor is adding a module.
+mod code;
+mod duo;
+mod otp;
 mod push;
-mod totp;
+pub mod webauthn;
 
 use super::authn::{AuthnResponse, Factor};
 use super::OktaClient;
@@ -15,10 +18,42 @@ pub struct FactorChoice {
     pub factor_type: Option<String>,
 }
 
+/// What a factor's verification needs besides the factor itself.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The MFA policy allows remembering this device: send `rememberDevice=true`.
+    pub remember_device: bool,
+    /// Duo device (`phone1`, ... or `passcode`): `AWS_OKTA_MFA_DUO_DEVICE`.
+    pub duo_device: Option<String>,
+}
+
+impl Context {
+    pub fn new(remember_device: bool) -> Context {
+        Context {
+            remember_device: remember_device
+                && !matches!(
+                    std::env::var("AWS_OKTA_REMEMBER_DEVICE").as_deref(),
+                    Ok("0" | "false" | "no")
+                ),
+            duo_device: std::env::var("AWS_OKTA_MFA_DUO_DEVICE")
+                .ok()
+                .filter(|d| !d.trim().is_empty()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Push,
     Totp,
+    Sms,
+    Call,
+    Email,
+    YubiKey,
+    Token,
+    Question,
+    Duo,
+    WebAuthn,
 }
 
 fn kind(factor: &Factor) -> Option<Kind> {
@@ -28,11 +63,19 @@ fn kind(factor: &Factor) -> Option<Kind> {
     ) {
         ("push", "OKTA") => Some(Kind::Push),
         ("token:software:totp", "OKTA" | "GOOGLE") => Some(Kind::Totp),
+        ("sms", _) => Some(Kind::Sms),
+        ("call", _) => Some(Kind::Call),
+        ("email", _) => Some(Kind::Email),
+        ("token:hardware", "YUBICO") => Some(Kind::YubiKey),
+        ("token", "RSA" | "SYMANTEC") => Some(Kind::Token),
+        ("question", _) => Some(Kind::Question),
+        ("web" | "push", "DUO") => Some(Kind::Duo),
+        ("webauthn", _) => Some(Kind::WebAuthn),
         _ => None,
     }
 }
 
-/// How the Okta sign-in page names a factor.
+/// How the Okta sign-in page names a factor, with what identifies it and the flags to pick it.
 pub fn label(factor: &Factor) -> String {
     let name = match (
         factor.factor_type.as_str(),
@@ -46,12 +89,22 @@ pub fn label(factor: &Factor) -> String {
         ("call", _) => "Voice Call Authentication",
         ("email", _) => "Email Authentication",
         ("token:hardware", _) => "YubiKey",
+        ("token", "RSA") => "RSA SecurID",
+        ("token", "SYMANTEC") => "Symantec VIP",
         ("question", _) => "Security Question",
-        ("webauthn", _) => "Security Key or Biometric",
+        ("webauthn", _) => "Security Key or Biometric Authenticator",
         _ => "",
     };
+    let detail = factor
+        .profile
+        .phone_number
+        .as_deref()
+        .or(factor.profile.email.as_deref())
+        .or(factor.profile.authenticator_name.as_deref())
+        .map(|d| format!(" {d}"))
+        .unwrap_or_default();
     format!(
-        "{} [--mfa-provider {} --mfa-factor-type {}]",
+        "{}{detail} [--mfa-provider {} --mfa-factor-type {}]",
         if name.is_empty() {
             &factor.factor_type
         } else {
@@ -68,11 +121,11 @@ pub fn choose(factors: &[Factor], choice: &FactorChoice) -> Result<Factor> {
         choice
             .provider
             .as_ref()
-            .is_none_or(|p| p.eq_ignore_ascii_case(&f.provider))
+            .is_none_or(|p| p.trim().eq_ignore_ascii_case(&f.provider))
             && choice
                 .factor_type
                 .as_ref()
-                .is_none_or(|t| t.eq_ignore_ascii_case(&f.factor_type))
+                .is_none_or(|t| t.trim().eq_ignore_ascii_case(&f.factor_type))
     };
     let candidates: Vec<&Factor> = factors
         .iter()
@@ -105,17 +158,77 @@ pub async fn verify(
     client: &OktaClient,
     factor: &Factor,
     state_token: &SecretString,
+    context: &Context,
 ) -> Result<AuthnResponse> {
-    let href = match &factor.links.verify {
+    let mut href = match &factor.links.verify {
         Some(link) => client.link(&link.href)?,
         None => client.url(&format!("api/v1/authn/factors/{}/verify", factor.id))?,
     };
-    tracing::debug!(factor_type = %factor.factor_type, provider = %factor.provider, "okta verify factor");
+    if context.remember_device {
+        href.query_pairs_mut().append_pair("rememberDevice", "true");
+    }
+    tracing::debug!(factor_type = %factor.factor_type, provider = %factor.provider, remember_device = context.remember_device, "okta verify factor");
+    let typed = |text: String, field: &'static str, hidden: bool| code::Prompt {
+        text,
+        field,
+        hidden,
+        resend: None,
+    };
     match kind(factor) {
         Some(Kind::Push) => push::verify(client, href, state_token).await,
-        Some(Kind::Totp) => totp::verify(client, href, state_token).await,
+        Some(Kind::Totp) => {
+            let prompt = typed(
+                "Enter the 6-digit code from your authenticator app".into(),
+                "passCode",
+                false,
+            );
+            code::submit(client, href, state_token, &prompt).await
+        }
+        Some(Kind::Sms | Kind::Call | Kind::Email) => {
+            otp::verify(client, factor, href, state_token).await
+        }
+        Some(Kind::YubiKey) => {
+            let prompt = typed(
+                "Touch your YubiKey (or type its one-time password)".into(),
+                "passCode",
+                true,
+            );
+            code::submit(client, href, state_token, &prompt).await
+        }
+        Some(Kind::Token) => {
+            let name = if factor.provider.eq_ignore_ascii_case("RSA") {
+                "RSA SecurID"
+            } else {
+                "Symantec VIP"
+            };
+            let prompt = typed(
+                format!("Enter the code from your {name} token"),
+                "passCode",
+                false,
+            );
+            code::submit(client, href, state_token, &prompt).await
+        }
+        Some(Kind::Question) => {
+            let question = factor
+                .profile
+                .question_text
+                .clone()
+                .unwrap_or_else(|| "Answer your Okta security question".into());
+            code::submit(client, href, state_token, &typed(question, "answer", true)).await
+        }
+        Some(Kind::Duo) => {
+            duo::verify(
+                client,
+                &factor.id,
+                href,
+                state_token,
+                context.duo_device.as_deref(),
+            )
+            .await
+        }
+        Some(Kind::WebAuthn) => webauthn::verify(client, factor, href, state_token).await,
         None => Err(Error::Mfa(format!(
-            "MFA factor {} is not supported yet",
+            "MFA factor {} is not supported",
             label(factor)
         ))),
     }
@@ -134,7 +247,7 @@ mod tests {
 
     #[test]
     fn the_only_supported_factor_is_chosen() {
-        let factors = [factor("a", "sms", "OKTA"), factor("b", "push", "OKTA")];
+        let factors = [factor("a", "u2f", "FIDO"), factor("b", "push", "OKTA")];
         assert_eq!(choose(&factors, &FactorChoice::default()).unwrap().id, "b");
     }
 
@@ -168,5 +281,38 @@ mod tests {
             msg.contains("Okta Verify (push)") && msg.contains("--mfa-provider OKTA"),
             "{msg}"
         );
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    fn factor(v: serde_json::Value) -> Factor {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn every_documented_factor_has_a_kind_and_a_sign_in_page_name() {
+        for (t, p, name) in [
+            ("sms", "OKTA", "SMS Authentication"),
+            ("call", "OKTA", "Voice Call Authentication"),
+            ("email", "OKTA", "Email Authentication"),
+            ("token:hardware", "YUBICO", "YubiKey"),
+            ("token", "RSA", "RSA SecurID"),
+            ("token", "SYMANTEC", "Symantec VIP"),
+            ("question", "OKTA", "Security Question"),
+            ("web", "DUO", "Duo Security"),
+            ("webauthn", "FIDO", "Security Key or Biometric"),
+        ] {
+            let f = factor(serde_json::json!({"id": "x", "factorType": t, "provider": p}));
+            assert!(kind(&f).is_some(), "{t}/{p}");
+            assert!(label(&f).starts_with(name), "{t}/{p}: {}", label(&f));
+        }
+        let sms = factor(
+            serde_json::json!({"id": "x", "factorType": "sms", "provider": "OKTA",
+            "profile": {"phoneNumber": "+1 XXX-XXX-2345"}}),
+        );
+        assert!(label(&sms).contains("+1 XXX-XXX-2345"), "{}", label(&sms));
     }
 }

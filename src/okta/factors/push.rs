@@ -17,8 +17,25 @@ pub async fn verify(
     state_token: &SecretString,
 ) -> Result<AuthnResponse> {
     let body = json!({"stateToken": state_token.expose_secret()});
-    let mut response: AuthnResponse = client.post_json(href, &body).await??;
-    let spinner = Spinner::start("Waiting for Okta Verify push approval on your phone…");
+    let response: AuthnResponse = client.post_json(href, &body).await??;
+    wait(
+        client,
+        response,
+        &body,
+        "Waiting for Okta Verify push approval on your phone…",
+    )
+    .await
+}
+
+/// Polls `_links.next` while Okta answers `MFA_CHALLENGE`/`WAITING`, showing a number
+/// challenge when there is one; terminal `factorResult`s become errors.
+pub async fn wait(
+    client: &OktaClient,
+    mut response: AuthnResponse,
+    body: &serde_json::Value,
+    message: &str,
+) -> Result<AuthnResponse> {
+    let spinner = Spinner::start(message);
     let started = Instant::now();
     let mut shown_number = None;
     loop {
@@ -49,9 +66,9 @@ pub async fn verify(
             .links
             .next
             .as_ref()
-            .ok_or_else(|| Error::Network("Okta's push challenge has no poll link".into()))?;
+            .ok_or_else(|| Error::Network("Okta's challenge has no poll link".into()))?;
         let next = client.link(&next.href)?;
         tokio::time::sleep(client.poll_interval()).await;
-        response = client.post_json(next, &body).await??;
+        response = client.poll_json(next, body).await??;
     }
 }

@@ -20,9 +20,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod duo;
 mod oauth;
 mod saml;
 mod server;
+pub mod webauthn;
 
 pub use oauth::{
     DeviceBehavior, OAuthConfig, OAuthCounters, OobBehavior, DEFAULT_AUTH_SERVER, DEFAULT_CLIENT_ID,
@@ -74,6 +76,18 @@ pub struct Config {
     pub password_warn_days: u32,
     /// The OAuth side of an Identity Engine org (client, grants, push and device behaviour).
     pub oauth: OAuthConfig,
+    /// The MFA policy's `allowRememberDevice` (default false: "MFA at every sign-in"): when
+    /// true, a factor verified with `?rememberDevice=true` makes the device (its `DT` cookie)
+    /// skip MFA on later primary authentications.
+    pub allow_remember_device: bool,
+    /// Lifetime of a new (or refreshed) session, in seconds.
+    pub session_lifetime_secs: i64,
+    /// The AWS app's sign-on policy asks for MFA again: with a session, the app answers with
+    /// Okta's step-up page (carrying a `stateToken`) instead of the SAML page.
+    pub app_step_up: bool,
+    /// The first N `POST /api/v1/authn` answer 200 with an HTML page (a captive portal or a
+    /// web server that is not Okta).
+    pub html_first: u32,
 }
 
 impl Default for Config {
@@ -100,6 +114,10 @@ impl Default for Config {
             pipeline: "v1".to_string(),
             password_warn_days: 5,
             oauth: OAuthConfig::default(),
+            allow_remember_device: false,
+            session_lifetime_secs: 7200,
+            app_step_up: false,
+            html_first: 0,
         }
     }
 }
@@ -118,6 +136,9 @@ pub enum AccountState {
     PasswordWarn,
     /// `MFA_ENROLL`: no factor enrolled yet, the policy requires one.
     MfaEnroll,
+    /// `UNAUTHENTICATED`: the transaction has no authenticated user (Okta's answer when a
+    /// flow started elsewhere must begin again with primary authentication).
+    Unauthenticated,
 }
 
 /// An enrolled factor.
@@ -137,14 +158,85 @@ pub enum Factor {
         provider: String,
         code: String,
     },
+    /// `sms` (OKTA): a verify without `passCode` texts the code (`factorResult: CHALLENGE`,
+    /// `_links.resend`), then a verify with `passCode` checks it.
+    Sms {
+        id: String,
+        phone: String,
+        code: String,
+    },
+    /// `call` (OKTA): like SMS, by voice call.
+    Call {
+        id: String,
+        phone: String,
+        code: String,
+    },
+    /// `email` (OKTA): like SMS, by email.
+    Email {
+        id: String,
+        email: String,
+        code: String,
+    },
+    /// `token:hardware` (YUBICO): the YubiKey OTP is the `passCode`.
+    YubiKey { id: String, code: String },
+    /// `token` with `provider` `RSA` (SecurID) or `SYMANTEC` (VIP).
+    Token {
+        id: String,
+        provider: String,
+        code: String,
+    },
+    /// `question` (OKTA): verified with `{"answer"}`.
+    Question {
+        id: String,
+        question: String,
+        question_text: String,
+        answer: String,
+    },
+    /// `web` (DUO): `_embedded.verification` points at the fake's Duo prompt API
+    /// (`/frame/...` on the same server); `complete` takes the `sig_response`.
+    Duo {
+        id: String,
+        behavior: DuoBehavior,
+        /// Device names Duo knows (`phone1`, ...).
+        devices: Vec<String>,
+        /// The passcode Duo accepts with factor `Passcode`.
+        passcode: String,
+    },
+    /// `webauthn` (FIDO): a verify returns a challenge; the assertion (`clientData`,
+    /// `authenticatorData`, `signatureData`) is verified against `public_key`.
+    WebAuthn {
+        id: String,
+        /// base64url credential id (`profile.credentialId`).
+        credential_id: String,
+        /// base64url SEC1 P-256 public key.
+        public_key: String,
+    },
 }
 
 impl Factor {
     pub fn id(&self) -> &str {
         match self {
-            Factor::Push { id, .. } | Factor::Totp { id, .. } => id,
+            Factor::Push { id, .. }
+            | Factor::Totp { id, .. }
+            | Factor::Sms { id, .. }
+            | Factor::Call { id, .. }
+            | Factor::Email { id, .. }
+            | Factor::YubiKey { id, .. }
+            | Factor::Token { id, .. }
+            | Factor::Question { id, .. }
+            | Factor::Duo { id, .. }
+            | Factor::WebAuthn { id, .. } => id,
         }
     }
+}
+
+/// What the user does with a Duo push.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum DuoBehavior {
+    /// `allow` on the second status poll.
+    Approve,
+    /// `deny` on the second status poll.
+    Deny,
 }
 
 /// What the user does with a push.
@@ -184,6 +276,20 @@ pub struct Counters {
     pub saml_issued: u32,
     /// Requests to `/api/v1/sessions/me` (any method).
     pub sessions_me: u32,
+    /// `POST /api/v1/sessions/me/lifecycle/refresh` that extended a session.
+    pub session_refreshes: u32,
+    /// Codes sent by SMS, voice call or email (first send and resends).
+    pub codes_sent: u32,
+    /// Verify calls that carried a wrong passcode, answer, assertion or Duo response.
+    pub bad_codes: u32,
+    /// Duo pushes sent through the Duo prompt API.
+    pub duo_pushes: u32,
+    /// WebAuthn assertions whose signature verified.
+    pub webauthn_verified: u32,
+    /// Primary authentications that skipped MFA because the `DT` cookie was remembered.
+    pub remembered_device_logins: u32,
+    /// Devices remembered (`rememberDevice=true` on a successful verify).
+    pub devices_remembered: u32,
 }
 
 /// The fake's shared state: configuration, counters, transactions, tokens and sessions.
@@ -210,6 +316,29 @@ pub(crate) struct Data {
     pub(crate) rate_window_start: i64,
     pub(crate) rate_window_count: u32,
     pub(crate) oauth: oauth::OAuthData,
+    /// `DT` cookies of remembered devices.
+    pub(crate) trusted_devices: HashSet<String>,
+    /// Duo transactions by the `TX|...` part of the signature.
+    pub(crate) duo: HashMap<String, DuoTx>,
+    /// `User-Agent` of every request, in order.
+    pub(crate) user_agents: Vec<String>,
+    /// `Cookie` names sent with each `POST /api/v1/authn`, in order.
+    pub(crate) authn_cookies: Vec<Vec<String>>,
+    /// Every secret the fake handed out (state/session tokens, sids, DTs, Duo cookies).
+    pub(crate) issued: Vec<String>,
+}
+
+pub(crate) struct DuoTx {
+    pub(crate) state_token: String,
+    pub(crate) factor_id: String,
+    pub(crate) app: String,
+    pub(crate) sid: Option<String>,
+    pub(crate) txid: Option<String>,
+    pub(crate) polls: u32,
+    pub(crate) passcode_ok: Option<bool>,
+    pub(crate) cookie: Option<String>,
+    /// `complete` received the right `sig_response`.
+    pub(crate) completed: bool,
 }
 
 pub(crate) struct Transaction {
@@ -222,6 +351,16 @@ pub(crate) struct Transaction {
     pub(crate) verified_once: HashSet<String>,
     /// Push factor id -> polls since the push was sent (present while a push is pending).
     pub(crate) pending_push: HashMap<String, u32>,
+    /// The `DT` cookie the client sent or was given on primary authentication.
+    pub(crate) device_token: String,
+    /// A verify carried `rememberDevice=true`.
+    pub(crate) remember_device: bool,
+    /// SMS/call/email factors whose code was sent.
+    pub(crate) challenged: HashSet<String>,
+    /// WebAuthn factor id -> pending challenge (base64url).
+    pub(crate) webauthn_challenges: HashMap<String, String>,
+    /// Duo factor id -> the `TX` part of its pending verification.
+    pub(crate) duo_pending: HashMap<String, String>,
 }
 
 pub(crate) struct SessionToken {
@@ -277,6 +416,37 @@ impl ServerState {
     /// Every `sid` cookie becomes invalid, as if the Okta session had expired.
     pub fn invalidate_sessions(&self) {
         self.data().sessions.clear();
+    }
+
+    /// Seconds left of each live session.
+    pub fn session_seconds_left(&self) -> Vec<i64> {
+        let now = Utc::now();
+        self.data()
+            .sessions
+            .values()
+            .map(|s| (s.expires_at - now).num_seconds())
+            .collect()
+    }
+
+    /// Every `User-Agent` seen so far.
+    pub fn user_agents(&self) -> Vec<String> {
+        self.data().user_agents.clone()
+    }
+
+    /// The cookie names sent with each `POST /api/v1/authn`.
+    pub fn authn_cookies(&self) -> Vec<Vec<String>> {
+        self.data().authn_cookies.clone()
+    }
+
+    /// Every secret handed out so far: state tokens, session tokens, `sid`s, `DT`s, Duo
+    /// cookies and signatures (for "never in the logs" assertions).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.data().issued.clone()
+    }
+
+    /// `DT` cookies of the remembered devices.
+    pub fn trusted_devices(&self) -> Vec<String> {
+        self.data().trusted_devices.iter().cloned().collect()
     }
 }
 

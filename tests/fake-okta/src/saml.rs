@@ -290,6 +290,27 @@ fn js_escape(s: &str) -> String {
     out
 }
 
+/// Okta's app-level step-up page: the app's sign-on policy wants another factor; the page
+/// carries a `stateToken` the sign-in widget would continue with.
+pub(crate) fn step_up_page(org_base: &str, state_token: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8" /><title>fakeorg - Extra Verification</title></head>
+<body class="auth okta-container">
+<div id="okta-sign-in"><h2>Extra verification is required for this app</h2></div>
+<script type="text/javascript">
+    var stateToken = '{state_token}';
+    var signIn = new OktaSignIn({{ baseUrl: "{org_base_js}", stateToken: stateToken,
+        redirectUrl: "{org_base_js}/login/step-up/redirect?stateToken=" + stateToken }});
+</script>
+</body>
+</html>
+"#,
+        org_base_js = js_escape(org_base),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,6 @@ use crate::{
 const RATE_LIMIT: u32 = 600;
 const STATE_TOKEN_LIFETIME_MIN: i64 = 5;
 const SESSION_TOKEN_LIFETIME_MIN: i64 = 5;
-const SESSION_LIFETIME_HOURS: i64 = 2;
 const USER_ID: &str = "00u1fakeuser0alice0g7";
 const ORG_ID: &str = "00o1fakeorg";
 const IDP_ID: &str = "00o1fakeorg";
@@ -59,6 +58,14 @@ pub fn router(state: ServerState) -> Router {
         )
         .route(APP_SSO_PATH, get(app_sso))
         .route("/login/sessionCookieRedirect", get(session_cookie_redirect))
+        .route(
+            "/api/v1/authn/factors/{factor_id}/lifecycle/duoCallback",
+            post(crate::duo::complete),
+        )
+        .route("/frame/web/v1/auth", post(crate::duo::auth))
+        .route("/frame/prompt", post(crate::duo::prompt))
+        .route("/frame/status", post(crate::duo::status))
+        .route("/frame/status/{txid}", post(crate::duo::result))
         .route("/__fake/counters", get(fake_counters))
         .route("/__fake/reset", post(fake_reset))
         .route("/__fake/invalidate-sessions", post(fake_invalidate))
@@ -83,7 +90,7 @@ fn okta_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-fn random_token(prefix: &str, len: usize) -> String {
+pub(crate) fn random_token(prefix: &str, len: usize) -> String {
     let mut rng = rand::thread_rng();
     let body: String = (&mut rng)
         .sample_iter(&Alphanumeric)
@@ -111,7 +118,7 @@ fn named_link(name: &str, href: String, methods: &[&str]) -> Value {
     json!({ "name": name, "href": href, "hints": { "allow": methods } })
 }
 
-fn json_response(status: StatusCode, body: Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
     (
         status,
         [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
@@ -120,7 +127,7 @@ fn json_response(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-fn error_body(code: &str, summary: &str, causes: &[&str]) -> Value {
+pub(crate) fn error_body(code: &str, summary: &str, causes: &[&str]) -> Value {
     let causes: Vec<Value> = causes
         .iter()
         .map(|c| json!({ "errorSummary": c }))
@@ -134,7 +141,7 @@ fn error_body(code: &str, summary: &str, causes: &[&str]) -> Value {
     })
 }
 
-fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
+pub(crate) fn okta_error(status: StatusCode, code: &str, summary: &str) -> Response {
     json_response(status, error_body(code, summary, &[]))
 }
 
@@ -146,7 +153,7 @@ fn malformed() -> Response {
     )
 }
 
-fn invalid_token() -> Response {
+pub(crate) fn invalid_token() -> Response {
     okta_error(StatusCode::FORBIDDEN, "E0000011", "Invalid token provided")
 }
 
@@ -233,7 +240,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn query_param(uri: &Uri, name: &str) -> Option<String> {
+pub(crate) fn query_param(uri: &Uri, name: &str) -> Option<String> {
     uri.query()?
         .split('&')
         .filter_map(|pair| {
@@ -297,11 +304,96 @@ fn factor_json(base: &str, factor: &Factor, username: &str, with_links: bool) ->
             "vendorName": provider,
             "profile": { "credentialId": username },
         }),
+        Factor::Sms { id, phone, .. } | Factor::Call { id, phone, .. } => json!({
+            "id": id,
+            "factorType": if matches!(factor, Factor::Sms { .. }) { "sms" } else { "call" },
+            "provider": "OKTA",
+            "vendorName": "OKTA",
+            "profile": { "phoneNumber": mask_phone(phone) },
+        }),
+        Factor::Email { id, email, .. } => json!({
+            "id": id,
+            "factorType": "email",
+            "provider": "OKTA",
+            "vendorName": "OKTA",
+            "profile": { "email": mask_email(email) },
+        }),
+        Factor::YubiKey { id, .. } => json!({
+            "id": id,
+            "factorType": "token:hardware",
+            "provider": "YUBICO",
+            "vendorName": "YUBICO",
+            "profile": { "credentialId": "000004102994" },
+        }),
+        Factor::Token { id, provider, .. } => json!({
+            "id": id,
+            "factorType": "token",
+            "provider": provider,
+            "vendorName": provider,
+            "profile": { "credentialId": if provider == "SYMANTEC" { "VSMT14393584" } else { username } },
+        }),
+        Factor::Question {
+            id,
+            question,
+            question_text,
+            ..
+        } => json!({
+            "id": id,
+            "factorType": "question",
+            "provider": "OKTA",
+            "vendorName": "OKTA",
+            "profile": { "question": question, "questionText": question_text },
+        }),
+        Factor::Duo { id, .. } => json!({
+            "id": id,
+            "factorType": "web",
+            "provider": "DUO",
+            "vendorName": "DUO",
+            "profile": { "credentialId": username },
+        }),
+        Factor::WebAuthn {
+            id, credential_id, ..
+        } => json!({
+            "id": id,
+            "factorType": "webauthn",
+            "provider": "FIDO",
+            "vendorName": "FIDO",
+            "profile": { "credentialId": credential_id, "authenticatorName": "Security Key by Yubico" },
+        }),
     };
     if with_links {
         v["_links"] = json!({ "verify": link(verify_href(base, factor.id()), &["POST"]) });
     }
     v
+}
+
+/// `+1 XXX-XXX-2345`, as Okta shows phone numbers.
+fn mask_phone(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let last = &digits[digits.len().saturating_sub(4)..];
+    format!("+1 XXX-XXX-{last}")
+}
+
+/// `a...e@example.com`, as Okta shows email addresses.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) if local.len() > 1 => {
+            let first = &local[..1];
+            let last = &local[local.len() - 1..];
+            format!("{first}...{last}@{domain}")
+        }
+        _ => email.to_string(),
+    }
+}
+
+fn policy_json(state: &ServerState) -> Value {
+    let allow = state.config().allow_remember_device;
+    json!({
+        "allowRememberDevice": allow,
+        "rememberDeviceLifetimeInMinutes": if allow { 1440 } else { 0 },
+        "rememberDeviceByDefault": false,
+        "factorsPolicyInfo": {},
+    })
 }
 
 fn cancel_link(base: &str) -> Value {
@@ -401,12 +493,7 @@ fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response
                         .collect(),
                 );
             }
-            embedded["policy"] = json!({
-                "allowRememberDevice": true,
-                "rememberDeviceLifetimeInMinutes": 0,
-                "rememberDeviceByDefault": false,
-                "factorsPolicyInfo": {},
-            });
+            embedded["policy"] = policy_json(state);
             json!({
                 "stateToken": state_token,
                 "expiresAt": expires_at,
@@ -439,9 +526,15 @@ fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response
             },
         }),
         Step::Success => {
-            data.transactions.remove(state_token);
+            if let Some(txn) = data.transactions.remove(state_token) {
+                if txn.remember_device && mfa_done && config.allow_remember_device {
+                    data.trusted_devices.insert(txn.device_token);
+                    data.counters.devices_remembered += 1;
+                }
+            }
             let t = now();
             let token = random_token("20111", 52);
+            data.issued.push(token.clone());
             data.session_tokens.insert(
                 token.clone(),
                 SessionToken {
@@ -464,9 +557,16 @@ fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response
     json_response(StatusCode::OK, body)
 }
 
-fn new_transaction(state: &ServerState, warn_requested: bool) -> String {
+fn new_transaction(
+    state: &ServerState,
+    warn_requested: bool,
+    device_token: String,
+    mfa_done: bool,
+) -> String {
     let token = random_token("00", 40);
     let mut data = state.data();
+    data.issued.push(token.clone());
+    data.issued.push(device_token.clone());
     let t = now();
     data.transactions
         .retain(|_, txn| txn.expires_at > t - Duration::minutes(1));
@@ -475,11 +575,16 @@ fn new_transaction(state: &ServerState, warn_requested: bool) -> String {
         Transaction {
             expires_at: t + Duration::minutes(STATE_TOKEN_LIFETIME_MIN),
             warn_requested,
-            mfa_done: false,
+            mfa_done,
             password_changed: false,
             warn_skipped: false,
             verified_once: HashSet::new(),
             pending_push: HashMap::new(),
+            device_token,
+            remember_device: false,
+            challenged: HashSet::new(),
+            webauthn_challenges: HashMap::new(),
+            duo_pending: HashMap::new(),
         },
     );
     token
@@ -531,6 +636,13 @@ async fn count_and_rate_headers(
         let mut data = state.data();
         if !is_control {
             data.counters.total += 1;
+            let agent = request
+                .headers()
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            data.user_agents.push(agent);
         }
         if is_api {
             let t = now().timestamp();
@@ -568,16 +680,34 @@ async fn count_and_rate_headers(
 
 async fn authn(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
     let base = base_url(&headers);
-    let (rate_limited, unavailable) = {
+    let (rate_limited, unavailable, html) = {
         let mut data = state.data();
         data.counters.authn += 1;
         data.authn_seen += 1;
+        let names = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.trim().to_string()))
+            .collect();
+        data.authn_cookies.push(names);
         let seen = data.authn_seen;
         let config = state.config();
         let limited = seen <= config.rate_limit_first;
         let unavailable = !limited && seen <= config.rate_limit_first + config.unavailable_first;
-        (limited, unavailable)
+        let html = !limited
+            && !unavailable
+            && seen <= config.rate_limit_first + config.unavailable_first + config.html_first;
+        (limited, unavailable, html)
     };
+    if html {
+        return html_page(
+            "<!DOCTYPE html><html><head><title>Network login</title></head>\
+             <body><h1>Please sign in to the guest network</h1></body></html>"
+                .to_string(),
+        );
+    }
     if rate_limited {
         let mut response = okta_error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -653,21 +783,65 @@ async fn authn(State(state): State<ServerState>, headers: HeaderMap, body: Bytes
             }),
         );
     }
-    let token = new_transaction(&state, warn_requested);
-    step_response(&state, &base, &token)
+    if config.account == AccountState::Unauthenticated {
+        return json_response(
+            StatusCode::OK,
+            json!({
+                "stateToken": random_token("00", 40),
+                "expiresAt": okta_time(now() + Duration::minutes(STATE_TOKEN_LIFETIME_MIN)),
+                "status": "UNAUTHENTICATED",
+                "_links": {
+                    "next": named_link("authenticate", format!("{base}/api/v1/authn"), &["POST"]),
+                    "cancel": cancel_link(&base),
+                },
+            }),
+        );
+    }
+    // The device token: the client's `DT` cookie, else a new one set on this answer.
+    let sent_dt = cookie_value(&headers, "DT");
+    let device_token = sent_dt.clone().unwrap_or_else(|| random_token("DI0", 40));
+    let remembered = config.allow_remember_device
+        && !config.factors.is_empty()
+        && state.data().trusted_devices.contains(&device_token);
+    if remembered {
+        state.data().counters.remembered_device_logins += 1;
+    }
+    let token = new_transaction(&state, warn_requested, device_token.clone(), remembered);
+    let mut response = step_response(&state, &base, &token);
+    if sent_dt.is_none() {
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "DT={device_token};Version=1;Path=/;Max-Age=63072000;Secure;HttpOnly"
+        )) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
 }
 
-enum PushOutcome {
-    Waiting { challenge: Option<u32> },
+enum Outcome {
+    Waiting {
+        challenge: Option<u32>,
+    },
     Terminal(&'static str),
     Approved,
     BadPasscode,
+    /// A code was sent (SMS, call, email) or a WebAuthn challenge issued:
+    /// `factorResult: CHALLENGE`, `_links.next` named `verify`.
+    Challenge {
+        embedded: Option<Value>,
+        resend: Option<&'static str>,
+    },
+    /// Duo: `factorResult: WAITING` with `_embedded.verification`.
+    DuoWaiting {
+        signature: String,
+    },
 }
 
 async fn verify(
     State(state): State<ServerState>,
     Path(factor_id): Path<String>,
     headers: HeaderMap,
+    uri: Uri,
     body: Bytes,
 ) -> Response {
     let base = base_url(&headers);
@@ -675,10 +849,23 @@ async fn verify(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let pass_code = match opt_str(&body, "passCode") {
-        Ok(p) => p.map(str::to_string),
-        Err(r) => return r,
-    };
+    let mut fields = HashMap::new();
+    for key in [
+        "passCode",
+        "answer",
+        "clientData",
+        "authenticatorData",
+        "signatureData",
+    ] {
+        match opt_str(&body, key) {
+            Ok(Some(v)) => {
+                fields.insert(key, v.to_string());
+            }
+            Ok(None) => {}
+            Err(r) => return r,
+        }
+    }
+    let pass_code = fields.get("passCode").cloned();
     let token = match state_token_of(&state, &body) {
         Ok(t) => t,
         Err(r) => return r,
@@ -689,25 +876,152 @@ async fn verify(
             "Not found: Resource not found: {factor_id} (Factor)"
         ));
     };
+    let remember = query_param(&uri, "rememberDevice").as_deref() == Some("true");
+    let host = base.trim_start_matches("http://").to_string();
+    let rp_id = host
+        .rsplit_once(':')
+        .map(|(h, _)| h.to_string())
+        .unwrap_or_else(|| host.clone());
 
     let outcome = {
-        let mut data = state.data();
+        let mut guard = state.data();
+        let data = &mut *guard;
         let Some(txn) = data.transactions.get_mut(&token) else {
             return invalid_token();
         };
         if !matches!(next_step(&state, txn), Step::MfaRequired) {
             return wrong_state();
         }
+        if remember {
+            txn.remember_device = true;
+        }
         let first_call = txn.verified_once.insert(factor_id.clone());
-        let (outcome, sent, polled) = match factor {
-            Factor::Totp { code, .. } => {
-                if pass_code.as_deref() == Some(code.as_str()) {
+        let mut sent = false;
+        let mut polled = false;
+        let mut codes_sent = 0;
+        let mut webauthn_ok = false;
+        let outcome = match factor {
+            Factor::Totp { code, .. }
+            | Factor::YubiKey { code, .. }
+            | Factor::Token { code, .. } => match pass_code.as_deref() {
+                Some(p) if p == code => {
                     txn.mfa_done = true;
-                    (PushOutcome::Approved, false, false)
-                } else {
-                    (PushOutcome::BadPasscode, false, false)
+                    Outcome::Approved
+                }
+                Some(_) => Outcome::BadPasscode,
+                // Okta answers a missing passcode like a wrong one.
+                None => Outcome::BadPasscode,
+            },
+            Factor::Sms { code, .. } | Factor::Call { code, .. } | Factor::Email { code, .. } => {
+                match pass_code.as_deref() {
+                    None => {
+                        txn.challenged.insert(factor_id.clone());
+                        codes_sent += 1;
+                        Outcome::Challenge {
+                            embedded: None,
+                            resend: Some(match factor {
+                                Factor::Sms { .. } => "sms",
+                                Factor::Call { .. } => "call",
+                                _ => "email",
+                            }),
+                        }
+                    }
+                    Some(p) if txn.challenged.contains(&factor_id) && p == code => {
+                        txn.mfa_done = true;
+                        Outcome::Approved
+                    }
+                    Some(_) => Outcome::BadPasscode,
                 }
             }
+            Factor::Question { answer, .. } => match fields.get("answer") {
+                Some(a) if a.trim().eq_ignore_ascii_case(answer.trim()) => {
+                    txn.mfa_done = true;
+                    Outcome::Approved
+                }
+                Some(_) => Outcome::BadPasscode,
+                None => Outcome::BadPasscode,
+            },
+            Factor::WebAuthn { public_key, .. } => {
+                match (
+                    fields.get("clientData"),
+                    fields.get("authenticatorData"),
+                    fields.get("signatureData"),
+                    txn.webauthn_challenges.get(&factor_id),
+                ) {
+                    (Some(cd), Some(ad), Some(sig), Some(challenge)) => {
+                        match crate::webauthn::verify_assertion(
+                            public_key, challenge, &base, &rp_id, cd, ad, sig,
+                        ) {
+                            Ok(()) => {
+                                txn.webauthn_challenges.remove(&factor_id);
+                                txn.mfa_done = true;
+                                webauthn_ok = true;
+                                Outcome::Approved
+                            }
+                            Err(_) => Outcome::BadPasscode,
+                        }
+                    }
+                    _ => {
+                        let mut bytes = [0u8; 32];
+                        rand::thread_rng().fill(&mut bytes);
+                        let challenge = base64::Engine::encode(
+                            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                            bytes,
+                        );
+                        txn.webauthn_challenges
+                            .insert(factor_id.clone(), challenge.clone());
+                        Outcome::Challenge {
+                            embedded: Some(json!({
+                                "challenge": {
+                                    "challenge": challenge,
+                                    "extensions": { "appid": base },
+                                }
+                            })),
+                            resend: None,
+                        }
+                    }
+                }
+            }
+            Factor::Duo { .. } => match txn.duo_pending.get(&factor_id).cloned() {
+                Some(tx) => {
+                    polled = true;
+                    match data.duo.get(&tx) {
+                        Some(d) if d.completed => {
+                            txn.duo_pending.remove(&factor_id);
+                            txn.mfa_done = true;
+                            Outcome::Approved
+                        }
+                        Some(d) => Outcome::DuoWaiting {
+                            signature: format!("{tx}:{}", d.app),
+                        },
+                        None => Outcome::Terminal("ERROR"),
+                    }
+                }
+                None => {
+                    let tx = format!("TX|{}|{}", random_token("", 40), random_token("", 40));
+                    let app = format!("APP|{}|{}", random_token("", 40), random_token("", 40));
+                    data.duo.insert(
+                        tx.clone(),
+                        crate::DuoTx {
+                            state_token: token.clone(),
+                            factor_id: factor_id.clone(),
+                            app: app.clone(),
+                            sid: None,
+                            txid: None,
+                            polls: 0,
+                            passcode_ok: None,
+                            cookie: None,
+                            completed: false,
+                        },
+                    );
+                    txn.duo_pending.insert(factor_id.clone(), tx.clone());
+                    data.issued.push(tx.clone());
+                    data.issued.push(app.clone());
+                    Outcome::DuoWaiting {
+                        signature: format!("{tx}:{app}"),
+                    }
+                }
+            },
             Factor::Push {
                 behavior,
                 number_challenge,
@@ -715,39 +1029,40 @@ async fn verify(
             } => match txn.pending_push.get(&factor_id).copied() {
                 // No push pending: this call sends one.
                 None => {
+                    sent = true;
                     if matches!(behavior, PushBehavior::ApproveAfter(0)) {
                         txn.mfa_done = true;
-                        (PushOutcome::Approved, true, false)
+                        Outcome::Approved
                     } else {
                         txn.pending_push.insert(factor_id.clone(), 0);
-                        (PushOutcome::Waiting { challenge: None }, true, false)
+                        Outcome::Waiting { challenge: None }
                     }
                 }
                 // A push is pending: this call is a poll.
                 Some(polls) => {
+                    polled = true;
                     let polls = polls + 1;
-                    let outcome = match behavior {
+                    match behavior {
                         PushBehavior::ApproveAfter(n) if polls >= *n => {
                             txn.pending_push.remove(&factor_id);
                             txn.mfa_done = true;
-                            PushOutcome::Approved
+                            Outcome::Approved
                         }
                         PushBehavior::ApproveAfter(_) => {
                             txn.pending_push.insert(factor_id.clone(), polls);
-                            PushOutcome::Waiting {
+                            Outcome::Waiting {
                                 challenge: *number_challenge,
                             }
                         }
                         PushBehavior::Reject => {
                             txn.pending_push.remove(&factor_id);
-                            PushOutcome::Terminal("REJECTED")
+                            Outcome::Terminal("REJECTED")
                         }
                         PushBehavior::Timeout => {
                             txn.pending_push.remove(&factor_id);
-                            PushOutcome::Terminal("TIMEOUT")
+                            Outcome::Terminal("TIMEOUT")
                         }
-                    };
-                    (outcome, false, true)
+                    }
                 }
             },
         };
@@ -757,14 +1072,22 @@ async fn verify(
         if sent {
             data.counters.pushes += 1;
         }
-        if polled {
+        if polled && matches!(factor, Factor::Push { .. }) {
             data.counters.polls += 1;
+        }
+        if webauthn_ok {
+            data.counters.webauthn_verified += 1;
+        }
+        data.counters.codes_sent += codes_sent;
+        if matches!(outcome, Outcome::BadPasscode) {
+            data.counters.bad_codes += 1;
         }
         outcome
     };
 
+    let href = verify_href(&base, &factor_id);
     match outcome {
-        PushOutcome::BadPasscode => json_response(
+        Outcome::BadPasscode => json_response(
             StatusCode::FORBIDDEN,
             error_body(
                 "E0000068",
@@ -772,13 +1095,12 @@ async fn verify(
                 &["Your passcode doesn't match our records. Please try again."],
             ),
         ),
-        PushOutcome::Approved => step_response(&state, &base, &token),
-        PushOutcome::Waiting { challenge } => {
+        Outcome::Approved => step_response(&state, &base, &token),
+        Outcome::Waiting { challenge } => {
             let mut factor_v = factor_json(&base, factor, &config.username, false);
             if let Some(n) = challenge {
                 factor_v["_embedded"] = json!({ "challenge": { "correctAnswer": n } });
             }
-            let href = verify_href(&base, &factor_id);
             challenge_response(
                 &state,
                 &token,
@@ -792,7 +1114,51 @@ async fn verify(
                 }),
             )
         }
-        PushOutcome::Terminal(result) => {
+        Outcome::Challenge { embedded, resend } => {
+            let mut factor_v = factor_json(&base, factor, &config.username, false);
+            if let Some(e) = embedded {
+                factor_v["_embedded"] = e;
+            }
+            let mut links = json!({
+                "next": named_link("verify", href.clone(), &["POST"]),
+                "cancel": cancel_link(&base),
+                "prev": prev_link(&base),
+            });
+            if let Some(kind) = resend {
+                links["resend"] = json!([named_link(kind, format!("{href}/resend"), &["POST"])]);
+            }
+            challenge_response(&state, &token, "CHALLENGE", factor_v, links)
+        }
+        Outcome::DuoWaiting { signature } => {
+            let mut factor_v = factor_json(&base, factor, &config.username, false);
+            factor_v["_embedded"] = json!({
+                "verification": {
+                    "host": host,
+                    "signature": signature,
+                    "factorResult": "WAITING",
+                    "_links": {
+                        "complete": {
+                            "href": format!("{base}/api/v1/authn/factors/{factor_id}/lifecycle/duoCallback"),
+                        },
+                        "script": {
+                            "href": format!("{base}/js/sdk/duo/Duo-Web-v2.6.js"),
+                        },
+                    },
+                }
+            });
+            challenge_response(
+                &state,
+                &token,
+                "WAITING",
+                factor_v,
+                json!({
+                    "next": named_link("poll", href.clone(), &["POST"]),
+                    "cancel": cancel_link(&base),
+                    "prev": prev_link(&base),
+                }),
+            )
+        }
+        Outcome::Terminal(result) => {
             let factor_v = factor_json(&base, factor, &config.username, false);
             challenge_response(
                 &state,
@@ -800,7 +1166,7 @@ async fn verify(
                 result,
                 factor_v,
                 json!({
-                    "next": named_link("verify", verify_href(&base, &factor_id), &["POST"]),
+                    "next": named_link("verify", href, &["POST"]),
                     "cancel": cancel_link(&base),
                     "prev": prev_link(&base),
                 }),
@@ -832,19 +1198,14 @@ fn challenge_response(
             "_embedded": {
                 "user": user_json(state),
                 "factor": factor,
-                "policy": {
-                    "allowRememberDevice": true,
-                    "rememberDeviceLifetimeInMinutes": 0,
-                    "rememberDeviceByDefault": false,
-                    "factorsPolicyInfo": {},
-                },
+                "policy": policy_json(state),
             },
             "_links": links,
         }),
     )
 }
 
-/// `POST .../verify/resend`: sends the push again (the wait starts over).
+/// `POST .../verify/resend`: sends the push, text, call or email again.
 async fn verify_resend(
     State(state): State<ServerState>,
     Path(factor_id): Path<String>,
@@ -861,12 +1222,21 @@ async fn verify_resend(
         Err(r) => return r,
     };
     let config = state.config();
-    let Some(factor @ Factor::Push { .. }) = config.factors.iter().find(|f| f.id() == factor_id)
-    else {
+    let Some(factor) = config.factors.iter().find(|f| {
+        f.id() == factor_id
+            && matches!(
+                f,
+                Factor::Push { .. }
+                    | Factor::Sms { .. }
+                    | Factor::Call { .. }
+                    | Factor::Email { .. }
+            )
+    }) else {
         return not_found(&format!(
             "Not found: Resource not found: {factor_id} (Factor)"
         ));
     };
+    let is_push = matches!(factor, Factor::Push { .. });
     {
         let mut data = state.data();
         let Some(txn) = data.transactions.get_mut(&token) else {
@@ -875,20 +1245,31 @@ async fn verify_resend(
         if !matches!(next_step(&state, txn), Step::MfaRequired) {
             return wrong_state();
         }
-        txn.pending_push.insert(factor_id.clone(), 0);
-        data.counters.pushes += 1;
+        if is_push {
+            txn.pending_push.insert(factor_id.clone(), 0);
+            data.counters.pushes += 1;
+        } else {
+            txn.challenged.insert(factor_id.clone());
+            data.counters.codes_sent += 1;
+        }
     }
     let href = verify_href(&base, &factor_id);
+    let kind = match factor {
+        Factor::Push { .. } => "push",
+        Factor::Sms { .. } => "sms",
+        Factor::Call { .. } => "call",
+        _ => "email",
+    };
     challenge_response(
         &state,
         &token,
-        "WAITING",
+        if is_push { "WAITING" } else { "CHALLENGE" },
         factor_json(&base, factor, &config.username, false),
         json!({
-            "next": named_link("poll", href.clone(), &["POST"]),
+            "next": named_link(if is_push { "poll" } else { "verify" }, href.clone(), &["POST"]),
             "cancel": cancel_link(&base),
             "prev": prev_link(&base),
-            "resend": [named_link("push", format!("{href}/resend"), &["POST"])],
+            "resend": [named_link(kind, format!("{href}/resend"), &["POST"])],
         }),
     )
 }
@@ -1085,11 +1466,13 @@ async fn session_me_refresh(State(state): State<ServerState>, headers: HeaderMap
     let Some((sid, _)) = live_session(&state, &headers) else {
         return session_not_found();
     };
+    let lifetime = Duration::seconds(state.config().session_lifetime_secs);
     let session = {
         let mut data = state.data();
+        data.counters.session_refreshes += 1;
         match data.sessions.get_mut(&sid) {
             Some(s) => {
-                s.expires_at = now() + Duration::hours(SESSION_LIFETIME_HOURS);
+                s.expires_at = now() + lifetime;
                 s.clone()
             }
             None => return session_not_found(),
@@ -1109,12 +1492,13 @@ fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
     st.used = true;
     let (mfa, pw, factor) = (st.mfa, st.password_verified, st.factor_verified);
     let sid = random_token("102", 23);
+    data.issued.push(sid.clone());
     data.sessions.insert(
         sid.clone(),
         Session {
             id: sid.clone(),
             created_at: t,
-            expires_at: t + Duration::hours(SESSION_LIFETIME_HOURS),
+            expires_at: t + Duration::seconds(state.config().session_lifetime_secs),
             mfa,
             password_verified: pw,
             factor_verified: factor,
@@ -1145,7 +1529,7 @@ fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-fn html_page(html: String) -> Response {
+pub(crate) fn html_page(html: String) -> Response {
     (
         StatusCode::OK,
         [
@@ -1186,6 +1570,9 @@ async fn app_sso(State(state): State<ServerState>, headers: HeaderMap, uri: Uri)
     let base = base_url(&headers);
     if live_session(&state, &headers).is_none() {
         return html_page(sign_in_page(&base, uri.path()));
+    }
+    if state.config().app_step_up {
+        return html_page(crate::saml::step_up_page(&base, &random_token("00", 40)));
     }
     state.data().counters.saml_issued += 1;
     html_page(saml_post_page(state.config(), now(), &base))

@@ -1,0 +1,169 @@
+//! The Okta browser session behind a cached `sid`: validated with `GET /api/v1/sessions/me`
+//! before it is used, refreshed with `POST /api/v1/sessions/me/lifecycle/refresh` when it is
+//! close to expiry; 404 `E0000007` means it is gone and the user logs in again.
+//!
+//! Also the remembered-device token (`DT` cookie), kept per Okta account in the keychain so
+//! "MFA once per device" policies do not ask for MFA on every login.
+use super::http::Retry;
+use super::OktaClient;
+use crate::keychain::Keychain;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+/// Refresh a session that has less than this left (`AWS_OKTA_SESSION_REFRESH_WINDOW`).
+pub const DEFAULT_REFRESH_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Okta knows the session; it ends at `expires_at`.
+    Active { expires_at: Option<DateTime<Utc>> },
+    /// 404 `E0000007`: the session ended; log in again.
+    Gone,
+    /// The Sessions API did not say (blocked, odd answer): try the session anyway.
+    Unknown,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionInfo {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+fn cookie(sid: &SecretString) -> SecretString {
+    SecretString::from(format!("sid={}", sid.expose_secret()))
+}
+
+fn refresh_window() -> chrono::Duration {
+    let window = std::env::var("AWS_OKTA_SESSION_REFRESH_WINDOW")
+        .ok()
+        .and_then(|v| crate::config::parse_duration(&v).ok())
+        .unwrap_or(DEFAULT_REFRESH_WINDOW);
+    chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(15))
+}
+
+/// Checks the session, refreshing it when it ends within the refresh window.
+pub async fn validate(client: &OktaClient, sid: &SecretString) -> Result<SessionState> {
+    let cookie = cookie(sid);
+    let me = client.url("api/v1/sessions/me")?;
+    let state = call(client, Method::GET, me, &cookie).await?;
+    let SessionState::Active {
+        expires_at: Some(expires_at),
+    } = state
+    else {
+        return Ok(state);
+    };
+    let left = expires_at - Utc::now();
+    if left > refresh_window() {
+        tracing::debug!(minutes_left = left.num_minutes(), "okta session is valid");
+        return Ok(state);
+    }
+    tracing::debug!(
+        minutes_left = left.num_minutes(),
+        "okta session expires soon; refreshing it"
+    );
+    let refresh = client.url("api/v1/sessions/me/lifecycle/refresh")?;
+    match call(client, Method::POST, refresh, &cookie).await? {
+        SessionState::Unknown => Ok(state),
+        refreshed => Ok(refreshed),
+    }
+}
+
+async fn call(
+    client: &OktaClient,
+    method: Method,
+    url: url::Url,
+    cookie: &SecretString,
+) -> Result<SessionState> {
+    let retry = if method == Method::GET {
+        Retry::Idempotent
+    } else {
+        Retry::Once
+    };
+    let answer = match client
+        .json_request::<SessionInfo>(method, url, None, Some(cookie), retry)
+        .await
+    {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::debug!(error = %e, "okta sessions API unusable");
+            return Ok(SessionState::Unknown);
+        }
+    };
+    Ok(match answer {
+        Ok(info) if info.status.as_deref().is_none_or(|s| s == "ACTIVE") => SessionState::Active {
+            expires_at: info.expires_at,
+        },
+        Ok(_) => SessionState::Gone,
+        Err(e) if e.status.as_u16() == 404 || e.body.error_code == "E0000007" => {
+            tracing::debug!("okta session is gone (E0000007)");
+            SessionState::Gone
+        }
+        Err(e) => {
+            tracing::debug!(status = %e.status, code = %e.body.error_code, "okta sessions API error");
+            SessionState::Unknown
+        }
+    })
+}
+
+fn device_item(account: &str) -> String {
+    format!("okta-device-{account}")
+}
+
+#[derive(Deserialize)]
+struct StoredDevice {
+    dt: SecretString,
+}
+
+#[derive(Serialize)]
+struct DeviceOut<'a> {
+    dt: &'a str,
+}
+
+/// Puts the account's remembered device token (if any) into the client's cookie jar.
+pub fn restore_device_token(client: &OktaClient, keychain: &dyn Keychain, account: &str) {
+    match keychain.get(&device_item(account)) {
+        Ok(Some(data)) => {
+            if let Ok(stored) = serde_json::from_slice::<StoredDevice>(&data) {
+                tracing::debug!("sending the remembered Okta device token");
+                client.set_cookie("DT", stored.dt);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::debug!(error = %e, "cannot read the remembered device token"),
+    }
+}
+
+/// Stores the device token Okta set (or confirmed), when it changed.
+pub fn save_device_token(
+    client: &OktaClient,
+    keychain: &dyn Keychain,
+    account: &str,
+) -> Result<()> {
+    let Some(dt) = client.cookie("DT") else {
+        return Ok(());
+    };
+    let item = device_item(account);
+    let unchanged = keychain
+        .get(&item)
+        .ok()
+        .flatten()
+        .and_then(|d| serde_json::from_slice::<StoredDevice>(&d).ok())
+        .is_some_and(|s| s.dt.expose_secret() == dt.expose_secret());
+    if unchanged {
+        return Ok(());
+    }
+    let data = Zeroizing::new(
+        serde_json::to_vec(&DeviceOut {
+            dt: dt.expose_secret(),
+        })
+        .map_err(|e| crate::Error::Io(e.to_string()))?,
+    );
+    keychain.set(&item, &data)
+}
