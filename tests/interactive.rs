@@ -1,0 +1,118 @@
+//! Interactive paths in a real pseudo-terminal: the factor list (dialoguer), code prompts,
+//! re-asking after a wrong code, and `resend`, typed the way a person would.
+mod common;
+
+use common::*;
+use expectrl::{Eof, Session, WaitStatus};
+use fake_okta::{Config, Factor, PushBehavior};
+use std::process::Stdio;
+use std::time::Duration;
+
+fn spawn(env: &TestEnv, args: &[&str]) -> Session {
+    let mut cmd = env.cmd(args);
+    // The pty becomes stdin/stdout/stderr; do not override it with the harness's pipes.
+    cmd.stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
+    let mut session = Session::spawn(cmd).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session
+}
+
+fn finish(mut session: Session) -> String {
+    let rest = session.expect(Eof).expect("output until exit");
+    let text = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+    let status = session.get_process().wait().expect("wait");
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}: {text}"
+    );
+    text
+}
+
+#[test]
+fn factor_list_then_a_wrong_code_then_the_right_one() {
+    let env = TestEnv::new(Config {
+        factors: vec![
+            Factor::Push {
+                id: "opf1push".into(),
+                behavior: PushBehavior::ApproveAfter(1),
+                number_challenge: None,
+            },
+            Factor::Totp {
+                id: "uft1totp".into(),
+                provider: "GOOGLE".into(),
+                code: "123456".into(),
+            },
+            Factor::Sms {
+                id: "sms1".into(),
+                phone: "+1 415 555 2345".into(),
+                code: "246810".into(),
+            },
+        ],
+        ..Config::default()
+    });
+    env.add();
+    let mut p = spawn(&env, &["cred-process", "hub"]);
+    p.expect("Choose an MFA factor").unwrap();
+    p.expect("SMS Authentication +1 XXX-XXX-2345").unwrap();
+    // Arrow down once to "Google Authenticator", then Enter.
+    p.send("\x1b[B").unwrap();
+    p.send("\r").unwrap();
+    p.expect("Enter the 6-digit code").unwrap();
+    p.send("000000\r").unwrap();
+    p.expect("try again (2 left)").unwrap();
+    p.expect("Enter the 6-digit code").unwrap();
+    p.send("123456\r").unwrap();
+    p.expect("AccessKeyId").unwrap();
+    finish(p);
+    let c = env.okta.counters();
+    assert_eq!((c.pushes, c.codes_sent, c.bad_codes), (0, 0, 1), "{c:?}");
+}
+
+#[test]
+fn sms_code_can_be_sent_again_from_the_prompt() {
+    let env = TestEnv::new(Config {
+        factors: vec![Factor::Sms {
+            id: "sms1".into(),
+            phone: "+1 415 555 2345".into(),
+            code: "246810".into(),
+        }],
+        ..Config::default()
+    });
+    env.add();
+    let mut p = spawn(&env, &["cred-process", "hub"]);
+    p.expect("Enter the code sent by SMS to +1 XXX-XXX-2345 (or type 'resend')")
+        .unwrap();
+    p.send("resend\r").unwrap();
+    p.expect("Sent again").unwrap();
+    p.expect("Enter the code sent by SMS").unwrap();
+    p.send("246810\r").unwrap();
+    p.expect("AccessKeyId").unwrap();
+    finish(p);
+    let c = env.okta.counters();
+    assert_eq!((c.codes_sent, c.bad_codes), (2, 0), "{c:?}");
+}
+
+#[test]
+fn security_question_is_asked_with_its_text() {
+    let env = TestEnv::new(Config {
+        factors: vec![Factor::Question {
+            id: "ufs1question".into(),
+            question: "favorite_art_piece".into(),
+            question_text: "What is your favorite piece of art?".into(),
+            answer: "Mona Lisa".into(),
+        }],
+        ..Config::default()
+    });
+    env.add();
+    let mut p = spawn(&env, &["cred-process", "hub"]);
+    p.expect("What is your favorite piece of art?").unwrap();
+    p.send("Mona Lisa\r").unwrap();
+    p.expect("AccessKeyId").unwrap();
+    let rest = finish(p);
+    assert!(
+        !rest.contains("Mona Lisa"),
+        "the answer is not echoed: {rest}"
+    );
+}
