@@ -61,7 +61,6 @@ pub async fn verify(
             "crossOrigin": false,
         })
         .to_string();
-        let hash: [u8; 32] = Sha256::digest(client_data.as_bytes()).into();
         eprintln!(
             "Touch your security key{}…",
             factor
@@ -71,7 +70,7 @@ pub async fn verify(
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default()
         );
-        let assertion = get_assertion(&rp_id, &hash, &credential_id)?;
+        let assertion = get_assertion(&rp_id, client_data.as_bytes(), &credential_id)?;
         let answer = json!({
             "stateToken": state_token.expose_secret(),
             "clientData": STANDARD.encode(client_data.as_bytes()),
@@ -96,35 +95,29 @@ pub async fn verify(
     }
 }
 
-fn get_assertion(
-    rp_id: &str,
-    client_data_hash: &[u8; 32],
-    credential_id: &[u8],
-) -> Result<Assertion> {
+fn get_assertion(rp_id: &str, client_data: &[u8], credential_id: &[u8]) -> Result<Assertion> {
     if let Some(path) = std::env::var_os("AWS_OKTA_WEBAUTHN_SOFT_TOKEN") {
+        let hash: [u8; 32] = Sha256::digest(client_data).into();
         return soft::SoftToken::load(std::path::Path::new(&path))?.get_assertion(
             rp_id,
-            client_data_hash,
+            &hash,
             credential_id,
         );
     }
-    usb_assertion(rp_id, client_data_hash, credential_id)
+    usb_assertion(rp_id, client_data, credential_id)
 }
 
 #[cfg(feature = "fido2")]
-fn usb_assertion(
-    rp_id: &str,
-    client_data_hash: &[u8; 32],
-    credential_id: &[u8],
-) -> Result<Assertion> {
+fn usb_assertion(rp_id: &str, client_data: &[u8], credential_id: &[u8]) -> Result<Assertion> {
     use ctap_hid_fido2::{Cfg, FidoKeyHidFactory};
     let device = FidoKeyHidFactory::create(&Cfg::init()).map_err(|e| {
         Error::Mfa(format!(
             "no FIDO2 security key found ({e}): plug your key in and retry, or pick another factor with --mfa-factor-type"
         ))
     })?;
+    // The crate's "challenge" is the client data: it sends SHA-256 of it as clientDataHash.
     let assertion = device
-        .get_assertion(rp_id, client_data_hash, &[credential_id.to_vec()], None)
+        .get_assertion(rp_id, client_data, &[credential_id.to_vec()], None)
         .map_err(|e| Error::Mfa(format!("the security key did not sign: {e}")))?;
     Ok(Assertion {
         authenticator_data: assertion.auth_data,
@@ -133,7 +126,7 @@ fn usb_assertion(
 }
 
 #[cfg(not(feature = "fido2"))]
-fn usb_assertion(_: &str, _: &[u8; 32], _: &[u8]) -> Result<Assertion> {
+fn usb_assertion(_: &str, _: &[u8], _: &[u8]) -> Result<Assertion> {
     Err(Error::Mfa(
         "no security key available: this aws-okta was built without USB security-key support \
          (rebuild with `--features fido2`), and AWS_OKTA_WEBAUTHN_SOFT_TOKEN is not set; \
