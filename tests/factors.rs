@@ -449,7 +449,11 @@ fn an_html_page_instead_of_the_api_is_a_clear_error() {
     });
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_fails(&out, 18, "HTML page instead of Okta's JSON API");
+    assert_fails(
+        &out,
+        18,
+        "unexpected body (an HTML page) instead of Okta's JSON API",
+    );
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert_eq!(env.okta.counters().authn, 1, "not retried");
 }

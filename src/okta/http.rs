@@ -399,7 +399,7 @@ fn decode<T: DeserializeOwned>(
             .is_some_and(|b| *b == b'<');
     let not_api = |what: &str| {
         Error::Network(format!(
-            "{} answered HTTP {} with {what} instead of Okta's JSON API: check the Okta domain \
+            "{} answered HTTP {} with an unexpected body ({what}) instead of Okta's JSON API: check the Okta domain \
              (`aws-okta add`), and whether a proxy, VPN or captive portal is in the way",
             redact::url(url.as_str()),
             status.as_u16()
