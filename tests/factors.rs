@@ -213,6 +213,19 @@ fn duo_device_and_passcode_are_chosen_from_the_environment() {
     assert_eq!((c.duo_pushes, c.bad_codes), (0, 1), "{c:?}");
 }
 
+#[test]
+fn duo_device_from_the_flag_and_the_config() {
+    let env = with(vec![duo(DuoBehavior::Approve)]);
+    let out = env.run(&["cred-process", "--mfa-duo-device", "tablet9", "hub"]);
+    assert_fails(&out, 14, "Unknown device");
+    assert_ok(&env.run(&["cred-process", "--mfa-duo-device", "phone2", "hub"]));
+
+    let env = with(vec![duo(DuoBehavior::Approve)]);
+    env.write_config(&config_text().replace("[okta]\n", "[okta]\nmfa_duo_device = tablet9\n"));
+    let out = env.run(&["cred-process", "hub"]);
+    assert_fails(&out, 14, "Unknown device");
+}
+
 fn soft_key_env(key: &fake_okta::webauthn::SoftKey, env: &mut TestEnv) {
     let path = env.home().join("soft-key.json");
     std::fs::write(

@@ -52,6 +52,15 @@ pub struct Cli {
     )]
     pub mfa_factor_type: Option<String>,
 
+    /// Duo device to push to (phone1, phone2, ...) or `passcode`, overriding mfa_duo_device.
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_OKTA_MFA_DUO_DEVICE",
+        value_name = "DEVICE"
+    )]
+    pub mfa_duo_device: Option<String>,
+
     /// Login flow: auto, classic, direct or device (Okta Identity Engine), over okta_auth_flow.
     #[arg(long, global = true, env = "AWS_OKTA_AUTH_FLOW", value_name = "FLOW")]
     pub auth_flow: Option<String>,
@@ -112,6 +121,7 @@ impl Cli {
             factor: FactorChoice {
                 provider: self.mfa_provider,
                 factor_type: self.mfa_factor_type,
+                duo_device: self.mfa_duo_device,
             },
             auth_flow: self.auth_flow,
             no_browser: self.no_browser,

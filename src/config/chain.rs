@@ -15,6 +15,7 @@ pub struct OktaSettings {
     pub account_name: Option<String>,
     pub mfa_provider: Option<String>,
     pub mfa_factor_type: Option<String>,
+    pub mfa_duo_device: Option<String>,
     /// `okta_auth_flow`: auto (default), classic, direct or device (Identity Engine).
     pub auth_flow: Option<String>,
     /// `okta_oidc_client_id`: the OIDC native app used by the Identity Engine flows.
@@ -96,6 +97,7 @@ impl Chain {
             account_name: lookup(0, "okta_account_name"),
             mfa_provider: lookup(0, "mfa_provider"),
             mfa_factor_type: lookup(0, "mfa_factor_type"),
+            mfa_duo_device: lookup(0, "mfa_duo_device"),
             auth_flow: lookup(0, "okta_auth_flow"),
             oidc_client_id: lookup(0, "okta_oidc_client_id"),
             aws_app_id: lookup(0, "okta_aws_app_id"),

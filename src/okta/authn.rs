@@ -237,7 +237,10 @@ pub async fn authenticate(
             "MFA_REQUIRED" | "MFA_CHALLENGE" => {
                 let factors = response.factors();
                 let factor = factors::choose(&factors, choice)?;
-                let context = factors::Context::new(response.allows_remember_device());
+                let mut context = factors::Context::new(response.allows_remember_device());
+                if choice.duo_device.is_some() {
+                    context.duo_device.clone_from(&choice.duo_device);
+                }
                 factors::verify(client, &factor, response.state_token()?, &context).await?
             }
             "PASSWORD_WARN" => {

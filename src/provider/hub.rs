@@ -191,6 +191,11 @@ async fn saml_assertion(
             .factor_type
             .clone()
             .or_else(|| chain.okta.mfa_factor_type.clone()),
+        duo_device: options
+            .factor
+            .duo_device
+            .clone()
+            .or_else(|| chain.okta.mfa_duo_device.clone()),
     };
     crate::okta::session::restore_device_token(&client, cache.keychain(), label);
     let token = authn::authenticate(&client, &account, &choice).await?;

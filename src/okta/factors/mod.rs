@@ -16,6 +16,8 @@ use secrecy::SecretString;
 pub struct FactorChoice {
     pub provider: Option<String>,
     pub factor_type: Option<String>,
+    /// Duo device (`phone1`, ... or `passcode`): `--mfa-duo-device`, env, or `mfa_duo_device`.
+    pub duo_device: Option<String>,
 }
 
 /// What a factor's verification needs besides the factor itself.
@@ -260,11 +262,13 @@ mod tests {
         let choice = FactorChoice {
             provider: Some("google".into()),
             factor_type: None,
+            duo_device: None,
         };
         assert_eq!(choose(&factors, &choice).unwrap().id, "g");
         let choice = FactorChoice {
             provider: None,
             factor_type: Some("PUSH".into()),
+            duo_device: None,
         };
         assert_eq!(choose(&factors, &choice).unwrap().id, "p");
     }
@@ -275,6 +279,7 @@ mod tests {
         let choice = FactorChoice {
             provider: Some("DUO".into()),
             factor_type: None,
+            duo_device: None,
         };
         let msg = choose(&factors, &choice).unwrap_err().to_string();
         assert!(
