@@ -60,12 +60,7 @@ fn list(global: &Global) -> Result<i32> {
         };
         rows.push([entry.profile.clone(), entry.role_arn.clone(), when]);
     }
-    let width = |col: usize| rows.iter().map(|r| r[col].len()).max().unwrap_or(0);
-    let (w0, w1) = (width(0), width(1));
-    let mut out = String::new();
-    for row in &rows {
-        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
-    }
+    let mut out = super::table(&rows);
     for session in index.sessions.values().filter(|s| s.backend == backend) {
         out.push_str(&format!(
             "Okta session of account '{}' (stored {})\n",

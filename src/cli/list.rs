@@ -24,12 +24,6 @@ pub fn run(global: &Global, _args: Args) -> Result<i32> {
         };
         rows.push([name.clone(), role, source]);
     }
-    let width = |col: usize| rows.iter().map(|r| r[col].len()).max().unwrap_or(0);
-    let (w0, w1) = (width(0), width(1));
-    let mut out = String::new();
-    for row in &rows {
-        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
-    }
-    print!("{out}");
+    print!("{}", super::table(&rows));
     Ok(0)
 }

@@ -221,6 +221,15 @@ pub fn credential_env(
     (vars, REMOVE)
 }
 
+/// Three left-aligned columns separated by two spaces (`list`, `cache list`).
+fn table(rows: &[[String; 3]]) -> String {
+    let width = |col: usize| rows.iter().map(|r| r[col].len()).max().unwrap_or(0);
+    let (w0, w1) = (width(0), width(1));
+    rows.iter()
+        .map(|row| format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]))
+        .collect()
+}
+
 pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -80,7 +80,11 @@ impl FileKeychain {
                 }
             }
             Err(_) => {
-                let _ = write_atomic(&check_path, &encrypt(&key, CHECK_ITEM, CHECK_PLAINTEXT)?);
+                let _ = crate::fsutil::write_atomic(
+                    &check_path,
+                    &encrypt(&key, CHECK_ITEM, CHECK_PLAINTEXT)?,
+                    0o600,
+                );
             }
         }
         Ok(self.key.get_or_init(|| key))
@@ -121,7 +125,7 @@ impl Keychain for FileKeychain {
         let key = self.key()?;
         let data = encrypt(key, item, secret)?;
         let path = self.path(item);
-        write_atomic(&path, &data).map_err(|e| {
+        crate::fsutil::write_atomic(&path, &data, 0o600).map_err(|e| {
             error(
                 Backend::File,
                 format!("cannot write {}: {e}", path.display()),
@@ -248,21 +252,6 @@ fn open_options() -> std::fs::OpenOptions {
 
 fn write_new(path: &Path, data: &[u8]) -> std::io::Result<()> {
     open_options().create_new(true).open(path)?.write_all(data)
-}
-
-/// Temp file + fsync + rename, so a killed process never leaves a half-written item.
-pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = (|| {
-        let mut file = open_options().create(true).truncate(true).open(&tmp)?;
-        file.write_all(data)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
