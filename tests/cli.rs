@@ -677,3 +677,62 @@ fn the_spoke_hop_reuses_cached_hub_credentials() {
         "hub credentials came from the cache"
     );
 }
+
+/// The file backend seals cached AWS credentials under a random key in the kernel session
+/// keyring: a warm run needs neither the passphrase nor Argon2id; another login session, or a
+/// `cache clear`, cannot open what was sealed.
+#[test]
+fn warm_file_backend_runs_need_no_passphrase_within_the_login_session_only() {
+    let env = ready();
+    let first = cred_process_json(&env.run(&["cred-process", "spoke"]));
+    let files = env.credential_cache_files();
+    assert!(!files.is_empty());
+    let secret = first["SecretAccessKey"].as_str().unwrap();
+    for path in &files {
+        assert!(
+            path.starts_with(env.home().join(".aws-okta/cache")),
+            "{path:?}"
+        );
+        let raw = std::fs::read(path).unwrap();
+        assert!(
+            !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "sealed"
+        );
+    }
+
+    let no_passphrase = |cmd: &mut std::process::Command| {
+        cmd.env_remove("AWS_OKTA_FILE_PASSPHRASE").output().unwrap()
+    };
+    let warm = no_passphrase(&mut env.cmd(&["cred-process", "spoke"]));
+    assert_eq!(cred_process_json(&warm), first, "{}", stderr(&warm));
+
+    // A new session keyring (another login session) has no key: a cache miss, so the cold
+    // path needs the passphrase for the Okta password and says so.
+    let inner = env.cmd(&["cred-process", "spoke"]);
+    let mut other_session = std::process::Command::new("keyctl");
+    other_session
+        .args([
+            "session",
+            "-",
+            env!("CARGO_BIN_EXE_aws-okta"),
+            "cred-process",
+            "spoke",
+        ])
+        .env_clear()
+        .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let out = no_passphrase(&mut other_session);
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AWS_OKTA_FILE_PASSPHRASE"),
+        "{}",
+        stderr(&out)
+    );
+
+    // `cache clear` revokes the key: nothing sealed before can be read, in this session too.
+    let out = env.run(&["cache", "clear"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = no_passphrase(&mut env.cmd(&["cred-process", "spoke"]));
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    let again = cred_process_json(&env.run(&["cred-process", "spoke"]));
+    assert_ne!(again["AccessKeyId"], first["AccessKeyId"], "fetched anew");
+}

@@ -260,19 +260,23 @@ fn a_stale_temporary_file_from_a_killed_write_is_harmless() {
     let env = TestEnv::new(Config::default());
     env.add();
     cred_process_json(&env.run(&["cred-process", "spoke"]));
-    let dir = env.home().join(".aws-okta/keyring");
     // What a write killed before its rename leaves: a partial temporary file.
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(stem) = name.strip_suffix(".enc") {
-            let data = std::fs::read(entry.path()).unwrap();
-            std::fs::write(
-                dir.join(format!("{stem}.tmp999999")),
-                &data[..data.len() / 2],
-            )
-            .unwrap();
+    let mut planted = 0;
+    for dir in env.file_backend_dirs() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".enc") {
+                let data = std::fs::read(entry.path()).unwrap();
+                std::fs::write(
+                    dir.join(format!("{stem}.tmp999999")),
+                    &data[..data.len() / 2],
+                )
+                .unwrap();
+                planted += 1;
+            }
         }
     }
+    assert!(planted > 0);
     env.clear_aws_cache();
     cred_process_json(&env.run(&["cred-process", "spoke"]));
     cred_process_json(&env.run(&["cred-process", "spoke"]));
@@ -283,17 +287,10 @@ fn a_corrupt_cache_entry_is_ignored_and_replaced() {
     let env = TestEnv::new(Config::default());
     env.add();
     let first = cred_process_json(&env.run(&["cred-process", "hub"]));
-    let dir = env.home().join(".aws-okta/keyring");
     let mut corrupted = 0;
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with("aws-creds-")
-        {
-            std::fs::write(entry.path(), b"AOK1 not a sealed item").unwrap();
-            corrupted += 1;
-        }
+    for path in env.credential_cache_files() {
+        std::fs::write(path, b"AOK1 not a sealed item").unwrap();
+        corrupted += 1;
     }
     assert!(corrupted > 0);
     let out = env.run(&["cred-process", "hub"]);
@@ -365,10 +362,11 @@ fn secrets_never_reach_stdout_or_stderr_and_files_are_private() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let dir = env.home().join(".aws-okta/keyring");
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let mode = entry.metadata().unwrap().permissions().mode();
-            assert_eq!(mode & 0o077, 0, "{} is {:o}", entry.path().display(), mode);
+        for dir in env.file_backend_dirs() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let mode = entry.metadata().unwrap().permissions().mode();
+                assert_eq!(mode & 0o077, 0, "{} is {:o}", entry.path().display(), mode);
+            }
         }
     }
 }
@@ -402,6 +400,10 @@ fn a_locked_file_keychain_without_a_passphrase_says_how_to_unlock_it() {
     cred_process_json(&env.run(&["cred-process", "spoke"]));
     env.extra_env
         .push(("AWS_OKTA_FILE_PASSPHRASE".into(), String::new()));
+    // Cached credentials are sealed by the kernel session key and need no passphrase; a login
+    // needs the Okta password, which only the passphrase opens.
+    cred_process_json(&env.run(&["cred-process", "spoke"]));
+    env.clear_aws_cache();
     let out = env.run(&["cred-process", "spoke"]);
     assert_eq!(code(&out), 4, "{}", stderr(&out));
     let line = one_error_line(&out);

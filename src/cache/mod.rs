@@ -78,6 +78,8 @@ fn digest(parts: &[&str]) -> String {
 
 pub struct Cache<'a> {
     keychain: &'a dyn Keychain,
+    /// Where AWS credentials go when not in `keychain` (`keychain::credential_cache`).
+    sealed: Option<Box<dyn Keychain>>,
     window: chrono::Duration,
 }
 
@@ -99,8 +101,14 @@ impl<'a> Cache<'a> {
             .unwrap_or(DEFAULT_EXPIRY_WINDOW);
         Cache {
             keychain,
+            sealed: crate::keychain::credential_cache(keychain.backend()),
             window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(5)),
         }
+    }
+
+    /// The store that holds AWS credentials.
+    fn credential_store(&self) -> &dyn Keychain {
+        self.sealed.as_deref().unwrap_or(self.keychain)
     }
 
     /// Fresh cached credentials for the hop, or `None` (missing, expiring, or unreadable:
@@ -111,7 +119,7 @@ impl<'a> Cache<'a> {
         // a miss like any other and is overwritten by the next store. A store that is locked
         // or unreachable fails again, with its own message, when the login reads the Okta
         // credentials from it.
-        let data = match self.keychain.get(&item) {
+        let data = match self.credential_store().get(&item) {
             Ok(Some(data)) => data,
             Ok(None) => {
                 tracing::debug!(item, "cache miss");
@@ -140,7 +148,7 @@ impl<'a> Cache<'a> {
     pub fn store_credentials(&self, key: &CacheKey, creds: &Credentials) -> Result<()> {
         let data = Zeroizing::new(serde_json::to_vec(creds).map_err(|e| Error::Io(e.to_string()))?);
         let item = key.item();
-        self.keychain.set(&item, &data)?;
+        self.credential_store().set(&item, &data)?;
         let entry = CredentialEntry {
             backend: self.keychain.backend().name().to_string(),
             profile: key.profile.clone(),
@@ -162,7 +170,10 @@ impl<'a> Cache<'a> {
             .map(|(item, _)| item)
             .collect();
         for item in &doomed {
-            self.keychain.delete(item)?;
+            self.credential_store().delete(item)?;
+        }
+        if profile.is_none() && self.sealed.is_some() {
+            crate::keychain::forget_credential_cache_key();
         }
         Index::update(|index| {
             for item in &doomed {

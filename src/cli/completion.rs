@@ -36,8 +36,8 @@ pub fn profiles(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy();
     ConfigFile::load(&default_path())
         .map(|cfg| {
-            cfg.profiles
-                .into_keys()
+            cfg.profile_names()
+                .into_iter()
                 .filter(|p| p.starts_with(prefix.as_ref()))
                 .map(CompletionCandidate::new)
                 .collect()

@@ -7,10 +7,10 @@
 //!   chain) before it is written.
 //! * `validate` reports every problem of a config file, one per line.
 use super::Global;
-use crate::config::{Chain, ConfigFile, KNOWN_KEYS};
+use crate::config::{Chain, ConfigFile, Section, KNOWN_KEYS};
 use crate::{Error, Result};
 use aws_okta_team_config as team_config;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Subcommand)]
@@ -209,7 +209,12 @@ fn profile_names(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .ok()
         .and_then(|text| ConfigFile::parse(path, &text).ok())
-        .map(|cfg| cfg.profiles.keys().cloned().collect())
+        .map(|cfg| {
+            cfg.profile_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -309,7 +314,10 @@ fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         }
     }
     let cfg = loop {
-        match ConfigFile::parse(path, &lines.concat()) {
+        // `profiles()` parses every section, so each malformed line is found.
+        let parsed = ConfigFile::parse(path, &lines.concat())
+            .and_then(|cfg| cfg.profiles().map(|profiles| (cfg, profiles)));
+        match parsed {
             Ok(cfg) => break Some(cfg),
             Err(e) => {
                 let message = e.to_string();
@@ -334,19 +342,19 @@ fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
     };
     found.sort_by_key(|p| error_line(path, &p.message));
     let mut summary = Summary::default();
-    let Some(cfg) = cfg else {
+    let Some((cfg, profiles)) = cfg else {
         return (summary, found);
     };
 
     let mut chain_problems: Vec<(usize, String, String)> = Vec::new();
-    for name in cfg.profiles.keys() {
-        if !is_aws_okta_profile(&cfg, name) {
+    for name in profiles.keys() {
+        if !is_aws_okta_profile(&profiles, name) {
             summary.skipped.push(name.clone());
             continue;
         }
         summary.checked += 1;
         if let Err(e) = Chain::resolve(&cfg, name) {
-            let line = cfg.profiles.get(name).map(|s| s.line).unwrap_or(0);
+            let line = profiles.get(name).map(|s| s.line).unwrap_or(0);
             chain_problems.push((line, name.clone(), e.to_string()));
         }
     }
@@ -371,7 +379,7 @@ fn error_line(path: &Path, message: &str) -> Option<usize> {
 
 /// Whether `name` is one of aws-okta's profiles: it (or a profile it chains from) uses an
 /// aws-okta key other than `region`, and none of them gets credentials by other means.
-fn is_aws_okta_profile(cfg: &ConfigFile, name: &str) -> bool {
+fn is_aws_okta_profile(profiles: &BTreeMap<String, Section>, name: &str) -> bool {
     let mut seen = BTreeSet::new();
     let mut current = Some(name);
     let mut ours = false;
@@ -379,7 +387,7 @@ fn is_aws_okta_profile(cfg: &ConfigFile, name: &str) -> bool {
         if !seen.insert(p) {
             break; // a cycle: resolving reports it
         }
-        let Some(section) = cfg.profiles.get(p) else {
+        let Some(section) = profiles.get(p) else {
             break; // a missing source: resolving reports it
         };
         if FOREIGN_KEYS.iter().any(|k| section.get(k).is_some()) {

@@ -12,7 +12,7 @@ pub fn run(global: &Global, _args: Args) -> Result<i32> {
         "ROLE_ARN".to_string(),
         "SOURCE".to_string(),
     ]];
-    for (name, section) in &cfg.profiles {
+    for (name, section) in &cfg.profiles()? {
         let role = section.get("role_arn").unwrap_or("-").to_string();
         let source = match (section.get("source_profile"), Chain::resolve(&cfg, name)) {
             (_, Err(e)) => format!("invalid: {e}"),

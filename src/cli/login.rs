@@ -23,10 +23,8 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let cfg = global.load_config()?;
     let chain = Chain::resolve(&cfg, &args.target.profile)?;
     // A profile with its own aws_saml_url opens that Okta app (Okta's console role picker).
-    let own_saml_url = cfg
-        .profiles
-        .get(&chain.target)
-        .and_then(|p| p.get("aws_saml_url"));
+    let target = cfg.profile(&chain.target)?;
+    let own_saml_url = target.as_ref().and_then(|p| p.get("aws_saml_url"));
     let url = match own_saml_url {
         Some(path) => {
             let account = OktaAccount::load(

@@ -1,6 +1,6 @@
 //! Turns a profile into its chain of role hops: the root is the SAML hop into the hub role,
 //! every further profile along `source_profile` is an AssumeRole hop.
-use super::{parse_duration, ConfigFile};
+use super::{parse_duration, ConfigFile, Section};
 use crate::{Error, Result};
 use std::time::Duration;
 
@@ -69,7 +69,7 @@ impl Chain {
         let lookup = |from: usize, key: &str| -> Option<String> {
             path[from..]
                 .iter()
-                .find_map(|p| cfg.profiles[*p].get(key))
+                .find_map(|(_, section)| section.get(key))
                 .or_else(|| cfg.okta.get(key))
                 .map(str::to_string)
         };
@@ -79,8 +79,8 @@ impl Chain {
                 Some(v) => parse_duration(&v).map_err(|e| {
                     Error::Config(format!(
                         "profile '{}' ({}): {key}: {e}",
-                        path[from],
-                        cfg.location(path[from])
+                        path[from].0,
+                        cfg.location(&path[from].0)
                     ))
                 }),
             }
@@ -106,8 +106,8 @@ impl Chain {
         };
 
         let root_index = path.len() - 1;
-        let root = path[root_index];
-        let root_role = cfg.profiles[root].get("role_arn").map(str::to_string);
+        let (root, root_section) = &path[root_index];
+        let root_role = root_section.get("role_arn").map(str::to_string);
         if let Some(arn) = &root_role {
             check_role_arn(cfg, root, arn)?;
         }
@@ -120,8 +120,7 @@ impl Chain {
 
         let mut hops = Vec::with_capacity(root_index);
         for index in (0..root_index).rev() {
-            let name = path[index];
-            let section = &cfg.profiles[name];
+            let (name, section) = &path[index];
             let role_arn = section.get("role_arn").ok_or_else(|| {
                 Error::Config(format!(
                     "profile '{name}' ({}) has source_profile but no role_arn to assume",
@@ -130,7 +129,7 @@ impl Chain {
             })?;
             check_role_arn(cfg, name, role_arn)?;
             hops.push(AssumeRoleHop {
-                profile: name.to_string(),
+                profile: name.clone(),
                 role_arn: role_arn.to_string(),
                 external_id: section.get("external_id").map(str::to_string),
                 role_session_name: lookup(index, "role_session_name"),
@@ -156,33 +155,37 @@ impl Chain {
     }
 }
 
-/// Profiles from `target` along `source_profile` to the root; errors on cycles and gaps.
-fn profile_path<'a>(cfg: &'a ConfigFile, target: &'a str) -> Result<Vec<&'a str>> {
-    if !cfg.profiles.contains_key(target) {
+/// Profiles (name and parsed section) from `target` along `source_profile` to the root;
+/// errors on cycles and gaps. Only these sections of the file are parsed.
+fn profile_path(cfg: &ConfigFile, target: &str) -> Result<Vec<(String, Section)>> {
+    let Some(first) = cfg.profile(target)? else {
         return Err(Error::Config(format!(
             "profile '{target}' not found in {}: run `aws-okta list` to see the profiles",
             cfg.path.display()
         )));
-    }
-    let mut path = vec![target];
-    let mut current = target;
-    while let Some(source) = cfg.profiles[current].get("source_profile") {
-        if source == current || path.contains(&source) {
-            path.push(source);
+    };
+    let mut path = vec![(target.to_string(), first)];
+    while let Some(source) = path.last().and_then(|(_, s)| s.get("source_profile")) {
+        let source = source.to_string();
+        let current = path
+            .last()
+            .map(|(name, _)| name.clone())
+            .unwrap_or_default();
+        if path.iter().any(|(name, _)| *name == source) {
+            let names: Vec<&str> = path.iter().map(|(name, _)| name.as_str()).collect();
             return Err(Error::Config(format!(
-                "profile '{target}' ({}): source_profile cycle {}",
-                cfg.location(current),
-                path.join(" -> ")
+                "profile '{target}' ({}): source_profile cycle {} -> {source}",
+                cfg.location(&current),
+                names.join(" -> ")
             )));
         }
-        if !cfg.profiles.contains_key(source) {
+        let Some(section) = cfg.profile(&source)? else {
             return Err(Error::Config(format!(
                 "profile '{current}' ({}): source_profile '{source}' does not exist",
-                cfg.location(current)
+                cfg.location(&current)
             )));
-        }
-        path.push(source);
-        current = source;
+        };
+        path.push((source, section));
     }
     Ok(path)
 }

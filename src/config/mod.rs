@@ -3,6 +3,8 @@
 //! ordered list of role hops to take.
 mod chain;
 mod duration;
+#[cfg(test)]
+mod prop_tests;
 
 pub use chain::{AssumeRoleHop, Chain, OktaSettings, SamlHop};
 pub use duration::parse_duration;
@@ -43,12 +45,35 @@ impl Section {
     }
 }
 
-/// A parsed config file: profiles by name and the `[okta]` defaults.
+/// A config file, read lazily: loading finds the section headers (one pass over the text, no
+/// per-section allocation) and reads `[okta]`; a profile's keys are parsed only when asked for,
+/// so a warm run costs the same with 5 profiles or 2,000.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigFile {
     pub path: PathBuf,
-    pub profiles: BTreeMap<String, Section>,
+    text: String,
+    spans: Vec<Span>,
     pub okta: Section,
+}
+
+/// One `[...]` section of the file: which profile it belongs to and where its text is.
+#[derive(Debug, Clone)]
+struct Span {
+    kind: SpanKind,
+    /// Bytes of the whole section, header line included.
+    bytes: std::ops::Range<usize>,
+    /// 1-based line of the header.
+    line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum SpanKind {
+    /// `[profile NAME]` or `[default]`: the byte range of NAME.
+    Profile(std::ops::Range<usize>),
+    /// `[okta]` or `[profile okta]`.
+    Okta,
+    /// `[sso-session ...]`, `[services ...]`, ...: not ours.
+    Other,
 }
 
 /// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
@@ -84,83 +109,174 @@ impl ConfigFile {
                 Error::Config(format!("cannot read config file {}: {e}", path.display()))
             }
         })?;
-        Self::parse(path, &text)
+        Self::from_text(path, text)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile> {
-        // rust-ini reports an unclosed header at end of file; name its own line instead.
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.starts_with('[') && !line.contains(']') {
-                return Err(Error::Config(format!(
-                    "{}:{}: malformed config: section header '{line}' is missing ']'",
-                    path.display(),
-                    i + 1
-                )));
-            }
-        }
-        let opt = ParseOption {
-            enabled_quote: false,
-            enabled_escape: false,
-            ..ParseOption::default()
-        };
-        let ini = Ini::load_from_str_opt(text, opt).map_err(|e| {
-            Error::Config(format!(
-                "{}:{}: malformed config: {}",
-                path.display(),
-                e.line,
-                e.msg
-            ))
-        })?;
-        let header_lines = section_header_lines(text);
+        Self::from_text(path, text.to_string())
+    }
+
+    fn from_text(path: &Path, text: String) -> Result<ConfigFile> {
+        let spans = scan_sections(path, &text)?;
         let mut file = ConfigFile {
             path: path.to_path_buf(),
-            ..ConfigFile::default()
+            text,
+            spans,
+            okta: Section::default(),
         };
-        for (name, props) in ini.iter() {
-            let Some(raw) = name else { continue };
-            let line = header_lines.get(raw.trim()).copied().unwrap_or(0);
-            let values: BTreeMap<String, String> = props
-                .iter()
-                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-                .collect();
-            let raw = raw.trim();
-            let target = if raw == "okta" || raw == "profile okta" {
-                &mut file.okta
-            } else if let Some(profile) = raw.strip_prefix("profile ") {
-                file.profiles.entry(profile.trim().to_string()).or_default()
-            } else if raw == "default" {
-                file.profiles.entry("default".to_string()).or_default()
-            } else {
-                continue; // sso-session, services, ... are not ours
-            };
-            if target.line == 0 {
-                target.line = line;
-            }
-            target.values.extend(values);
-        }
+        file.okta = file
+            .merge(|kind| *kind == SpanKind::Okta)?
+            .unwrap_or_default();
         Ok(file)
+    }
+
+    /// One profile's keys (all its sections merged, later values winning), or `None`.
+    pub fn profile(&self, name: &str) -> Result<Option<Section>> {
+        self.merge(|kind| matches!(kind, SpanKind::Profile(r) if &self.text[r.clone()] == name))
+    }
+
+    pub fn has_profile(&self, name: &str) -> bool {
+        self.profile_line(name).is_some()
+    }
+
+    /// Every profile name, sorted.
+    pub fn profile_names(&self) -> Vec<&str> {
+        let names: std::collections::BTreeSet<&str> = self
+            .spans
+            .iter()
+            .filter_map(|s| match &s.kind {
+                SpanKind::Profile(r) => Some(&self.text[r.clone()]),
+                _ => None,
+            })
+            .collect();
+        names.into_iter().collect()
+    }
+
+    /// Every profile, parsed. The whole file is checked, sections that are not ours included.
+    pub fn profiles(&self) -> Result<BTreeMap<String, Section>> {
+        Ini::load_from_str_opt(&self.text, parse_option()).map_err(|e| self.syntax_error(0, &e))?;
+        let mut all = BTreeMap::new();
+        for name in self.profile_names() {
+            if let Some(section) = self.profile(name)? {
+                all.insert(name.to_string(), section);
+            }
+        }
+        Ok(all)
     }
 
     /// `path:line` of a profile's header, for error messages.
     pub fn location(&self, profile: &str) -> String {
-        match self.profiles.get(profile) {
-            Some(s) if s.line > 0 => format!("{}:{}", self.path.display(), s.line),
-            _ => self.path.display().to_string(),
+        match self.profile_line(profile) {
+            Some(line) => format!("{}:{line}", self.path.display()),
+            None => self.path.display().to_string(),
         }
+    }
+
+    fn profile_line(&self, name: &str) -> Option<usize> {
+        self.spans.iter().find_map(|s| match &s.kind {
+            SpanKind::Profile(r) if &self.text[r.clone()] == name => Some(s.line),
+            _ => None,
+        })
+    }
+
+    /// Parses the sections `wanted` picks with rust-ini and merges them in file order.
+    fn merge(&self, wanted: impl Fn(&SpanKind) -> bool) -> Result<Option<Section>> {
+        let mut merged: Option<Section> = None;
+        for span in self.spans.iter().filter(|s| wanted(&s.kind)) {
+            let ini = Ini::load_from_str_opt(&self.text[span.bytes.clone()], parse_option())
+                .map_err(|e| self.syntax_error(span.line - 1, &e))?;
+            let target = merged.get_or_insert_with(|| Section {
+                line: span.line,
+                values: BTreeMap::new(),
+            });
+            for (_, props) in ini.iter() {
+                target.values.extend(
+                    props
+                        .iter()
+                        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())),
+                );
+            }
+        }
+        Ok(merged)
+    }
+
+    fn syntax_error(&self, line_offset: usize, e: &ini::ParseError) -> Error {
+        Error::Config(format!(
+            "{}:{}: malformed config: {}",
+            self.path.display(),
+            line_offset + e.line,
+            e.msg
+        ))
     }
 }
 
-/// Maps each section header (`profile x`, `okta`) to its 1-based line number.
-fn section_header_lines(text: &str) -> BTreeMap<String, usize> {
-    let mut lines = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if let Some(inner) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
-            lines.entry(inner.trim().to_string()).or_insert(i + 1);
-        }
+/// Quotes and backslashes are kept verbatim, as the AWS CLI does (`C:\bin\x.exe "a b"`).
+fn parse_option() -> ParseOption {
+    ParseOption {
+        enabled_quote: false,
+        enabled_escape: false,
+        ..ParseOption::default()
     }
-    lines
+}
+
+/// Whether rust-ini reads the line's final newline as escaped: `\` takes the next character
+/// with it, so an odd run of backslashes right before `\n` continues the line.
+fn ends_in_continuation(raw: &str) -> bool {
+    let Some(body) = raw.strip_suffix('\n') else {
+        return false;
+    };
+    body.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+}
+
+/// Finds every section header (a line whose first non-blank character is `[`, as rust-ini
+/// reads it) and the bytes each section spans. Text before the first header is not ours.
+fn scan_sections(path: &Path, text: &str) -> Result<Vec<Span>> {
+    let mut spans: Vec<Span> = Vec::new();
+    let mut offset = 0;
+    // rust-ini joins a value line ending in an odd `\` with the next one: that is no header.
+    let mut continued = false;
+    for (index, raw) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim();
+        let header = !continued && line.starts_with('[');
+        let comment = !continued && (line.starts_with('#') || line.starts_with(';'));
+        continued = ends_in_continuation(raw) && !header && !comment;
+        if !header {
+            continue;
+        }
+        let Some(close) = line.find(']') else {
+            return Err(Error::Config(format!(
+                "{}:{}: malformed config: section header '{line}' is missing ']'",
+                path.display(),
+                index + 1
+            )));
+        };
+        if let Some(last) = spans.last_mut() {
+            last.bytes.end = start;
+        }
+        // Byte range of the trimmed text inside the brackets, within `text`.
+        let inner = line[1..close].trim();
+        let inner_start = inner.as_ptr() as usize - text.as_ptr() as usize;
+        let kind = match inner {
+            "okta" | "profile okta" => SpanKind::Okta,
+            "default" => SpanKind::Profile(inner_start..inner_start + inner.len()),
+            _ => match inner.strip_prefix("profile ") {
+                Some(name) => {
+                    let name = name.trim();
+                    let name_start = name.as_ptr() as usize - text.as_ptr() as usize;
+                    SpanKind::Profile(name_start..name_start + name.len())
+                }
+                None => SpanKind::Other,
+            },
+        };
+        spans.push(Span {
+            kind,
+            bytes: start..text.len(),
+            line: index + 1,
+        });
+    }
+    Ok(spans)
 }
 
 #[cfg(test)]
@@ -179,27 +295,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(cfg.okta.get("aws_saml_url"), Some("home/amazon_aws/x/1"));
-        assert_eq!(cfg.profiles["default"].get("region"), Some("eu-west-1"));
+        let profiles = cfg.profiles().unwrap();
+        assert_eq!(profiles["default"].get("region"), Some("eu-west-1"));
         assert_eq!(
-            cfg.profiles["hub"].get("role_arn"),
+            profiles["hub"].get("role_arn"),
             Some("arn:aws:iam::1:role/a")
         );
-        assert_eq!(cfg.profiles["hub"].line, 7);
-        assert_eq!(cfg.profiles.len(), 2);
+        assert_eq!(profiles["hub"].line, 7);
+        assert_eq!(profiles.len(), 2);
+        assert_eq!(cfg.profile_names(), ["default", "hub"]);
     }
 
     #[test]
     fn profile_okta_is_the_okta_section() {
         let cfg = parse("[profile okta]\naws_saml_url = a/b\n").unwrap();
         assert_eq!(cfg.okta.get("aws_saml_url"), Some("a/b"));
-        assert!(cfg.profiles.is_empty());
+        assert!(cfg.profile_names().is_empty());
     }
 
     #[test]
     fn keeps_backslashes_and_quotes_verbatim() {
         let cfg = parse("[profile p]\ncredential_process = C:\\bin\\x.exe \"a b\"\n").unwrap();
         assert_eq!(
-            cfg.profiles["p"].get("credential_process"),
+            cfg.profile("p").unwrap().unwrap().get("credential_process"),
             Some("C:\\bin\\x.exe \"a b\"")
         );
     }
@@ -210,5 +328,32 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("cfg:3"), "{msg}");
         assert!(matches!(err, Error::Config(_)));
+    }
+
+    #[test]
+    fn sections_are_parsed_only_when_asked_for_and_errors_keep_file_lines() {
+        // The broken line sits in a profile nobody asks for: resolving others still works.
+        let cfg = parse(
+            "[okta]\naws_saml_url = a/b\n[profile good]\nregion = x\n\n[profile bad]\n= oops\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.profile("good").unwrap().unwrap().get("region"),
+            Some("x")
+        );
+        let msg = cfg.profile("bad").unwrap_err().to_string();
+        assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");
+        let msg = cfg.profiles().unwrap_err().to_string();
+        assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");
+        assert!(cfg.profile("missing").unwrap().is_none());
+    }
+
+    #[test]
+    fn repeated_sections_merge_with_later_values_winning_and_the_first_line() {
+        let cfg = parse("[profile a]\nx = 1\ny = 1\n[profile b]\n[profile a]\ny = 2\n").unwrap();
+        let a = cfg.profile("a").unwrap().unwrap();
+        assert_eq!((a.get("x"), a.get("y"), a.line), (Some("1"), Some("2"), 1));
+        assert_eq!(cfg.location("a"), "cfg:1");
+        assert_eq!(cfg.location("b"), "cfg:4");
     }
 }

@@ -24,14 +24,64 @@ const ARGON2_PASSES: u32 = 2;
 
 pub struct FileKeychain {
     dir: PathBuf,
+    source: KeySource,
     key: OnceLock<Zeroizing<[u8; 32]>>,
+}
+
+/// Where the sealing key comes from.
+enum KeySource {
+    /// Argon2id from the passphrase: the Okta password, session and tokens.
+    Passphrase,
+    /// A random key in the kernel session keyring (`session_key`): the AWS credential cache.
+    KernelSession { description: String },
 }
 
 impl FileKeychain {
     pub fn new(dir: PathBuf) -> FileKeychain {
         FileKeychain {
             dir,
+            source: KeySource::Passphrase,
             key: OnceLock::new(),
+        }
+    }
+
+    /// The credential cache sealed by the kernel session key, or `None` when this machine has
+    /// no usable kernel keyring (the caller then keeps the cache under the passphrase key).
+    pub fn sealed_by_session_key(dir: PathBuf, description: String) -> Option<FileKeychain> {
+        let found = match super::session_key::find(&description) {
+            Ok(found) => found,
+            Err(unavailable) => {
+                tracing::debug!(reason = %unavailable.0, "no kernel keyring; credential cache stays under the passphrase key");
+                return None;
+            }
+        };
+        let key = OnceLock::new();
+        if let Some(found) = found {
+            let _ = key.set(found);
+        }
+        Some(FileKeychain {
+            dir,
+            source: KeySource::KernelSession { description },
+            key,
+        })
+    }
+
+    /// The sealing key for reading: `None` when a kernel session key is gone (expired, new
+    /// login session), so whatever it sealed is unreadable.
+    fn read_key(&self) -> Result<Option<&[u8; 32]>> {
+        match &self.source {
+            KeySource::Passphrase => self.key().map(Some),
+            KeySource::KernelSession { description } => {
+                if let Some(key) = self.key.get() {
+                    return Ok(Some(key));
+                }
+                // Another process may have created the key since we looked (parallel logins
+                // waiting on the login lock read what the first one stored).
+                match super::session_key::find(description) {
+                    Ok(Some(found)) => Ok(Some(self.key.get_or_init(|| found))),
+                    Ok(None) | Err(_) => Ok(None),
+                }
+            }
         }
     }
 
@@ -49,12 +99,18 @@ impl FileKeychain {
         self.dir.join(format!("{safe}.enc"))
     }
 
-    /// Derives the key once per process; creates the salt and a passphrase check on first use.
+    /// The sealing key for writing. A passphrase key is derived once per process (creating the
+    /// salt and a passphrase check on first use); a kernel session key is created when missing.
     fn key(&self) -> Result<&[u8; 32]> {
         if let Some(key) = self.key.get() {
             return Ok(key);
         }
         create_private_dir(&self.dir)?;
+        if let KeySource::KernelSession { description } = &self.source {
+            let key = super::session_key::find_or_create(description)
+                .map_err(|e| error(Backend::File, e.0))?;
+            return Ok(self.key.get_or_init(|| key));
+        }
         let salt = read_or_create_salt(&self.dir.join(SALT_FILE))?;
         let passphrase = passphrase()?;
         let mut key = Zeroizing::new([0u8; 32]);
@@ -108,7 +164,15 @@ impl Keychain for FileKeychain {
                 ))
             }
         };
-        let key = self.key()?;
+        let Some(key) = self.read_key()? else {
+            return Err(error(
+                Backend::File,
+                format!(
+                    "{} was sealed by a session key that is gone (new login session or expired)",
+                    path.display()
+                ),
+            ));
+        };
         match decrypt(key, item, &data) {
             Some(plain) => Ok(Some(plain)),
             None => Err(error(
@@ -309,6 +373,44 @@ mod tests {
         let other = FileKeychain::new(dir.path().join("keyring"));
         other.key.set(Zeroizing::new([7u8; 32])).ok();
         assert!(other.get("a").is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn session_sealed_items_need_the_kernel_key_and_no_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let description = super::super::session_key::description(dir.path());
+        let store =
+            FileKeychain::sealed_by_session_key(dir.path().join("cache"), description.clone())
+                .expect("the tests run with a kernel session keyring (scripts/lib/with-keyrings)");
+        store.set("aws-creds-x", b"short-lived").unwrap();
+        let raw = std::fs::read(store.path("aws-creds-x")).unwrap();
+        assert!(!raw.windows(11).any(|w| w == b"short-lived"), "sealed");
+
+        // Another process of the same session finds the key (no passphrase is involved: the
+        // black-box test `warm_file_backend_runs_need_no_passphrase...` runs without one).
+        let other =
+            FileKeychain::sealed_by_session_key(dir.path().join("cache"), description.clone())
+                .unwrap();
+        assert_eq!(
+            other.get("aws-creds-x").unwrap().unwrap().as_slice(),
+            b"short-lived"
+        );
+
+        // Once the key is gone the item is unreadable (an error the cache treats as a miss).
+        super::super::session_key::forget(&description);
+        let after =
+            FileKeychain::sealed_by_session_key(dir.path().join("cache"), description.clone())
+                .unwrap();
+        let err = after.get("aws-creds-x").unwrap_err().to_string();
+        assert!(err.contains("session key that is gone"), "{err}");
+        // A new store creates a new key and works again.
+        after.set("aws-creds-x", b"fresh").unwrap();
+        assert_eq!(
+            after.get("aws-creds-x").unwrap().unwrap().as_slice(),
+            b"fresh"
+        );
+        super::super::session_key::forget(&description);
     }
 
     #[test]

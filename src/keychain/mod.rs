@@ -2,6 +2,7 @@
 //! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
 mod file;
 mod os;
+mod session_key;
 
 pub use file::FileKeychain;
 
@@ -85,6 +86,26 @@ pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
         ))),
         other => Ok(Box::new(os::OsKeychain::new(other)?)),
     }
+}
+
+/// A separate store for cached AWS credentials, or `None` to keep them in the keychain itself.
+/// Only the `file` backend has one, where the machine has a kernel keyring: credentials are
+/// sealed under a random key held in the session keyring (see `session_key`), so a warm run
+/// derives no Argon2id key.
+pub fn credential_cache(backend: Backend) -> Option<Box<dyn Keychain>> {
+    if backend != Backend::File {
+        return None;
+    }
+    let state = crate::config::state_dir();
+    let description = session_key::description(&state);
+    FileKeychain::sealed_by_session_key(state.join("cache"), description)
+        .map(|k| Box::new(k) as Box<dyn Keychain>)
+}
+
+/// Invalidates the kernel key of the file backend's credential cache: whatever it sealed can
+/// no longer be opened by anyone (logout, `cache clear`).
+pub fn forget_credential_cache_key() {
+    session_key::forget(&session_key::description(&crate::config::state_dir()));
 }
 
 pub(crate) fn error(backend: Backend, message: impl std::fmt::Display) -> Error {

@@ -177,17 +177,28 @@ impl TestEnv {
         assert!(out.status.success(), "add failed: {}", stderr(&out));
     }
 
+    /// The file backend's directories: the passphrase-sealed keyring and the credential
+    /// cache sealed by the kernel session key.
+    pub fn file_backend_dirs(&self) -> [PathBuf; 2] {
+        let state = self.home().join(".aws-okta");
+        [state.join("keyring"), state.join("cache")]
+    }
+
+    /// The files of cached AWS credentials of the file backend (wherever they are sealed).
+    pub fn credential_cache_files(&self) -> Vec<PathBuf> {
+        self.file_backend_dirs()
+            .iter()
+            .filter_map(|dir| std::fs::read_dir(dir).ok())
+            .flat_map(|entries| entries.flatten())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("aws-creds-"))
+            .map(|e| e.path())
+            .collect()
+    }
+
     /// Deletes cached AWS credentials (not the Okta session) of the file keychain.
     pub fn clear_aws_cache(&self) {
-        let dir = self.home().join(".aws-okta/keyring");
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            if entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("aws-creds-")
-            {
-                std::fs::remove_file(entry.path()).unwrap();
-            }
+        for path in self.credential_cache_files() {
+            std::fs::remove_file(path).unwrap();
         }
     }
 }

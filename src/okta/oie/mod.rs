@@ -459,8 +459,8 @@ pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<u
     let mut labels: std::collections::BTreeSet<String> = accounts.iter().cloned().collect();
     labels.insert("default".to_string());
     if let Ok(cfg) = crate::config::ConfigFile::load(&crate::config::default_path()) {
-        let names = cfg
-            .profiles
+        let profiles = cfg.profiles().unwrap_or_default();
+        let names = profiles
             .values()
             .chain(std::iter::once(&cfg.okta))
             .filter_map(|section| section.get("okta_account_name"));
