@@ -414,3 +414,117 @@ fn a_locked_file_keychain_without_a_passphrase_says_how_to_unlock_it() {
     env.extra_env.clear();
     cred_process_json(&env.run(&["cred-process", "spoke"]));
 }
+
+/// Replaces STS's `<Expiration>` with `at`.
+fn expiring_at(body: &str, at: &str) -> String {
+    match (body.find("<Expiration>"), body.find("</Expiration>")) {
+        (Some(start), Some(end)) => format!("{}<Expiration>{at}{}", &body[..start], &body[end..]),
+        _ => body.to_string(),
+    }
+}
+
+#[test]
+fn a_clock_ahead_of_aws_is_named_and_the_credentials_still_work_uncached() {
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    // What a machine whose clock runs years ahead sees: credentials that "expired" in 2020.
+    let sts = Chaos::start(&env.sts_url, |_, _| {
+        Fault::Rewrite(|body| expiring_at(body, "2020-01-01T00:00:00Z"))
+    });
+    env.sts_url = sts.url.clone();
+    let out = env.run(&["cred-process", "spoke"]);
+    let json = cred_process_json(&out);
+    assert_eq!(json["Expiration"], "2020-01-01T00:00:00Z", "what AWS said");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning:")
+            && err.contains("check the system clock")
+            && err.contains("not cached"),
+        "{err}"
+    );
+    assert!(env.credential_cache_files().is_empty(), "nothing cached");
+    // Every run asks STS again (the Okta session is reused: no second push).
+    let before = sts.requests();
+    env.okta.reset_counters();
+    cred_process_json(&env.run(&["cred-process", "spoke"]));
+    assert_eq!(sts.requests() - before, 2);
+    assert_eq!(env.okta.counters().pushes, 0);
+}
+
+#[test]
+fn a_clock_behind_aws_counts_the_validity_on_the_local_clock() {
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    // A clock years behind: STS's expiry looks decades away.
+    let sts = Chaos::start(&env.sts_url, |_, _| {
+        Fault::Rewrite(|body| expiring_at(body, "2099-01-01T00:00:00Z"))
+    });
+    env.sts_url = sts.url.clone();
+    let out = env.run(&["cred-process", "spoke"]);
+    let json = cred_process_json(&out);
+    let expiration =
+        chrono::DateTime::parse_from_rfc3339(json["Expiration"].as_str().unwrap()).unwrap();
+    let left = expiration.signed_duration_since(chrono::Utc::now());
+    assert!(
+        left > chrono::Duration::minutes(55) && left <= chrono::Duration::minutes(60),
+        "one hour (assume_role_ttl) by the local clock, not 2099: {expiration}"
+    );
+    assert!(
+        stderr(&out).contains("clock seems about"),
+        "{}",
+        stderr(&out)
+    );
+    // Cached for that hour: the next run asks nobody.
+    let before = sts.requests();
+    let again = cred_process_json(&env.run(&["cred-process", "spoke"]));
+    assert_eq!(again, json);
+    assert_eq!(sts.requests(), before);
+}
+
+#[test]
+fn an_unwritable_cache_directory_costs_the_next_run_a_login_not_this_one_its_credentials() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    // As root no mode bit stops a write; a file where the directory should be does.
+    let blocker = env.home().join(".aws-okta/cache");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    std::fs::create_dir_all(env.home().join(".aws-okta/keyring")).unwrap();
+    let items_before = std::fs::read_dir(env.home().join(".aws-okta/keyring"))
+        .unwrap()
+        .count();
+    let out = env.run(&["cred-process", "spoke"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    cred_process_json(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: cannot cache the credentials of profile 'hub'")
+            && err.contains("next command logs in again"),
+        "{err}"
+    );
+    // The Okta session was kept, so the next run needs no push; the password is still there.
+    env.okta.reset_counters();
+    cred_process_json(&env.run(&["cred-process", "spoke"]));
+    let c = env.okta.counters();
+    assert_eq!((c.authn, c.pushes), (0, 0), "{c:?}");
+    assert!(
+        std::fs::read_dir(env.home().join(".aws-okta/keyring"))
+            .unwrap()
+            .count()
+            >= items_before
+    );
+    assert_eq!(
+        std::fs::read(&blocker).unwrap(),
+        b"not a directory",
+        "left as it was"
+    );
+
+    // Once the directory can be written, caching resumes.
+    std::fs::remove_file(&blocker).unwrap();
+    let first = cred_process_json(&env.run(&["cred-process", "spoke"]));
+    env.okta.reset_counters();
+    assert_eq!(
+        cred_process_json(&env.run(&["cred-process", "spoke"])),
+        first
+    );
+    assert_eq!(env.okta.counters().total, 0);
+}

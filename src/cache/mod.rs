@@ -145,6 +145,28 @@ impl<'a> Cache<'a> {
         Ok(Some(creds))
     }
 
+    /// Caches fresh credentials, best effort: credentials the local clock already sees as
+    /// expiring are not kept (the clock is ahead of AWS's: say so), and a store that cannot be
+    /// written costs the next command a login, never this one its credentials.
+    pub fn keep(&self, key: &CacheKey, creds: &Credentials) {
+        let now = Utc::now();
+        if creds.expiration - now <= self.window {
+            eprintln!(
+                "warning: STS says the credentials of profile '{}' expire at {}, but this machine's clock reads {}: check the system clock (e.g. `timedatectl`); they are used but not cached",
+                key.profile,
+                creds.expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+            return;
+        }
+        if let Err(e) = self.store_credentials(key, creds) {
+            eprintln!(
+                "warning: cannot cache the credentials of profile '{}' ({e}); they are used, but the next command logs in again",
+                key.profile
+            );
+        }
+    }
+
     pub fn store_credentials(&self, key: &CacheKey, creds: &Credentials) -> Result<()> {
         let data = Zeroizing::new(serde_json::to_vec(creds).map_err(|e| Error::Io(e.to_string()))?);
         let item = key.item();

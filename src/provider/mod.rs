@@ -63,6 +63,26 @@ impl Credentials {
         })
     }
 
+    /// Counts the validity STS granted on this machine's clock: a clock behind AWS's would
+    /// otherwise serve the credentials (and tell SDKs they are good) past their real end. AWS
+    /// never grants more than was asked for, so a later expiry can only be clock skew.
+    pub fn fit_to_local_clock(&mut self, requested: std::time::Duration) {
+        let now = Utc::now();
+        let latest =
+            now + chrono::Duration::from_std(requested).unwrap_or(chrono::Duration::hours(12));
+        let ahead = self.expiration - latest;
+        if ahead > chrono::Duration::minutes(5) {
+            eprintln!(
+                "warning: this machine's clock seems about {} min behind AWS's (STS says {} expire at {}); counting their {} min from now instead: check the system clock (e.g. `timedatectl`)",
+                ahead.num_minutes(),
+                self.assumed_role_arn,
+                self.expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                requested.as_secs() / 60,
+            );
+            self.expiration = latest;
+        }
+    }
+
     /// The session name of an assumed role (`.../ROLE/SESSION`), carried into the next hop.
     pub fn session_name(&self) -> Option<&str> {
         self.assumed_role_arn
@@ -126,8 +146,9 @@ pub fn credentials(
         let (mut index, mut creds) = match start {
             Some(found) => found,
             None => {
-                let creds = hub::credentials(chain, &cache, &sts, options).await?;
-                cache.store_credentials(&keys[0], &creds)?;
+                let mut creds = hub::credentials(chain, &cache, &sts, options).await?;
+                creds.fit_to_local_clock(chain.saml.session_ttl);
+                cache.keep(&keys[0], &creds);
                 (0, creds)
             }
         };
@@ -153,8 +174,9 @@ pub fn credentials(
                     hop.ttl,
                 )
                 .await?;
+            creds.fit_to_local_clock(hop.ttl);
             index += 1;
-            cache.store_credentials(&keys[index], &creds)?;
+            cache.keep(&keys[index], &creds);
         }
         Ok(creds)
     })
