@@ -15,7 +15,7 @@ fn key() -> impl Strategy<Value = String> {
 
 /// Any value as people write them: words, paths, ARNs, quotes and backslashes kept verbatim.
 fn raw_value() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9:/_.@\"\\\\-]([A-Za-z0-9 :/_.@\"\\\\=-]{0,20}[A-Za-z0-9:/_.@\"\\\\-])?"
+    "[A-Za-z0-9:/_.@\"\\\\-]([A-Za-z0-9 :/_.@\"\\\\=\\[\\]-]{0,20}[A-Za-z0-9:/_.@\"\\\\-])?"
 }
 
 /// Not ending in a backslash: rust-ini (unlike the AWS CLI) reads that as a line continuation.
@@ -144,7 +144,7 @@ proptest! {
             text.push_str(&format!("{indent}[{header}]\n"));
             for (k, v, (ind, sep, comment)) in lines {
                 if *comment {
-                    text.push_str("#x\n\n");
+                    text.push_str("#x [profile z]\n\n");
                 }
                 // Mixed-case keys are read lower-cased by both.
                 text.push_str(&format!("{ind}{}{sep}{v}\n", k.to_uppercase()));
