@@ -8,6 +8,8 @@ pub mod config;
 pub mod error;
 pub mod federation;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keychain;
 pub mod okta;
 pub mod provider;

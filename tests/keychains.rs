@@ -98,3 +98,59 @@ fn file_backend_with_a_wrong_passphrase_fails_clearly_and_keeps_the_data() {
     env.extra_env.clear();
     cred_process_json(&env.run(&["cred-process", "hub"]));
 }
+
+/// A locked Secret Service (the login keyring locked, no display to prompt on): one line naming
+/// the backend, that it is locked, and the `file` fallback, exit 4, no hang; the stored
+/// password survives and works once the keyring is unlocked again. It runs its own private
+/// D-Bus session and gnome-keyring, since locking the shared one would disturb other tests.
+#[test]
+fn a_locked_secret_service_says_so_and_loses_nothing() {
+    let env = TestEnv::new(Config::default());
+    let template = env.cmd(&["cred-process", "spoke"]);
+    let script = r#"
+        set -u
+        export XDG_DATA_HOME="$KEYRING_DIR"
+        start() { eval "$(printf 'keyring pw' | gnome-keyring-daemon --replace --unlock --components=secrets 2>/dev/null | sed 's/^/export /')"; }
+        start
+        printf '%s\n' "$OKTA_PASSWORD" | "$BIN" add --domain "$OKTA_URL" --username "$OKTA_USER" || exit 90
+        "$BIN" cred-process spoke > "$KEYRING_DIR/first.json" || exit 91
+        dbus-send --session --dest=org.freedesktop.secrets --print-reply /org/freedesktop/secrets \
+            org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null || exit 92
+        "$BIN" cred-process spoke > "$KEYRING_DIR/locked.out" 2> "$KEYRING_DIR/locked.err"
+        echo $? > "$KEYRING_DIR/locked.code"
+        start  # a new daemon unlocks the same keyring files, as logging in to the desktop would
+        "$BIN" cred-process spoke > "$KEYRING_DIR/after.json" || exit 93
+    "#;
+    let keyring_dir = env.home().join("gnome-keyring");
+    let runtime_dir = keyring_dir.join("run"); // so --replace only ever sees our daemon
+    std::fs::create_dir_all(&runtime_dir).unwrap();
+    let out = std::process::Command::new("timeout")
+        .args(["60", "dbus-run-session", "--", "sh", "-c", script])
+        .env_clear()
+        .envs(template.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env("AWS_OKTA_BACKEND", "secret-service")
+        .env("BIN", env!("CARGO_BIN_EXE_aws-okta"))
+        .env("KEYRING_DIR", &keyring_dir)
+        .env("XDG_RUNTIME_DIR", &runtime_dir)
+        .env("OKTA_URL", env.okta.url())
+        .env("OKTA_USER", USERNAME)
+        .env("OKTA_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = |name: &str| std::fs::read_to_string(keyring_dir.join(name)).unwrap();
+    assert_eq!(read("locked.code").trim(), "4", "{}", read("locked.err"));
+    assert!(read("locked.out").is_empty());
+    let err = read("locked.err");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("aws-okta:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("keychain (secret-service)")
+            && lines[0].contains("locked")
+            && lines[0].contains("--backend file"),
+        "{err}"
+    );
+    let after: serde_json::Value = serde_json::from_str(&read("after.json")).unwrap();
+    assert!(after["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()));
+}
