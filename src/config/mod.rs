@@ -238,7 +238,7 @@ fn scan_sections(path: &Path, text: &str) -> Result<Vec<Span>> {
         line: 1,
         counted_to: 0,
     };
-    if text.contains("\\\n") {
+    if memchr::memmem::find(text.as_bytes(), b"\\\n").is_some() {
         // Rare: a value continued by a trailing backslash. Read line by line, since rust-ini
         // joins such a line with the next one, which is then no header.
         let mut offset = 0;
@@ -255,21 +255,20 @@ fn scan_sections(path: &Path, text: &str) -> Result<Vec<Span>> {
             }
         }
     } else {
-        // Jump from `[` to `[` (memchr): a 2,000-profile file costs tens of microseconds.
-        // Each byte is looked at a bounded number of times, however many `[` a line holds.
-        let mut searched_from = 0;
-        for (pos, _) in text.match_indices('[') {
-            let from = std::mem::replace(&mut searched_from, pos + 1);
-            let start = match text[from..pos].rfind('\n') {
-                Some(i) => from + i + 1,
-                None if from == 0 => 0,
-                None => continue, // a later `[` on the line of the previous one
-            };
-            if !text[start..pos].trim().is_empty() {
-                continue; // inside a value or a comment
+        // One SIMD pass over the newlines and brackets (memchr): a header is a `[` with only
+        // blanks since the last newline. A 2,000-profile file costs tens of microseconds.
+        let mut line_start = 0;
+        for pos in memchr::memchr2_iter(b'\n', b'[', text.as_bytes()) {
+            if text.as_bytes()[pos] == b'\n' {
+                line_start = pos + 1;
+                continue;
             }
-            let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-            scan.header(start, text[start..end].trim())?;
+            if line_start <= pos && text[line_start..pos].trim().is_empty() {
+                let end =
+                    memchr::memchr(b'\n', &text.as_bytes()[pos..]).map_or(text.len(), |i| pos + i);
+                scan.header(line_start, text[line_start..end].trim())?;
+            }
+            line_start = usize::MAX; // no later bracket on this line starts a header
         }
     }
     Ok(scan.spans)
@@ -288,10 +287,7 @@ impl SectionScan<'_> {
     /// Records the header `line` (trimmed) that starts at byte `start`.
     fn header(&mut self, start: usize, line: &str) -> Result<()> {
         let text = self.text;
-        self.line += text.as_bytes()[self.counted_to..start]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.counted_to..start]).count();
         self.counted_to = start;
         let Some(close) = line.find(']') else {
             return Err(Error::Config(format!(
@@ -393,6 +389,30 @@ mod tests {
         let msg = cfg.profiles().unwrap_err().to_string();
         assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");
         assert!(cfg.profile("missing").unwrap().is_none());
+    }
+
+    #[test]
+    fn only_brackets_that_open_a_line_are_headers() {
+        let cfg = parse(
+            "[profile a]\nnote = [profile fake] x [y]\n# [profile commented]\n  \t[profile b]\nk = v\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.profile_names(), ["a", "b"]);
+        assert_eq!(
+            cfg.profile("a").unwrap().unwrap().get("note"),
+            Some("[profile fake] x [y]")
+        );
+        assert_eq!(
+            (
+                cfg.location("b"),
+                cfg.profile("b").unwrap().unwrap().get("k")
+            ),
+            ("cfg:4".into(), Some("v"))
+        );
+        // A value continued by a trailing backslash swallows the next line, as rust-ini reads it.
+        let cfg =
+            parse("[profile a]\ncmd = run \\\n[profile not-a-header]\n[profile c]\n").unwrap();
+        assert_eq!(cfg.profile_names(), ["a", "c"]);
     }
 
     #[test]
