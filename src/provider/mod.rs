@@ -65,13 +65,18 @@ impl Credentials {
 
     /// Counts the validity STS granted on this machine's clock: a clock behind AWS's would
     /// otherwise serve the credentials (and tell SDKs they are good) past their real end. AWS
-    /// never grants more than was asked for, so a later expiry can only be clock skew.
+    /// never grants more than was asked for (nor over 12 h), so a later expiry is capped to the
+    /// requested duration; beyond 12 h it can only be clock skew, and the user is told.
+    /// (STS emulators such as moto may grant the SAML SessionDuration instead: capped quietly.)
     pub fn fit_to_local_clock(&mut self, requested: std::time::Duration) {
         let now = Utc::now();
         let latest =
             now + chrono::Duration::from_std(requested).unwrap_or(chrono::Duration::hours(12));
         let ahead = self.expiration - latest;
-        if ahead > chrono::Duration::minutes(5) {
+        if ahead <= chrono::Duration::minutes(5) {
+            return;
+        }
+        if self.expiration - now > chrono::Duration::hours(12) + chrono::Duration::minutes(5) {
             eprintln!(
                 "warning: this machine's clock seems about {} min behind AWS's (STS says {} expire at {}); counting their {} min from now instead: check the system clock (e.g. `timedatectl`)",
                 ahead.num_minutes(),
@@ -79,8 +84,10 @@ impl Credentials {
                 self.expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 requested.as_secs() / 60,
             );
-            self.expiration = latest;
+        } else {
+            tracing::debug!(expiration = %self.expiration, "STS granted more than asked; counting the requested duration");
         }
+        self.expiration = latest;
     }
 
     /// The session name of an assumed role (`.../ROLE/SESSION`), carried into the next hop.
