@@ -410,3 +410,80 @@ fn man_page_is_roff() {
         "subcommands listed"
     );
 }
+
+/// Two backends cache items of the same name; clearing one (and logging out of it) leaves the
+/// other's cache and session alone, and really clears its own.
+#[test]
+fn cache_clear_and_logout_act_on_their_own_backend_only() {
+    let mut env = TestEnv::new(Config::default());
+    // keyutils items outlive the test (the keyring crate links them to the persistent
+    // keyring): an account name of this run's own keeps them apart from every other run's.
+    let dir_name = env
+        .home()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let account = format!("two-backends-{}", dir_name.trim_start_matches('.'));
+    let account = account.as_str();
+    env.write_config(&format!(
+        "{}\n[okta]\nokta_account_name = {account}\n",
+        config_text()
+    ));
+    let add = |env: &TestEnv| {
+        let out = env.run_with_stdin(
+            &[
+                "add",
+                "--domain",
+                &env.okta.url(),
+                "--username",
+                USERNAME,
+                "--account",
+                account,
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    add(&env); // file backend
+    let file_creds = cred_process_json(&env.run(&["cred-process", "hub"]));
+    env.backend = "keyutils".into();
+    add(&env);
+    let kernel_creds = cred_process_json(&env.run(&["cred-process", "hub"]));
+    assert_ne!(file_creds["AccessKeyId"], kernel_creds["AccessKeyId"]);
+
+    // The file backend logs in last: its index entries must not hide keyutils' items.
+    env.backend = "file".into();
+    env.clear_aws_cache();
+    cred_process_json(&env.run(&["cred-process", "hub"]));
+
+    env.backend = "keyutils".into();
+    let out = env.run(&["logout"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Forgot 1 Okta session(s) and 1 cached credential set(s)"),
+        "{}",
+        stderr(&out)
+    );
+    env.okta.reset_counters();
+    cred_process_json(&env.run(&["cred-process", "hub"]));
+    let c = env.okta.counters();
+    assert_eq!(
+        (c.authn, c.pushes),
+        (1, 1),
+        "keyutils logged in afresh: {c:?}"
+    );
+
+    env.backend = "file".into();
+    env.okta.reset_counters();
+    cred_process_json(&env.run(&["cred-process", "hub"]));
+    assert_eq!(
+        env.okta.counters().total,
+        0,
+        "the file backend is still warm"
+    );
+
+    env.backend = "keyutils".into();
+    let out = env.run(&["logout", "--all", "--account", account]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}

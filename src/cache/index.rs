@@ -25,7 +25,7 @@ pub struct SessionEntry {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Index {
-    /// By keychain item name.
+    /// By `Index::key` (backend and keychain item: each backend has its own items of one name).
     #[serde(default)]
     pub credentials: BTreeMap<String, CredentialEntry>,
     #[serde(default)]
@@ -37,6 +37,20 @@ fn path() -> PathBuf {
 }
 
 impl Index {
+    /// The index key of a keychain item of a backend.
+    pub fn key(backend: &str, item: &str) -> String {
+        format!("{backend}/{item}")
+    }
+
+    /// The keychain item an index key names (keys written before the backend was part of
+    /// them are the item alone).
+    pub fn item(key: &str) -> &str {
+        match key.split_once('/') {
+            Some((backend, item)) if backend.parse::<crate::keychain::Backend>().is_ok() => item,
+            _ => key,
+        }
+    }
+
     /// The index as stored; a missing or unreadable file is an empty index (it is only a hint).
     pub fn load() -> Index {
         std::fs::read(path())

@@ -178,7 +178,9 @@ impl<'a> Cache<'a> {
             expiration: creds.expiration,
         };
         Index::update(|index| {
-            index.credentials.insert(item, entry);
+            index
+                .credentials
+                .insert(Index::key(&entry.backend, &item), entry);
         })
     }
 
@@ -189,17 +191,17 @@ impl<'a> Cache<'a> {
             .credentials
             .into_iter()
             .filter(|(_, e)| e.backend == backend && profile.is_none_or(|p| p == e.profile))
-            .map(|(item, _)| item)
+            .map(|(key, _)| key)
             .collect();
-        for item in &doomed {
-            self.credential_store().delete(item)?;
+        for key in &doomed {
+            self.credential_store().delete(Index::item(key))?;
         }
         if profile.is_none() && self.sealed.is_some() {
             crate::keychain::forget_credential_cache_key();
         }
         Index::update(|index| {
-            for item in &doomed {
-                index.credentials.remove(item);
+            for key in &doomed {
+                index.credentials.remove(key);
             }
         })?;
         Ok(doomed.len())
@@ -248,15 +250,19 @@ impl<'a> Cache<'a> {
             stored_at: Utc::now(),
         };
         Index::update(|index| {
-            index.sessions.insert(item, entry);
+            index
+                .sessions
+                .insert(Index::key(&entry.backend, &item), entry);
         })
     }
 
     pub fn forget_okta_session(&self, account: &str) -> Result<()> {
         let item = session_item(account);
         self.keychain.delete(&item)?;
+        let backend = self.keychain.backend().name();
         Index::update(|index| {
-            index.sessions.remove(&item);
+            index.sessions.remove(&Index::key(backend, &item));
+            index.sessions.remove(&item); // as written before keys named the backend
         })
     }
 }
