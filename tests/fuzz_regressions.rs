@@ -19,9 +19,12 @@ fn inputs(kind: &str, target: &str) -> Vec<PathBuf> {
     files
 }
 
+/// A fuzz target: its name (the folder of its inputs) and its body.
+type Target = (&'static str, fn(&[u8]));
+
 #[test]
 fn every_seed_and_every_past_failure_runs_without_a_panic() {
-    let targets: [(&str, fn(&[u8])); 3] = [
+    let targets: [Target; 3] = [
         ("saml", aws_okta::fuzzing::saml),
         ("config", aws_okta::fuzzing::config),
         ("okta_json", aws_okta::fuzzing::okta_json),
