@@ -194,7 +194,13 @@ impl<'a> Cache<'a> {
             .map(|(key, _)| key)
             .collect();
         for key in &doomed {
-            self.credential_store().delete(Index::item(key))?;
+            let item = Index::item(key);
+            self.credential_store().delete(item)?;
+            if self.sealed.is_some() {
+                // Written under the passphrase key before the kernel key existed (or while the
+                // kernel keyring was unavailable).
+                self.keychain.delete(item)?;
+            }
         }
         if profile.is_none() && self.sealed.is_some() {
             crate::keychain::forget_credential_cache_key();
