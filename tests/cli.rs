@@ -538,18 +538,7 @@ fn add_refuses_plain_http_to_remote_hosts_and_empty_passwords() {
 #[test]
 fn named_okta_accounts_use_their_own_keychain_item() {
     let env = TestEnv::new(Config::default());
-    let out = env.run_with_stdin(
-        &[
-            "add",
-            "--account",
-            "work",
-            "--domain",
-            &env.okta.url(),
-            "--username",
-            USERNAME,
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    let out = env.add_account("work");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("okta-creds-work"), "{}", stderr(&out));
     let missing = env.run(&["cred-process", "hub"]);

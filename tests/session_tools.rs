@@ -431,18 +431,7 @@ fn cache_clear_and_logout_act_on_their_own_backend_only() {
         config_text()
     ));
     let add = |env: &TestEnv| {
-        let out = env.run_with_stdin(
-            &[
-                "add",
-                "--domain",
-                &env.okta.url(),
-                "--username",
-                USERNAME,
-                "--account",
-                account,
-            ],
-            &format!("{PASSWORD}\n"),
-        );
+        let out = env.add_account(account);
         assert!(out.status.success(), "{}", stderr(&out));
     };
     add(&env); // file backend

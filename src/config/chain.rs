@@ -165,24 +165,23 @@ fn profile_path(cfg: &ConfigFile, target: &str) -> Result<Vec<(String, Section)>
         )));
     };
     let mut path = vec![(target.to_string(), first)];
-    while let Some(source) = path.last().and_then(|(_, s)| s.get("source_profile")) {
-        let source = source.to_string();
-        let current = path
-            .last()
-            .map(|(name, _)| name.clone())
-            .unwrap_or_default();
+    loop {
+        let (current, section) = &path[path.len() - 1];
+        let Some(source) = section.get("source_profile").map(str::to_string) else {
+            break;
+        };
         if path.iter().any(|(name, _)| *name == source) {
             let names: Vec<&str> = path.iter().map(|(name, _)| name.as_str()).collect();
             return Err(Error::Config(format!(
                 "profile '{target}' ({}): source_profile cycle {} -> {source}",
-                cfg.location(&current),
+                cfg.location(current),
                 names.join(" -> ")
             )));
         }
         let Some(section) = cfg.profile(&source)? else {
             return Err(Error::Config(format!(
                 "profile '{current}' ({}): source_profile '{source}' does not exist",
-                cfg.location(&current)
+                cfg.location(current)
             )));
         };
         path.push((source, section));

@@ -135,10 +135,6 @@ impl ConfigFile {
         self.merge(|kind| matches!(kind, SpanKind::Profile(r) if &self.text[r.clone()] == name))
     }
 
-    pub fn has_profile(&self, name: &str) -> bool {
-        self.profile_line(name).is_some()
-    }
-
     /// Every profile name, sorted.
     pub fn profile_names(&self) -> Vec<&str> {
         let names: std::collections::BTreeSet<&str> = self

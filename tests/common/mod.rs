@@ -169,6 +169,22 @@ impl TestEnv {
         self.add_password(PASSWORD);
     }
 
+    /// `aws-okta add --account ACCOUNT` with the fake's URL; the output, to check.
+    pub fn add_account(&self, account: &str) -> Output {
+        self.run_with_stdin(
+            &[
+                "add",
+                "--account",
+                account,
+                "--domain",
+                &self.okta.url(),
+                "--username",
+                USERNAME,
+            ],
+            &format!("{PASSWORD}\n"),
+        )
+    }
+
     pub fn add_password(&self, password: &str) {
         let out = self.run_with_stdin(
             &["add", "--domain", &self.okta.url(), "--username", USERNAME],
