@@ -12,12 +12,111 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// Reads a secret without echo. On Unix echo goes off before the prompt is shown (as
+/// getpass(3) does); dialoguer shows the prompt first and then flushes pending input, which
+/// drops whatever was typed or pasted in between.
 pub fn password(prompt: &str) -> Result<Zeroizing<String>, String> {
+    #[cfg(unix)]
+    if let Some(tty) = hidden::ControllingTerminal::open() {
+        return tty
+            .read_hidden(prompt)
+            .map_err(|e| format!("cannot read from the terminal: {e}"));
+    }
     dialoguer::Password::new()
         .with_prompt(prompt)
         .interact()
         .map(Zeroizing::new)
         .map_err(|e| format!("cannot read from the terminal: {e}"))
+}
+
+#[cfg(unix)]
+mod hidden {
+    use std::fs::File;
+    use std::io::{self, Read, Write};
+    use std::os::fd::AsRawFd;
+    use zeroize::Zeroizing;
+
+    pub struct ControllingTerminal(File);
+
+    impl ControllingTerminal {
+        pub fn open() -> Option<ControllingTerminal> {
+            File::options()
+                .read(true)
+                .write(true)
+                .open("/dev/tty")
+                .ok()
+                .map(ControllingTerminal)
+        }
+
+        pub fn read_hidden(mut self, prompt: &str) -> io::Result<Zeroizing<String>> {
+            let echo_off = EchoOff::set(&self.0)?;
+            write!(self.0, "{prompt}: ")?;
+            self.0.flush()?;
+            let mut line = read_line(&mut self.0)?;
+            drop(echo_off);
+            String::from_utf8(std::mem::take(&mut *line))
+                .map(Zeroizing::new)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "input is not UTF-8"))
+        }
+    }
+
+    /// Byte by byte straight into a zeroized buffer, so no reader keeps a copy of the secret.
+    fn read_line(tty: &mut File) -> io::Result<Zeroizing<Vec<u8>>> {
+        // Room for any real secret up front: growing would leave copies in freed memory.
+        let mut line = Zeroizing::new(Vec::with_capacity(1024));
+        let mut byte = [0u8; 1];
+        loop {
+            match tty.read(&mut byte) {
+                Ok(0) if line.is_empty() => {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "no input"))
+                }
+                Ok(0) => break,
+                Ok(_) if byte[0] == b'\n' => break,
+                Ok(_) => line.push(byte[0]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        byte.fill(0);
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Ok(line)
+    }
+
+    /// Echo off (the newline still echoes) until dropped. TCSAFLUSH discards type-ahead made
+    /// before the prompt, which was typed without knowing it would be a secret.
+    struct EchoOff {
+        fd: std::os::fd::RawFd,
+        saved: libc::termios,
+    }
+
+    impl EchoOff {
+        fn set(tty: &File) -> io::Result<EchoOff> {
+            let fd = tty.as_raw_fd();
+            let mut saved = std::mem::MaybeUninit::<libc::termios>::uninit();
+            // SAFETY: tcgetattr fills the struct on success, which is checked before reading it.
+            if unsafe { libc::tcgetattr(fd, saved.as_mut_ptr()) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let saved = unsafe { saved.assume_init() };
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHO;
+            quiet.c_lflag |= libc::ECHONL;
+            // SAFETY: fd is open for the lifetime of `tty`; `quiet` is a valid termios.
+            if unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &quiet) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(EchoOff { fd, saved })
+        }
+    }
+
+    impl Drop for EchoOff {
+        fn drop(&mut self) {
+            // SAFETY: restores the settings read in `set` on the same, still open, fd.
+            unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
+        }
+    }
 }
 
 pub fn input(prompt: &str) -> Result<String, String> {

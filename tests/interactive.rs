@@ -116,3 +116,28 @@ fn security_question_is_asked_with_its_text() {
         "the answer is not echoed: {rest}"
     );
 }
+
+#[test]
+fn add_asks_for_everything_and_keeps_a_password_typed_right_after_the_prompt() {
+    let env = TestEnv::new(Config::default());
+    let mut p = spawn(&env, &["add"]);
+    p.expect("Okta domain").unwrap();
+    p.send(format!("{}\r", env.okta.url())).unwrap();
+    p.expect("Okta username").unwrap();
+    p.send(format!("{USERNAME}\r")).unwrap();
+    // Sent the moment the prompt shows, with no pause: echo is already off by then, so
+    // nothing is flushed away.
+    p.expect("Okta password: ").unwrap();
+    p.send(format!("{PASSWORD}\r")).unwrap();
+    p.expect("Stored Okta credentials").unwrap();
+    let rest = finish(p);
+    assert!(
+        !rest.contains(PASSWORD),
+        "the password is not echoed: {rest}"
+    );
+
+    // The fake rejects any other password, so success means exactly what was typed was stored.
+    let out = env.run(&["cred-process", "hub"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("AccessKeyId"));
+}
