@@ -165,12 +165,7 @@ fn rejected_push_fails_with_its_own_code() {
     let env = TestEnv::new(push(PushBehavior::Reject, None));
     env.add();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 12, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("MFA was rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 12, "MFA was rejected");
     assert_eq!(
         stderr(&out)
             .lines()
@@ -185,8 +180,7 @@ fn timed_out_push_fails_with_its_own_code() {
     let env = TestEnv::new(push(PushBehavior::Timeout, None));
     env.add();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 13, "{}", stderr(&out));
-    assert!(stderr(&out).contains("MFA timed out"), "{}", stderr(&out));
+    assert_exit(&out, 13, "MFA timed out");
 }
 
 #[test]
@@ -194,8 +188,7 @@ fn wrong_password_is_tried_once_and_says_how_to_fix_it() {
     let env = TestEnv::new(push(PushBehavior::ApproveAfter(1), None));
     env.add_password("not the password");
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 10, "{}", stderr(&out));
-    assert!(stderr(&out).contains("aws-okta add"), "{}", stderr(&out));
+    assert_exit(&out, 10, "aws-okta add");
     assert_eq!(env.okta.counters().authn, 1, "never retried");
 }
 
@@ -238,12 +231,7 @@ fn totp_code_from_stdin_is_accepted_and_a_wrong_one_rejected() {
     let env = TestEnv::new(totp_config());
     env.add();
     let bad = env.run_with_stdin(&["cred-process", "hub"], "000000\n");
-    assert_eq!(code(&bad), 14, "{}", stderr(&bad));
-    assert!(
-        stderr(&bad).contains("rejected the MFA code"),
-        "{}",
-        stderr(&bad)
-    );
+    assert_exit(&bad, 14, "rejected the MFA code");
     let good = env.run_with_stdin(&["cred-process", "hub"], "123456\n");
     cred_process_json(&good);
 }
@@ -259,8 +247,7 @@ fn several_factors_without_a_terminal_need_a_choice() {
     let env = TestEnv::new(config);
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 14, "{}", stderr(&out));
-    assert!(stderr(&out).contains("--mfa-provider"), "{}", stderr(&out));
+    assert_exit(&out, 14, "--mfa-provider");
     let chosen = env.run(&["cred-process", "--mfa-factor-type", "push", "hub"]);
     cred_process_json(&chosen);
     assert_eq!(env.okta.counters().pushes, 1);
@@ -287,12 +274,7 @@ fn persistent_server_errors_fail_with_the_network_code() {
     });
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Okta is unavailable (HTTP 503"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 18, "Okta is unavailable (HTTP 503");
 }
 
 #[test]
@@ -303,8 +285,7 @@ fn persistent_rate_limiting_fails_with_its_own_code() {
     });
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 17, "{}", stderr(&out));
-    assert!(stderr(&out).contains("rate limiting"), "{}", stderr(&out));
+    assert_exit(&out, 17, "rate limiting");
 }
 
 #[test]
@@ -432,12 +413,8 @@ fn saml_without_the_configured_role_names_what_is_offered() {
     });
     env.add();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 15, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(DEFAULT_HUB_ROLE) && stderr(&out).contains("role/other"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 15, DEFAULT_HUB_ROLE);
+    assert!(stderr(&out).contains("role/other"), "{}", stderr(&out));
 }
 
 #[test]
@@ -498,12 +475,7 @@ fn config_errors_name_the_profile_and_exit_3() {
 fn missing_stored_credentials_say_to_run_add() {
     let env = TestEnv::new(Config::default());
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("run `aws-okta add` first"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 4, "run `aws-okta add` first");
 }
 
 #[test]
@@ -519,8 +491,7 @@ fn add_refuses_plain_http_to_remote_hosts_and_empty_passwords() {
         ],
         "pw\n",
     );
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(stderr(&out).contains("https"), "{}", stderr(&out));
+    assert_exit(&out, 2, "https");
     let out = env.run_with_stdin(
         &["add", "--domain", "example.okta.com", "--username", "u"],
         "\n",
@@ -539,8 +510,7 @@ fn add_refuses_plain_http_to_remote_hosts_and_empty_passwords() {
 fn named_okta_accounts_use_their_own_keychain_item() {
     let env = TestEnv::new(Config::default());
     let out = env.add_account("work");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("okta-creds-work"), "{}", stderr(&out));
+    assert_exit(&out, 0, "okta-creds-work");
     let missing = env.run(&["cred-process", "hub"]);
     assert_eq!(code(&missing), 4, "default account not stored");
     env.write_config(&format!(
@@ -634,23 +604,13 @@ fn sts_throttling_and_outages_have_their_own_codes() {
     let throttled = sts_error_server(400, "Throttling", "Rate exceeded");
     env.sts_url = throttled.url.clone();
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 17, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("AWS STS is rate limiting"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 17, "AWS STS is rate limiting");
     assert!(throttled.count() > 1, "the SDK retried");
 
     let down = sts_error_server(503, "ServiceUnavailable", "Service is unavailable");
     env.sts_url = down.url.clone();
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("AWS STS is unavailable (HTTP 503)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 18, "AWS STS is unavailable (HTTP 503)");
 }
 
 #[test]
@@ -710,12 +670,7 @@ fn warm_file_backend_runs_need_no_passphrase_within_the_login_session_only() {
         .env_clear()
         .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))));
     let out = no_passphrase(&mut other_session);
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("AWS_OKTA_FILE_PASSPHRASE"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 4, "AWS_OKTA_FILE_PASSPHRASE");
 
     // `cache clear` revokes the key: nothing sealed before can be read, in this session too.
     let out = env.run(&["cache", "clear"]);

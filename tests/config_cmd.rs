@@ -351,12 +351,7 @@ fn generate_of_a_missing_source_names_it() {
     let env = env();
     let missing = env.home().join("nope/org.toml");
     let out = env.run(&["config", "generate", "--source", s(&missing)]);
-    assert_eq!(code(&out), 1, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&missing.display().to_string()),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 1, &missing.display().to_string());
 }
 
 // ---------------------------------------------------------------- init
@@ -601,8 +596,7 @@ fn init_takes_the_team_from_aws_okta_team_and_the_source_from_the_environment() 
 
     // No team at all: a usage error.
     let out = env.run(&["config", "init", "--source", s(&team_configs())]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(stderr(&out).contains("AWS_OKTA_TEAM"), "{}", stderr(&out));
+    assert_exit(&out, 2, "AWS_OKTA_TEAM");
 
     env.extra_env
         .push(("AWS_OKTA_TEAM".into(), "finance".into()));
@@ -693,14 +687,13 @@ fn init_refuses_a_result_exec_could_not_use() {
         "--source",
         s(&team_configs()),
     ]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!(
+    assert_exit(
+        &out,
+        3,
+        &format!(
             "{}:4: profile `finance-hub` is already defined here",
             config.display()
-        )),
-        "{}",
-        stderr(&out)
+        ),
     );
 }
 

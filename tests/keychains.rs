@@ -52,12 +52,7 @@ fn unknown_backend_is_a_usage_error() {
     let mut env = TestEnv::new(Config::default());
     env.backend = "floppy".into();
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("use one of secret-service, keyutils"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 2, "use one of secret-service, keyutils");
 }
 
 #[test]
@@ -89,12 +84,7 @@ fn file_backend_with_a_wrong_passphrase_fails_clearly_and_keeps_the_data() {
         "not the passphrase".into(),
     ));
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("wrong passphrase"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 4, "wrong passphrase");
     env.extra_env.clear();
     cred_process_json(&env.run(&["cred-process", "hub"]));
 }

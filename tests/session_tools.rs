@@ -131,19 +131,13 @@ fn login_fails_clearly_without_a_signin_token() {
     let mut env = ready();
     federation(&mut env, 200, r#"{"Other":"x"}"#);
     let out = env.run(&["login", "spoke", "--stdout"]);
-    assert_eq!(code(&out), 20, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("without a SigninToken"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 20, "without a SigninToken");
     assert!(stdout(&out).is_empty());
 
     let mut env = ready();
     federation(&mut env, 400, r#"{"message":"bad"}"#);
     let out = env.run(&["login", "spoke", "--stdout"]);
-    assert_eq!(code(&out), 20, "{}", stderr(&out));
-    assert!(stderr(&out).contains("HTTP 400"), "{}", stderr(&out));
+    assert_exit(&out, 20, "HTTP 400");
 }
 
 #[test]
@@ -257,12 +251,7 @@ fn cache_list_clear_and_logout() {
     );
 
     let out = env.run(&["logout"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Forgot 1 Okta session(s)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_exit(&out, 0, "Forgot 1 Okta session(s)");
     env.okta.reset_counters();
     cred_process_json(&env.run(&["cred-process", "spoke"]));
     let c = env.okta.counters();
@@ -448,11 +437,10 @@ fn cache_clear_and_logout_act_on_their_own_backend_only() {
 
     env.backend = "keyutils".into();
     let out = env.run(&["logout"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Forgot 1 Okta session(s) and 1 cached credential set(s)"),
-        "{}",
-        stderr(&out)
+    assert_exit(
+        &out,
+        0,
+        "Forgot 1 Okta session(s) and 1 cached credential set(s)",
     );
     env.okta.reset_counters();
     cred_process_json(&env.run(&["cred-process", "hub"]));

@@ -231,6 +231,13 @@ pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }
 
+/// The run ended with `exit` and said `needle` on stderr (0 for a success that says something).
+pub fn assert_exit(out: &Output, exit: i32, needle: &str) {
+    let err = stderr(out);
+    assert_eq!(code(out), exit, "{err}");
+    assert!(err.contains(needle), "wanted {needle:?}: {err}");
+}
+
 pub fn cred_process_json(out: &Output) -> serde_json::Value {
     assert!(
         out.status.success(),
