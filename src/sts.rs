@@ -13,14 +13,64 @@ pub struct Sts {
     base: aws_config::SdkConfig,
 }
 
+/// Where STS calls go when the user overrides it: `AWS_ENDPOINT_URL_STS`, else
+/// `AWS_ENDPOINT_URL` (unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`). Only the user's own
+/// environment counts: the SAML assertion is a bearer token for every role it lists, so an
+/// `endpoint_url` or `[services]` entry in a config file (which a team repository may have
+/// written) must never decide where it goes. Plain http only to loopback (tests, emulators).
+pub fn endpoint_from_env() -> Result<Option<String>> {
+    let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return Ok(None);
+    }
+    let Some((name, value)) = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (*name, v.trim().to_string()))
+        })
+    else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(&value)
+        .map_err(|e| Error::Config(format!("{name} '{value}' is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if crate::okta::is_loopback(&url) => {}
+        _ => {
+            return Err(Error::Config(format!(
+                "{name} '{value}' must be an https URL (plain http only to a loopback address): the SAML assertion and credentials go there"
+            )))
+        }
+    }
+    Ok(Some(value))
+}
+
 impl Sts {
-    pub async fn load() -> Sts {
-        let base = aws_config::defaults(BehaviorVersion::latest())
+    pub async fn load() -> Result<Sts> {
+        use aws_runtime::env_config::file::{
+            EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+        };
+        let endpoint = endpoint_from_env()?;
+        // No profile file at all: their endpoint_url, [services], ca_bundle and region keys
+        // are not the user's word on where aws-okta sends the assertion (see above).
+        let no_files = ProfileFiles::builder()
+            .with_contents(ProfileFileKind::Config, "")
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .no_credentials()
-            .load()
-            .await;
-        Sts { base }
+            .profile_files(no_files)
+            .no_credentials();
+        if let Some(endpoint) = endpoint {
+            tracing::debug!(endpoint = %endpoint, "sts endpoint from the environment");
+            loader = loader.endpoint_url(endpoint);
+        }
+        Ok(Sts {
+            base: loader.load().await,
+        })
     }
 
     fn client(&self, region: &str, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {

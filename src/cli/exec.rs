@@ -27,6 +27,9 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .unwrap_or_else(|| OsString::from(if cfg!(windows) { "cmd.exe" } else { "/bin/sh" }));
     let mut command = Command::new(&program);
     command.args(argv);
+    for variable in HIDDEN_FROM_CHILD {
+        command.env_remove(variable);
+    }
     let name = program.to_string_lossy().into_owned();
     tracing::debug!(program = %name, server = args.server, "exec");
     if args.server {
@@ -57,6 +60,16 @@ fn replace_process(mut command: Command, name: &str) -> Result<i32> {
 fn replace_process(command: Command, name: &str) -> Result<i32> {
     wait_for(command, name)
 }
+
+/// aws-okta's own secrets and the ways to them: the command gets AWS credentials, nothing
+/// else. (The passphrase command and file are not secret themselves, but they open the file
+/// keychain, which holds the Okta password.)
+const HIDDEN_FROM_CHILD: &[&str] = &[
+    keychain::file::PASSPHRASE_ENV,
+    keychain::file::PASSPHRASE_FILE_ENV,
+    keychain::file::PASSPHRASE_COMMAND_ENV,
+    "AWS_OKTA_WEBAUTHN_SOFT_TOKEN",
+];
 
 /// Variables that would shadow the credential endpoint in the SDKs' provider chains.
 const STATIC_CREDENTIALS: &[&str] = &[

@@ -2,7 +2,7 @@ use super::{Global, ProfileArgs};
 use crate::config::Chain;
 use crate::federation::{self, Partition};
 use crate::okta::OktaAccount;
-use crate::{Error, Result};
+use crate::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,10 +31,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 global.keychain()?.as_ref(),
                 chain.okta.account_name.as_deref(),
             )?;
-            account
-                .base_url
-                .join(path.trim_start_matches('/'))
-                .map_err(|e| Error::Config(format!("bad aws_saml_url '{path}': {e}")))?
+            // Opened with the system opener: only an https page on the org, never a file,
+            // program or another host named by a shared config file.
+            crate::okta::origin::OktaOrigin::new(account.base_url)
+                .config_url("aws_saml_url", path)?
         }
         None => {
             let creds = global.chain_credentials(&chain, args.target.no_cache)?;

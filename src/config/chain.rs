@@ -92,6 +92,13 @@ impl Chain {
                 cfg.location(target)
             ))
         })?;
+        if let Some(why) = crate::okta::origin::config_url_problem(&aws_saml_url) {
+            return Err(Error::Config(format!(
+                "profile '{target}' ({}): aws_saml_url '{}' {why}: it must be a path on your Okta org such as home/amazon_aws/<app id>/<n>",
+                cfg.location(target),
+                aws_saml_url.escape_default()
+            )));
+        }
         let okta = OktaSettings {
             aws_saml_url: aws_saml_url.trim_start_matches('/').to_string(),
             account_name: lookup(0, "okta_account_name"),
@@ -316,6 +323,20 @@ mod tests {
 
     #[test]
     fn bad_role_arn_and_bad_duration_are_errors() {
+        for evil in [
+            "\\\\evil.example\\x",
+            "file:///etc/passwd",
+            "//evil.example/x",
+        ] {
+            let c = cfg(&format!(
+                "[okta]\naws_saml_url={evil}\n[profile hub]\nrole_arn = {HUB}\n"
+            ));
+            let msg = Chain::resolve(&c, "hub").unwrap_err().to_string();
+            assert!(
+                msg.contains("aws_saml_url") && msg.contains("'hub'"),
+                "{evil}: {msg}"
+            );
+        }
         let c = cfg("[okta]\naws_saml_url=a\n[profile hub]\nrole_arn = arn:aws:iam::12:user/x\n");
         assert!(Chain::resolve(&c, "hub")
             .unwrap_err()

@@ -112,7 +112,24 @@ impl FileKeychain {
             return Ok(self.key.get_or_init(|| key));
         }
         let salt = read_or_create_salt(&self.dir.join(SALT_FILE))?;
-        let passphrase = passphrase()?;
+        // A stored check item tells a wrong passphrase apart from a corrupt item. It must be
+        // readable: a check that exists but cannot be read must not be replaced by one for
+        // whatever passphrase this run was given (fail closed).
+        let check_path = self.path(CHECK_ITEM);
+        let check = match std::fs::read(&check_path) {
+            Ok(data) => Some(data),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                return Err(error(
+                    Backend::File,
+                    format!(
+                        "cannot read the passphrase check {}: {e}",
+                        check_path.display()
+                    ),
+                ))
+            }
+        };
+        let passphrase = passphrase(check.is_none())?;
         let mut key = Zeroizing::new([0u8; 32]);
         let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32))
             .map_err(|e| error(Backend::File, e))?;
@@ -120,10 +137,8 @@ impl FileKeychain {
             .hash_password_into(passphrase.as_bytes(), &salt, key.as_mut())
             .map_err(|e| error(Backend::File, e))?;
 
-        // A stored check item tells a wrong passphrase apart from a corrupt item.
-        let check_path = self.path(CHECK_ITEM);
-        match std::fs::read(&check_path) {
-            Ok(data) => {
+        match check {
+            Some(data) => {
                 if decrypt(&key, CHECK_ITEM, &data)
                     .as_deref()
                     .map(|p| p.as_slice())
@@ -131,11 +146,11 @@ impl FileKeychain {
                 {
                     return Err(error(
                         Backend::File,
-                        "wrong passphrase for the file keychain (AWS_OKTA_FILE_PASSPHRASE)",
+                        "wrong passphrase for the file keychain",
                     ));
                 }
             }
-            Err(_) => {
+            None => {
                 let _ = crate::fsutil::write_atomic(
                     &check_path,
                     &encrypt(&key, CHECK_ITEM, CHECK_PLAINTEXT)?,
@@ -239,8 +254,38 @@ fn read_or_create_salt(path: &Path) -> Result<Vec<u8>> {
     }
 }
 
-fn passphrase() -> Result<Zeroizing<String>> {
-    if let Ok(p) = std::env::var("AWS_OKTA_FILE_PASSPHRASE") {
+/// Environment variables that give the file backend its passphrase. None of them reaches a
+/// command run by `exec` (see `cli::exec`).
+pub const PASSPHRASE_FILE_ENV: &str = "AWS_OKTA_FILE_PASSPHRASE_FILE";
+pub const PASSPHRASE_COMMAND_ENV: &str = "AWS_OKTA_FILE_PASSPHRASE_COMMAND";
+pub const PASSPHRASE_ENV: &str = "AWS_OKTA_FILE_PASSPHRASE";
+
+/// The passphrase, from the first of: `AWS_OKTA_FILE_PASSPHRASE_FILE` (a file, or a file
+/// descriptor as `/dev/fd/N` or `fd:N`, first line), `AWS_OKTA_FILE_PASSPHRASE_COMMAND` (a
+/// command whose first line of stdout is the passphrase, e.g. `pass show aws-okta`),
+/// `AWS_OKTA_FILE_PASSPHRASE`, or the terminal (asked twice when `new`). Never empty.
+fn passphrase(new: bool) -> Result<Zeroizing<String>> {
+    let nonempty = |p: Zeroizing<String>, from: &str| {
+        if p.is_empty() {
+            Err(error(
+                Backend::File,
+                format!(
+                    "the passphrase from {from} is empty: the file keychain needs a passphrase"
+                ),
+            ))
+        } else {
+            Ok(p)
+        }
+    };
+    if let Some(source) = std::env::var_os(PASSPHRASE_FILE_ENV).filter(|v| !v.is_empty()) {
+        let p = read_passphrase_file(&source)?;
+        return nonempty(p, PASSPHRASE_FILE_ENV);
+    }
+    if let Some(command) = std::env::var_os(PASSPHRASE_COMMAND_ENV).filter(|v| !v.is_empty()) {
+        let p = run_passphrase_command(&command)?;
+        return nonempty(p, PASSPHRASE_COMMAND_ENV);
+    }
+    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
         if !p.is_empty() {
             return Ok(Zeroizing::new(p));
         }
@@ -248,11 +293,104 @@ fn passphrase() -> Result<Zeroizing<String>> {
     if !crate::terminal::interactive() {
         return Err(error(
             Backend::File,
-            "no passphrase: set AWS_OKTA_FILE_PASSPHRASE or run in a terminal",
+            format!("no passphrase: set {PASSPHRASE_FILE_ENV} or {PASSPHRASE_COMMAND_ENV}, or run in a terminal"),
         ));
     }
-    crate::terminal::password("Passphrase for the aws-okta file keychain")
-        .map_err(|e| error(Backend::File, e))
+    let ask = |prompt: &str| crate::terminal::password(prompt).map_err(|e| error(Backend::File, e));
+    if !new {
+        let p = ask("Passphrase for the aws-okta file keychain")?;
+        return nonempty(p, "the terminal");
+    }
+    let first = nonempty(
+        ask("New passphrase for the aws-okta file keychain")?,
+        "the terminal",
+    )?;
+    let again = ask("Repeat the new passphrase")?;
+    if first.as_str() != again.as_str() {
+        return Err(error(
+            Backend::File,
+            "the two passphrases differ: nothing was stored, run the command again",
+        ));
+    }
+    Ok(first)
+}
+
+/// The first line of a file or an inherited file descriptor (`/dev/fd/N`, `fd:N`); a file
+/// descriptor is closed afterwards so no child inherits it.
+fn read_passphrase_file(source: &std::ffi::OsStr) -> Result<Zeroizing<String>> {
+    use std::io::Read;
+    let text = source.to_string_lossy();
+    let fd = text
+        .strip_prefix("fd:")
+        .or_else(|| text.strip_prefix("/dev/fd/"))
+        .and_then(|n| n.parse::<i32>().ok());
+    let mut raw = Zeroizing::new(Vec::new());
+    let read = match fd {
+        #[cfg(unix)]
+        Some(fd) if fd > 2 => {
+            use std::os::fd::FromRawFd;
+            // SAFETY: the user handed us this descriptor to read; we own it from here on and
+            // close it when `file` drops.
+            let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+            file.read_to_end(&mut raw)
+        }
+        _ => std::fs::File::open(source).and_then(|mut f| f.read_to_end(&mut raw)),
+    };
+    read.map_err(|e| {
+        error(
+            Backend::File,
+            format!("cannot read the passphrase from {PASSPHRASE_FILE_ENV}={text}: {e}"),
+        )
+    })?;
+    first_line(&raw, PASSPHRASE_FILE_ENV)
+}
+
+/// Runs the passphrase command (`sh -c` on Unix, `cmd /C` on Windows) with stdin and stderr
+/// left to the user (so `pass`/gpg can ask), and takes the first line of its stdout.
+fn run_passphrase_command(command: &std::ffi::OsStr) -> Result<Zeroizing<String>> {
+    let mut cmd = if cfg!(windows) {
+        let mut c = std::process::Command::new("cmd");
+        c.arg("/C");
+        c
+    } else {
+        let mut c = std::process::Command::new("/bin/sh");
+        c.arg("-c");
+        c
+    };
+    cmd.arg(command)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .env_remove(PASSPHRASE_ENV);
+    let output = cmd.output().map_err(|e| {
+        error(
+            Backend::File,
+            format!("cannot run {PASSPHRASE_COMMAND_ENV}: {e}"),
+        )
+    })?;
+    let stdout = Zeroizing::new(output.stdout);
+    if !output.status.success() {
+        return Err(error(
+            Backend::File,
+            format!(
+                "{PASSPHRASE_COMMAND_ENV} failed ({}): no passphrase",
+                output.status
+            ),
+        ));
+    }
+    first_line(&stdout, PASSPHRASE_COMMAND_ENV)
+}
+
+fn first_line(raw: &[u8], from: &str) -> Result<Zeroizing<String>> {
+    let line = raw.split(|b| *b == b'\n').next().unwrap_or_default();
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    std::str::from_utf8(line)
+        .map(|s| Zeroizing::new(s.to_string()))
+        .map_err(|_| {
+            error(
+                Backend::File,
+                format!("the passphrase from {from} is not UTF-8"),
+            )
+        })
 }
 
 fn encrypt(key: &[u8; 32], item: &str, plain: &[u8]) -> Result<Vec<u8>> {

@@ -1,6 +1,6 @@
 //! Secrets (Okta password, Okta session, cached AWS credentials) live behind one small trait,
 //! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
-mod file;
+pub mod file;
 mod os;
 mod session_key;
 

@@ -30,7 +30,7 @@ pub fn description(state_dir: &std::path::Path) -> String {
 #[cfg(target_os = "linux")]
 mod imp {
     use super::*;
-    use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+    use linux_keyutils::{KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
     use rand::RngCore;
 
     fn session() -> Result<KeyRing, Unavailable> {
@@ -41,15 +41,33 @@ mod imp {
             .map_err(|e| Unavailable(format!("kernel session keyring: {e:?}")))
     }
 
+    /// Our key among the keys linked directly into the session keyring, owned by us. Never a
+    /// recursive search: the session keyring links the user keyring, which every session of
+    /// the user can write to, so a search could return a key another session planted (and
+    /// whose bytes it knows).
+    fn ours(ring: &KeyRing, description: &str) -> Result<Option<linux_keyutils::Key>, Unavailable> {
+        let links = ring
+            .get_links(4096)
+            .map_err(|e| Unavailable(format!("kernel session keyring read: {e:?}")))?;
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        Ok(links.iter().filter_map(|node| node.as_key()).find(|key| {
+            key.metadata().is_ok_and(|m| {
+                m.get_description() == description
+                    && m.get_uid() == uid
+                    && m.get_perms().bits() & WIDE_PERMS == 0
+            })
+        }))
+    }
+
+    /// Permissions our key never has: anything for group and others, read for the user.
+    const WIDE_PERMS: u32 = 0x0000_FFFF | (0x02 << 16);
+
     /// The current key, or `None` when there is none (never created, expired, revoked).
     pub fn find(description: &str) -> Result<Option<Zeroizing<[u8; KEY_LEN]>>, Unavailable> {
         let ring = session()?;
-        let key = match ring.search(description) {
-            Ok(key) => key,
-            Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(Unavailable(format!("kernel keyring search: {e:?}"))),
+        let Some(key) = ours(&ring, description)? else {
+            return Ok(None);
         };
         let mut buf = Zeroizing::new([0u8; KEY_LEN]);
         match key.read(&mut *buf) {
@@ -81,8 +99,16 @@ mod imp {
             )
             .user(Permission::VIEW)
             .build();
-        let _ = key.set_timeout(KEY_TIMEOUT_SECS);
-        let _ = key.set_perms(perms);
+        // A key that would outlive its timeout or be readable more widely is not used.
+        if let Err(e) = key
+            .set_perms(perms)
+            .and_then(|()| key.set_timeout(KEY_TIMEOUT_SECS))
+        {
+            let _ = key.invalidate();
+            return Err(Unavailable(format!(
+                "kernel keyring key permissions/timeout: {e:?}"
+            )));
+        }
         // Two processes may have raced to create it; the keyring keeps the last one written,
         // so read back what is there and seal with that.
         find(description)?.ok_or_else(|| Unavailable("kernel keyring key vanished".into()))
@@ -90,7 +116,7 @@ mod imp {
 
     pub fn forget(description: &str) {
         if let Ok(ring) = session() {
-            if let Ok(key) = ring.search(description) {
+            if let Ok(Some(key)) = ours(&ring, description) {
                 let _ = key.invalidate();
             }
         }

@@ -3,9 +3,8 @@
 use super::OktaClient;
 use crate::redact;
 use crate::{Error, Result};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use secrecy::{ExposeSecret, SecretString};
-use std::collections::BTreeMap;
 
 const MAX_REDIRECTS: usize = 10;
 
@@ -22,9 +21,11 @@ pub struct AppPage {
     pub sid: Option<SecretString>,
 }
 
+/// Opens the AWS app link `app_path` (from `aws_saml_url`) with the session proof and follows
+/// Okta's redirects to the auto-post page. The link and every redirect must stay on the org
+/// ([`super::origin::OktaOrigin`]); cookies go only to the origin that set them.
 pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) -> Result<AppPage> {
-    let mut url = client.url(app_path)?;
-    let mut cookies: BTreeMap<String, String> = BTreeMap::new();
+    let mut url = client.origin().config_url("aws_saml_url", app_path)?;
     if let SessionProof::Cookie(sid) = &proof {
         if super::session::validate(client, sid).await? == super::session::SessionState::Gone {
             return Ok(AppPage {
@@ -38,46 +39,28 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
             url.query_pairs_mut()
                 .append_pair("sessionToken", token.expose_secret());
         }
-        SessionProof::Cookie(sid) => {
-            cookies.insert("sid".into(), sid.expose_secret().to_string());
-        }
+        SessionProof::Cookie(sid) => client.set_cookie("sid", sid.clone()),
     }
     for _ in 0..=MAX_REDIRECTS {
-        let cookie_header = cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let cookie_header = client.cookie_header(&url);
         let response = client
             .send(|| {
                 let req = client.get(url.clone()).header("Accept", "text/html");
-                if cookie_header.is_empty() {
-                    req
-                } else {
-                    req.header(COOKIE, cookie_header.as_str())
+                match &cookie_header {
+                    Some(c) => req.header(COOKIE, c.expose_secret()),
+                    None => req,
                 }
             })
             .await?;
-        for value in response.headers().get_all(SET_COOKIE) {
-            if let Some((name, value)) = value.to_str().ok().and_then(parse_set_cookie) {
-                if value.is_empty() {
-                    cookies.remove(&name);
-                } else {
-                    cookies.insert(name, value);
-                }
-            }
-        }
+        client.remember_cookies(&url, &response);
         let status = response.status();
         if status.is_redirection() {
             let location = response
                 .headers()
                 .get(LOCATION)
                 .and_then(|l| l.to_str().ok())
-                .ok_or_else(|| Error::Network("Okta redirected without a Location".into()))?;
-            let next = url
-                .join(location)
-                .map_err(|e| Error::Network(format!("Okta redirected to a bad URL: {e}")))?;
-            url = client.link(next.as_str())?;
+                .ok_or_else(|| Error::OktaResponse("Okta redirected without a Location".into()))?;
+            url = client.redirect(&url, location)?;
             tracing::debug!(to = %redact::url(url.as_str()), "okta app link redirect");
             continue;
         }
@@ -93,10 +76,7 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
                 redact::url(url.as_str())
             )));
         }
-        let html = response
-            .text()
-            .await
-            .map_err(|e| Error::Network(format!("reading the Okta app page failed: {e}")))?;
+        let html = super::http::read_text(response).await?;
         if is_step_up_page(&html) {
             return Err(Error::Saml(format!(
                 "Okta asks for extra verification (step-up MFA) before it releases the AWS app's SAML assertion ({}): \
@@ -107,7 +87,7 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
         }
         return Ok(AppPage {
             html,
-            sid: cookies.remove("sid").map(SecretString::from),
+            sid: client.cookie("sid"),
         });
     }
     Err(Error::Saml(
@@ -124,29 +104,8 @@ fn is_step_up_page(html: &str) -> bool {
             || html.contains("stateToken:"))
 }
 
-/// `name=value` of a `Set-Cookie` header (attributes ignored).
-pub(crate) fn parse_set_cookie(header: &str) -> Option<(String, String)> {
-    let pair = header.split(';').next()?;
-    let (name, value) = pair.split_once('=')?;
-    let name = name.trim();
-    (!name.is_empty()).then(|| (name.to_string(), value.trim().trim_matches('"').to_string()))
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn reads_cookie_name_and_value_only() {
-        assert_eq!(
-            super::parse_set_cookie("sid=abc123; Path=/; Secure; HttpOnly"),
-            Some(("sid".into(), "abc123".into()))
-        );
-        assert_eq!(
-            super::parse_set_cookie("DT=\"x=y\";Path=/"),
-            Some(("DT".into(), "x=y".into()))
-        );
-        assert_eq!(super::parse_set_cookie("garbage"), None);
-    }
-
     #[test]
     fn recognises_the_step_up_page_but_not_sign_in_or_saml_pages() {
         assert!(super::is_step_up_page(

@@ -2,6 +2,8 @@
 //! 429 with `X-Rate-Limit-Reset`, retries with capped, jittered backoff for 5xx and connection
 //! errors (only where repeating the request is harmless), configurable timeouts, proxies from
 //! the environment, and a clear error when something other than Okta's API answers.
+use super::cookies::CookieJar;
+use super::origin::OktaOrigin;
 use crate::redact;
 use crate::{Error, Result};
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -9,12 +11,14 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
 const MAX_ATTEMPTS: u32 = 4;
+/// The largest answer read from Okta (or Duo): Okta's biggest pages, the AWS app's auto-post
+/// page with many roles, are tens of KiB. A larger body is an error, not an allocation.
+pub const MAX_BODY: usize = 4 << 20;
 /// Backoff between retries: 250 ms doubling, capped, with jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(4);
@@ -97,9 +101,61 @@ impl From<ApiError> for Error {
 pub struct OktaClient {
     http: reqwest::Client,
     pub base: Url,
+    origin: OktaOrigin,
     poll_interval: Duration,
-    /// Cookies Okta set on API answers (for the `DT` device token), sent back to the org.
-    jar: Arc<Mutex<BTreeMap<String, SecretString>>>,
+    /// The login's cookies, per origin (`sid`, the `DT` device token, ...).
+    jar: Arc<CookieJar>,
+}
+
+/// The HTTP client every Okta request uses (classic and Identity Engine): no automatic
+/// redirects (each one is checked by [`OktaOrigin`] and followed by the caller, and a POST
+/// never follows one), timeouts from `AWS_OKTA_CONNECT_TIMEOUT`/`AWS_OKTA_HTTP_TIMEOUT`,
+/// proxies from the environment, https only unless the org is a loopback test server.
+pub fn build_http(base: &Url) -> Result<reqwest::Client> {
+    // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s); connecting takes at most
+    // `AWS_OKTA_CONNECT_TIMEOUT` (default 10s, never more than the request timeout).
+    let timeout = env_duration("AWS_OKTA_HTTP_TIMEOUT", DEFAULT_TIMEOUT);
+    let connect = env_duration("AWS_OKTA_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT);
+    reqwest::Client::builder()
+        .user_agent(crate::USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect.min(timeout))
+        .timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .https_only(!super::is_loopback(base))
+        .build()
+        .map_err(|e| Error::Network(format!("cannot build the HTTP client: {}", e.without_url())))
+}
+
+/// Reads a body of at most [`MAX_BODY`] bytes.
+pub async fn read_body(mut response: Response) -> Result<Vec<u8>> {
+    let url = redact::url(response.url().as_str());
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(Error::OktaResponse(format!(
+                        "the answer of {url} is larger than {} MiB: refused",
+                        MAX_BODY >> 20
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                return Err(Error::Network(format!(
+                    "reading the answer of {url} failed: {}",
+                    e.without_url()
+                )))
+            }
+        }
+    }
+}
+
+/// [`read_body`] as text (lossy UTF-8: pages are HTML).
+pub async fn read_text(response: Response) -> Result<String> {
+    Ok(String::from_utf8_lossy(&read_body(response).await?).into_owned())
 }
 
 fn env_duration(name: &str, default: Duration) -> Duration {
@@ -114,89 +170,68 @@ impl OktaClient {
     /// Builds the process's Okta client. Timeouts come from `AWS_OKTA_CONNECT_TIMEOUT` and
     /// `AWS_OKTA_HTTP_TIMEOUT`; proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`.
     pub fn new(base: Url) -> Result<OktaClient> {
-        // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s); connecting takes at most
-        // `AWS_OKTA_CONNECT_TIMEOUT` (default 10s, never more than the request timeout).
-        let timeout = env_duration("AWS_OKTA_HTTP_TIMEOUT", DEFAULT_TIMEOUT);
-        let connect = env_duration("AWS_OKTA_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT);
-        let http = reqwest::Client::builder()
-            .user_agent(crate::USER_AGENT)
-            .redirect(reqwest::redirect::Policy::none()) // app::fetch follows redirects itself, keeping cookies
-            .connect_timeout(connect.min(timeout))
-            .timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .https_only(!super::is_loopback(&base))
-            .build()
-            .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
+        let http = build_http(&base)?;
         let poll_interval = std::env::var("AWS_OKTA_POLL_INTERVAL")
             .ok()
             .and_then(|v| crate::config::parse_duration(&v).ok())
             .unwrap_or(Duration::from_secs(1));
         Ok(OktaClient {
             http,
+            origin: OktaOrigin::new(base.clone()),
             base,
             poll_interval,
-            jar: Arc::new(Mutex::new(BTreeMap::new())),
+            jar: Arc::new(CookieJar::default()),
         })
     }
 
-    /// Puts a cookie in the jar sent with API requests (e.g. the remembered `DT`).
+    /// Puts a cookie for the org in the jar (the remembered `DT`, a cached `sid`).
     pub fn set_cookie(&self, name: &str, value: SecretString) {
-        if let Ok(mut jar) = self.jar.lock() {
-            jar.insert(name.to_string(), value);
-        }
+        self.jar.set(&self.base, name, value);
     }
 
-    /// A cookie Okta set (or that was put in the jar).
+    /// A cookie the org set (or that was put in the jar).
     pub fn cookie(&self, name: &str) -> Option<SecretString> {
-        self.jar.lock().ok()?.get(name).cloned()
+        self.jar.get(&self.base, name)
     }
 
-    fn cookie_header(&self) -> Option<String> {
-        let jar = self.jar.lock().ok()?;
-        (!jar.is_empty()).then(|| {
-            jar.iter()
-                .map(|(k, v)| format!("{k}={}", v.expose_secret()))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+    /// The `Cookie` header the jar holds for `url` (only cookies of `url`'s origin).
+    pub fn cookie_header(&self, url: &Url) -> Option<SecretString> {
+        self.jar.header_for(url)
     }
 
-    fn remember_cookies(&self, response: &Response) {
-        let Ok(mut jar) = self.jar.lock() else {
-            return;
-        };
-        for value in response.headers().get_all(SET_COOKIE) {
-            if let Some((name, value)) = value.to_str().ok().and_then(super::app::parse_set_cookie)
-            {
-                // Only the device token is kept: session cookies have their own handling.
-                if name == "DT" && !value.is_empty() {
-                    jar.insert(name, SecretString::from(value));
-                }
-            }
-        }
+    /// Keeps the cookies an answer from `url` set.
+    pub fn remember_cookies(&self, url: &Url, response: &Response) {
+        self.jar.store_from(
+            url,
+            response
+                .headers()
+                .get_all(SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        );
+    }
+
+    pub fn origin(&self) -> &OktaOrigin {
+        &self.origin
     }
 
     pub fn poll_interval(&self) -> Duration {
         self.poll_interval
     }
 
+    /// One of our fixed API paths on the org.
     pub fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::Config(format!("bad Okta path '{path}': {e}")))
+        self.origin.api(path)
     }
 
-    /// A URL from an Okta `_links` href: must stay on HTTPS (or loopback HTTP).
+    /// A URL from an Okta `_links` href: must be on the org (see [`OktaOrigin`]).
     pub fn link(&self, href: &str) -> Result<Url> {
-        let url = Url::parse(href)
-            .map_err(|e| Error::Network(format!("Okta sent a bad link '{href}': {e}")))?;
-        if url.scheme() != "https" && !super::is_loopback(&url) {
-            return Err(Error::Network(format!(
-                "Okta sent a non-HTTPS link {}",
-                redact::url(href)
-            )));
-        }
-        Ok(url)
+        self.origin.server_url("a link", href, &self.base)
+    }
+
+    /// Where a redirect from `from` goes: must be on the org.
+    pub fn redirect(&self, from: &Url, location: &str) -> Result<Url> {
+        self.origin.server_url("a redirect", location, from)
     }
 
     pub fn get(&self, url: Url) -> RequestBuilder {
@@ -234,7 +269,7 @@ impl OktaClient {
         cookie: Option<&SecretString>,
         retry: Retry,
     ) -> Result<std::result::Result<T, ApiError>> {
-        let jar = self.cookie_header();
+        let jar = self.jar.header_for(&url);
         let response = self
             .send_with(
                 || {
@@ -245,16 +280,15 @@ impl OktaClient {
                     if let Some(body) = body {
                         req = req.json(body);
                     }
-                    match (cookie, &jar) {
-                        (Some(c), _) => req.header(COOKIE, c.expose_secret()),
-                        (None, Some(j)) => req.header(COOKIE, j.as_str()),
-                        (None, None) => req,
+                    match cookie.or(jar.as_ref()) {
+                        Some(c) => req.header(COOKIE, c.expose_secret()),
+                        None => req,
                     }
                 },
                 retry,
             )
             .await?;
-        self.remember_cookies(&response);
+        self.remember_cookies(&url, &response);
         let status = response.status();
         let content_type = response
             .headers()
@@ -262,10 +296,7 @@ impl OktaClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(format!("reading Okta's answer failed: {e}")))?;
+        let bytes = read_body(response).await?;
         decode(status, &content_type, &bytes, &url)
     }
 
@@ -280,11 +311,7 @@ impl OktaClient {
             .send_with(|| self.http.post(url.clone()).form(form), retry)
             .await?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| Error::Network(format!("reading the answer failed: {e}")))?;
-        Ok((status, text))
+        Ok((status, read_text(response).await?))
     }
 
     /// Sends an idempotent request (GET) with retries.
@@ -306,7 +333,7 @@ impl OktaClient {
             let last = attempt >= MAX_ATTEMPTS;
             let req = request()
                 .build()
-                .map_err(|e| Error::Network(format!("bad request: {e}")))?;
+                .map_err(|e| Error::Network(format!("bad request: {}", e.without_url())))?;
             let target = redact::url(req.url().as_str());
             tracing::debug!(method = %req.method(), url = %target, attempt, "okta request");
             match self.http.execute(req).await {
@@ -332,7 +359,11 @@ impl OktaClient {
                         )));
                     }
                     if last {
-                        let body: OktaError = resp.json().await.unwrap_or_default();
+                        let body: OktaError = read_body(resp)
+                            .await
+                            .ok()
+                            .and_then(|b| serde_json::from_slice(&b).ok())
+                            .unwrap_or_default();
                         let detail = if body.error_summary.is_empty() {
                             String::new()
                         } else {
@@ -349,6 +380,8 @@ impl OktaClient {
                     return Ok(resp);
                 }
                 Err(e) => {
+                    // reqwest's Display includes the URL, and with it a `sessionToken`.
+                    let e = e.without_url();
                     tracing::debug!(url = %target, error = %e, "okta connection error");
                     // A refused connection never reached Okta; a reset or timeout may have.
                     let unsent = e.is_connect() && !e.is_timeout();

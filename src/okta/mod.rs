@@ -3,9 +3,11 @@
 //! and the AWS app link that turns a session into a SAML assertion.
 pub mod app;
 pub mod authn;
+pub mod cookies;
 pub mod factors;
 pub mod http;
 pub mod oie;
+pub mod origin;
 pub mod session;
 
 pub use http::OktaClient;

@@ -164,6 +164,8 @@ async fn saml_assertion(
     let label = chain.okta.account_label();
     let client = OktaClient::new(account.base_url.clone())?;
     let app_path = &chain.okta.aws_saml_url;
+    // Checked before any secret is sent: a link off the org fails here, not after the push.
+    client.origin().config_url("aws_saml_url", app_path)?;
 
     let cached_session = if options.no_cache {
         None

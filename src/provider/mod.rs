@@ -149,7 +149,7 @@ pub fn credentials(
         .build()
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let sts = Sts::load().await;
+        let sts = Sts::load().await?;
         let (mut index, mut creds) = match start {
             Some(found) => found,
             None => {

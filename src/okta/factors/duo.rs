@@ -122,9 +122,23 @@ fn duo_base(host: &str) -> Result<Url> {
     if crate::okta::is_loopback(&url) {
         let _ = url.set_scheme("http");
     } else if url.scheme() != "https" {
-        return Err(Error::Network(format!("Duo host {host} is not HTTPS")));
+        return Err(Error::OktaResponse(format!("Duo host {host} is not HTTPS")));
+    } else if !is_duo_host(&url) {
+        // Okta names the Duo host; only Duo's own hosts get the Duo transaction.
+        return Err(Error::OktaResponse(format!(
+            "Okta named the Duo host {host}, which is not a Duo Security host (*.duosecurity.com, *.duofederal.com): refused"
+        )));
     }
     Ok(url)
+}
+
+fn is_duo_host(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    url.username().is_empty()
+        && url.password().is_none()
+        && [".duosecurity.com", ".duofederal.com"]
+            .iter()
+            .any(|suffix| host.ends_with(suffix))
 }
 
 async fn duo_prompt(
@@ -341,5 +355,18 @@ mod tests {
                 .as_str(),
             "https://api-1234.duosecurity.com/"
         );
+    }
+
+    #[test]
+    fn only_duo_hosts_get_the_duo_transaction() {
+        for evil in [
+            "evil.example",
+            "https://duosecurity.com.evil.example",
+            "https://user@api-1.duosecurity.com.evil.example",
+            "http://api-1.duosecurity.com",
+        ] {
+            assert!(super::duo_base(evil).is_err(), "{evil}");
+        }
+        assert!(super::duo_base("api-1.duofederal.com").is_ok());
     }
 }

@@ -49,12 +49,11 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
         .ok_or_else(|| {
             Error::OktaResponse("Okta's device authorization has no verification URI".into())
         })?;
-    let page_url = url::Url::parse(&page)
-        .ok()
-        .filter(|u| u.scheme() == "https" || crate::okta::is_loopback(u))
-        .ok_or_else(|| {
-            Error::OktaResponse("Okta sent a verification URI that is not https".into())
-        })?;
+    // The page is opened in the browser with the user's Okta cookies: it must be the org's.
+    let page_url =
+        client
+            .origin()
+            .server_url("a device-flow verification_uri", &page, &client.base)?;
     eprintln!(
         "To sign in to Okta, open {} and confirm the code {}",
         page_url, auth.user_code

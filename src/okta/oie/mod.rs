@@ -242,6 +242,7 @@ impl std::fmt::Debug for TokenResponse {
 pub struct OAuthClient {
     http: reqwest::Client,
     pub base: Url,
+    origin: super::origin::OktaOrigin,
     pub client_id: String,
     server: Option<String>,
     poll_override: Option<Duration>,
@@ -249,19 +250,15 @@ pub struct OAuthClient {
 
 impl OAuthClient {
     pub fn new(base: Url, client_id: &str, server: Option<&str>) -> Result<OAuthClient> {
-        let http = reqwest::Client::builder()
-            .user_agent(crate::USER_AGENT)
-            .redirect(reqwest::redirect::Policy::limited(10))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .https_only(!super::is_loopback(&base))
-            .build()
-            .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
+        // The same client as the classic API: no automatic redirects, so the password grant,
+        // refresh token, device secret and id token in these POST bodies never follow one.
+        let http = super::http::build_http(&base)?;
         let poll_override = std::env::var("AWS_OKTA_POLL_INTERVAL")
             .ok()
             .and_then(|v| crate::config::parse_duration(&v).ok());
         Ok(OAuthClient {
             http,
+            origin: super::origin::OktaOrigin::new(base.clone()),
             base,
             client_id: client_id.to_string(),
             server: server
@@ -287,9 +284,11 @@ impl OAuthClient {
     }
 
     pub fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| Error::Config(format!("bad Okta path '{path}': {e}")))
+        self.origin.api(path)
+    }
+
+    pub fn origin(&self) -> &super::origin::OktaOrigin {
+        &self.origin
     }
 
     /// The wait between polls: the server's `interval`, unless `AWS_OKTA_POLL_INTERVAL` is set.
@@ -334,8 +333,9 @@ impl OAuthClient {
                 }
                 Err(e) => {
                     return Err(Error::Network(format!(
-                        "connection to Okta ({}) failed: check your network or VPN ({e})",
-                        self.base.host_str().unwrap_or("?")
+                        "connection to Okta ({}) failed: check your network or VPN ({})",
+                        self.base.host_str().unwrap_or("?"),
+                        e.without_url()
                     )))
                 }
             }
@@ -345,10 +345,13 @@ impl OAuthClient {
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(Error::RateLimited { service: "Okta" });
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(format!("reading Okta's answer failed: {e}")))?;
+        if status.is_redirection() {
+            // Never re-sent elsewhere: the body holds a password, code, token or secret.
+            return Err(Error::OktaResponse(format!(
+                "Okta answered the OAuth request {target} with a redirect (HTTP {status}): refused, the request is not sent again; check the Okta domain"
+            )));
+        }
+        let bytes = super::http::read_body(response).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map(Ok).map_err(|_| {
                 Error::OktaResponse(format!(
@@ -367,20 +370,31 @@ impl OAuthClient {
         Ok(Err(error))
     }
 
-    /// A GET returning the body text (for `/login/token/sso` and the org document).
-    pub async fn get_text(&self, url: Url) -> Result<(StatusCode, String)> {
-        let target = redact::url(url.as_str());
-        tracing::debug!(url = %target, "okta request");
-        let response = self.http.get(url).send().await.map_err(|e| {
-            Error::Network(format!("connection to Okta failed ({})", e.without_url()))
-        })?;
-        let status = response.status();
-        tracing::debug!(url = %target, %status, "okta response");
-        let text = response
-            .text()
-            .await
-            .map_err(|e| Error::Network(format!("reading Okta's answer failed: {e}")))?;
-        Ok((status, text))
+    /// A GET returning the body text (for `/login/token/sso` and the org document), following
+    /// redirects only on the org.
+    pub async fn get_text(&self, mut url: Url) -> Result<(StatusCode, String)> {
+        for _ in 0..=10 {
+            let target = redact::url(url.as_str());
+            tracing::debug!(url = %target, "okta request");
+            let response = self.http.get(url.clone()).send().await.map_err(|e| {
+                Error::Network(format!("connection to Okta failed ({})", e.without_url()))
+            })?;
+            let status = response.status();
+            tracing::debug!(url = %target, %status, "okta response");
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .ok_or_else(|| {
+                        Error::OktaResponse(format!("Okta redirected {target} without a Location"))
+                    })?;
+                url = self.origin.server_url("a redirect", location, &url)?;
+                continue;
+            }
+            return Ok((status, super::http::read_text(response).await?));
+        }
+        Err(Error::OktaResponse("Okta redirected too many times".into()))
     }
 }
 

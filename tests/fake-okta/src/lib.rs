@@ -88,6 +88,10 @@ pub struct Config {
     /// The first N `POST /api/v1/authn` answer 200 with an HTML page (a captive portal or a
     /// web server that is not Okta).
     pub html_first: u32,
+    /// Where the app link redirects after redeeming a session token (default: the app's SSO
+    /// path on this server). A hostile or misconfigured org's redirect elsewhere, for tests
+    /// that check nothing follows it.
+    pub app_redirect: Option<String>,
 }
 
 impl Default for Config {
@@ -118,6 +122,7 @@ impl Default for Config {
             session_lifetime_secs: 7200,
             app_step_up: false,
             html_first: 0,
+            app_redirect: None,
         }
     }
 }

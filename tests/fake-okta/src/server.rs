@@ -1556,7 +1556,8 @@ fn app_link(state: &ServerState, headers: &HeaderMap, uri: &Uri) -> Response {
     // On Identity Engine the app link no longer turns a session token into a session.
     if let Some(token) = token.filter(|_| state.config().pipeline != "idx") {
         if let Some(sid) = redeem_session_token(state, &token) {
-            return redirect_with_session(&sso, Some(&sid));
+            let to = state.config().app_redirect.clone().unwrap_or(sso);
+            return redirect_with_session(&to, Some(&sid));
         }
     }
     if live_session(state, headers).is_some() {
