@@ -16,6 +16,7 @@ mod files;
 mod init;
 mod org;
 mod render;
+mod scan;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
 pub use init::{block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX};
+pub use scan::{dangerous_keys, is_aws_okta_cred_process, saml_url_leaves_org, DangerousKey};
 
 /// The default `--source` of `aws-okta config generate`, relative to the repository root.
 pub const DEFAULT_SOURCE: &str = "team-configs/org.toml";
