@@ -11,6 +11,7 @@ use crate::check;
 use crate::diff::unified_diff;
 use crate::error::{Diagnostic, Error};
 use crate::files::atomic_write;
+use crate::scan::{dangerous_keys, DangerousKey};
 use crate::TEAMS_DIR;
 
 /// What `aws-okta config init` was asked to do.
@@ -26,6 +27,11 @@ pub struct InitOptions {
     pub config_path: PathBuf,
     /// Compute and report the diff, write nothing.
     pub dry_run: bool,
+    /// Install the team config even if it has keys that make AWS tools run programs or send
+    /// requests or credentials elsewhere (`--allow-executable-keys`; see
+    /// [`crate::dangerous_keys`]). Without it a real run refuses with
+    /// [`Error::DangerousKeys`]; a dry run reports them in [`InitReport::findings`] either way.
+    pub allow_executable_keys: bool,
 }
 
 /// What [`init`] did (or, for a dry run, would do).
@@ -44,6 +50,10 @@ pub struct InitReport {
     /// Unified diff from the old file to the new one; empty when unchanged.
     pub diff: String,
     pub dry_run: bool,
+    /// The team config's dangerous keys (line numbers in the team file, see
+    /// [`crate::dangerous_keys`]). Only a dry run or a run with `allow_executable_keys` gets
+    /// this far with findings; the caller should print them as warnings.
+    pub findings: Vec<DangerousKey>,
 }
 
 /// Backups are named `<config file name><BACKUP_INFIX><UTC time>`, e.g.
@@ -176,10 +186,14 @@ pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<St
 ///
 /// 1. a git URL source is cloned with the user's own `git` into a temporary directory (removed
 ///    afterwards);
-/// 2. the team config is merged with [`merge_managed_block`] (profiles or an `[okta]` section
+/// 2. the team config is scanned with [`crate::dangerous_keys`]: with findings and without
+///    `allow_executable_keys`, a real run stops here with [`Error::DangerousKeys`], before the
+///    config file is even read; a dry run goes on and returns them in the report, so the user
+///    sees both the diff and what it would let run;
+/// 3. the team config is merged with [`merge_managed_block`] (profiles or an `[okta]` section
 ///    that clash with ones outside the block are refused);
-/// 3. `validate` (the CLI's own config parser) must accept the merged file;
-/// 4. unless `dry_run`: a timestamped backup of the old file, then an atomic write (mode
+/// 4. `validate` (the CLI's own config parser) must accept the merged file;
+/// 5. unless `dry_run`: a timestamped backup of the old file, then an atomic write (mode
 ///    0600 when the file is created, otherwise the old mode is kept).
 ///
 /// Nothing is written when the file would not change or for a dry run.
@@ -191,6 +205,17 @@ pub fn init(
         return Err(Error::InvalidTeamName(opts.team.clone()));
     }
     let (team_file, content) = read_team_config(&opts.team, &opts.source)?;
+
+    // The team repository is shared and may be compromised, and the block is read by every AWS
+    // tool on the machine: refuse, before touching anything, to install what would make them
+    // run a program or send requests elsewhere, unless the user has reviewed it and said so.
+    let findings = dangerous_keys(&content);
+    if !findings.is_empty() && !opts.allow_executable_keys && !opts.dry_run {
+        return Err(Error::DangerousKeys {
+            team_file,
+            findings,
+        });
+    }
 
     let config_path = resolve_symlink(&opts.config_path);
     let (existing, created) = match fs::read(&config_path) {
@@ -252,6 +277,7 @@ pub fn init(
         backup_path: None,
         diff,
         dry_run: opts.dry_run,
+        findings,
     };
     if opts.dry_run || !report.changed {
         return Ok(report);
