@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aws_okta_team_config::{
     generate, init, merge_managed_block, write_files, DangerousKey, Error, InitOptions, InitReport,
-    BACKUP_INFIX,
+    BACKUP_INFIX, DEFAULT_GIT_TIMEOUT,
 };
 
 /// A source directory holding the example org's generated team configs.
@@ -25,6 +25,7 @@ fn opts(team: &str, source: &Path, config: &Path) -> InitOptions {
         config_path: config.to_path_buf(),
         dry_run: false,
         allow_executable_keys: false,
+        git_timeout: DEFAULT_GIT_TIMEOUT,
     }
 }
 
@@ -710,4 +711,41 @@ fn clone_dirs() -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+#[cfg(unix)]
+#[test]
+fn a_source_url_cannot_make_git_run_a_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pwned = tmp.path().join("pwned");
+    // `% ` is a space inside one argument of ext::; the trailing `#.git` makes init take it for
+    // a git source and is a shell comment to `sh -c`.
+    let source = format!("ext::sh -c touch% {}% #.git", pwned.display());
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let mut o = opts("oncall", tmp.path(), &config);
+    o.source = source;
+    match init(&o, &accept) {
+        Err(Error::Git { message, .. }) => {
+            assert!(message.contains("transport 'ext' not allowed"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!pwned.exists(), "git ran the ext:: command");
+    assert!(!config.exists());
+}
+
+#[test]
+fn git_protocol_urls_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let mut o = opts("oncall", home.path(), &config);
+    o.source = "git://git.example.com/team-configs.git".into();
+    let e = init(&o, &accept).unwrap_err();
+    assert!(matches!(e, Error::Git { .. }));
+    assert_eq!(
+        e.to_string(),
+        "cannot clone git://git.example.com/team-configs.git: git:// is unauthenticated and unencrypted, so anyone on the network path could change the team config: use an https:// or ssh:// URL"
+    );
+    assert!(!config.exists());
 }
