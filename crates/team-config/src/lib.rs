@@ -5,7 +5,9 @@
 //!   `terraform/examples/hub-and-spoke`; [`write_files`] writes them and [`stale_files`] says
 //!   which are out of date (`aws-okta config generate --check`).
 //! * [`init`] installs one team's config into `~/.aws/config` inside a managed block
-//!   (`aws-okta config init --team NAME`); [`merge_managed_block`] is its pure core.
+//!   (`aws-okta config init --team NAME`); [`merge_managed_block`] is its pure core, and
+//!   [`dangerous_keys`] the check that keeps a compromised team repository from making the
+//!   user's AWS tools run programs or send credentials elsewhere.
 //!
 //! The CLI subcommands are thin wrappers around these functions.
 
