@@ -2,6 +2,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::scan::DangerousKey;
+
 /// One problem in an input file, reported as `path:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -56,6 +58,19 @@ pub enum Error {
     #[error("cannot clone {url}: {message}")]
     Git { url: String, message: String },
 
+    /// The team config has keys that would make AWS tools run programs or send requests or
+    /// credentials elsewhere (see [`crate::dangerous_keys`]), and `allow_executable_keys` was
+    /// not set. Nothing was written. Like [`Error::Invalid`], this is a problem with the input
+    /// (the CLI's configuration-error exit code). Displayed as one
+    /// `<team file>:<line>: [<section>] <key> = <value>` line per finding between a heading and
+    /// a closing line that names `--allow-executable-keys`.
+    #[error("{}", dangerous_keys(.team_file, .findings))]
+    DangerousKeys {
+        /// Where the team config came from, as in [`crate::InitReport::team_file`].
+        team_file: String,
+        findings: Vec<DangerousKey>,
+    },
+
     /// The merged config was rejected by the caller's validator (the parser `exec` uses).
     #[error("refusing to write {}: the result would not be valid: {message}", .path.display())]
     Validation { path: PathBuf, message: String },
@@ -83,6 +98,19 @@ fn join_diagnostics(d: &[Diagnostic]) -> String {
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn dangerous_keys(team_file: &str, findings: &[DangerousKey]) -> String {
+    let mut s = String::from(
+        "refusing to install this team config: these keys would make AWS tools run programs or send requests or credentials elsewhere:",
+    );
+    for f in findings {
+        s.push_str(&format!("\n{team_file}:{}: {f}", f.line));
+    }
+    s.push_str(
+        "\nreview them, and re-run with --allow-executable-keys if you trust the team repository",
+    );
+    s
 }
 
 fn team_not_found(team: &str, origin: &str, available: &[String]) -> String {

@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::check;
 use crate::diff::unified_diff;
 use crate::error::{Diagnostic, Error};
 use crate::files::atomic_write;
+use crate::scan::{dangerous_keys, DangerousKey};
 use crate::TEAMS_DIR;
 
 /// What `aws-okta config init` was asked to do.
@@ -18,15 +21,33 @@ use crate::TEAMS_DIR;
 pub struct InitOptions {
     /// The team (`--team` or `AWS_OKTA_TEAM`).
     pub team: String,
-    /// A local directory or a git URL (`https://`, `ssh://`, `git://`, `file://`,
-    /// `user@host:path`, or a path ending in `.git` / a bare repository). It must hold
-    /// `teams/<team>.config` or `team-configs/teams/<team>.config`.
+    /// A local directory or a git URL (`https://`, `ssh://`, `file://`, `user@host:path`, or a
+    /// path ending in `.git` / a bare repository). It must hold `teams/<team>.config` or
+    /// `team-configs/teams/<team>.config`. `git://` and `http://` URLs are recognised but
+    /// refused (unauthenticated, unencrypted); git is only allowed the https, ssh and file
+    /// transports, so `ext::` and other remote helpers are refused too.
     pub source: String,
     /// The config file to update (`$AWS_CONFIG_FILE` or `~/.aws/config`).
     pub config_path: PathBuf,
     /// Compute and report the diff, write nothing.
     pub dry_run: bool,
+    /// Install the team config even if it has keys that make AWS tools run programs or send
+    /// requests or credentials elsewhere (`--allow-executable-keys`; see
+    /// [`crate::dangerous_keys`]). Without it a real run refuses with
+    /// [`Error::DangerousKeys`]; a dry run reports them in [`InitReport::findings`] either way.
+    pub allow_executable_keys: bool,
+    /// How long `git clone` may take before it is killed: [`DEFAULT_GIT_TIMEOUT`] unless the
+    /// caller reads another value (the CLI: [`GIT_TIMEOUT_ENV`], in seconds).
+    pub git_timeout: Duration,
 }
+
+/// The default [`InitOptions::git_timeout`]: long enough for a slow network and a passphrase
+/// typed at ssh's prompt, short enough that a hung server does not hang `config init`.
+pub const DEFAULT_GIT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The environment variable the CLI reads [`InitOptions::git_timeout`] from (whole seconds);
+/// named in the timeout error so the user knows what to set.
+pub const GIT_TIMEOUT_ENV: &str = "AWS_OKTA_GIT_TIMEOUT";
 
 /// What [`init`] did (or, for a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +65,10 @@ pub struct InitReport {
     /// Unified diff from the old file to the new one; empty when unchanged.
     pub diff: String,
     pub dry_run: bool,
+    /// The team config's dangerous keys (line numbers in the team file, see
+    /// [`crate::dangerous_keys`]). Only a dry run or a run with `allow_executable_keys` gets
+    /// this far with findings; the caller should print them as warnings.
+    pub findings: Vec<DangerousKey>,
 }
 
 /// Backups are named `<config file name><BACKUP_INFIX><UTC time>`, e.g.
@@ -176,10 +201,14 @@ pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<St
 ///
 /// 1. a git URL source is cloned with the user's own `git` into a temporary directory (removed
 ///    afterwards);
-/// 2. the team config is merged with [`merge_managed_block`] (profiles or an `[okta]` section
+/// 2. the team config is scanned with [`crate::dangerous_keys`]: with findings and without
+///    `allow_executable_keys`, a real run stops here with [`Error::DangerousKeys`], before the
+///    config file is even read; a dry run goes on and returns them in the report, so the user
+///    sees both the diff and what it would let run;
+/// 3. the team config is merged with [`merge_managed_block`] (profiles or an `[okta]` section
 ///    that clash with ones outside the block are refused);
-/// 3. `validate` (the CLI's own config parser) must accept the merged file;
-/// 4. unless `dry_run`: a timestamped backup of the old file, then an atomic write (mode
+/// 4. `validate` (the CLI's own config parser) must accept the merged file;
+/// 5. unless `dry_run`: a timestamped backup of the old file, then an atomic write (mode
 ///    0600 when the file is created, otherwise the old mode is kept).
 ///
 /// Nothing is written when the file would not change or for a dry run.
@@ -190,7 +219,18 @@ pub fn init(
     if check::name(&opts.team).is_err() {
         return Err(Error::InvalidTeamName(opts.team.clone()));
     }
-    let (team_file, content) = read_team_config(&opts.team, &opts.source)?;
+    let (team_file, content) = read_team_config(&opts.team, &opts.source, opts.git_timeout)?;
+
+    // The team repository is shared and may be compromised, and the block is read by every AWS
+    // tool on the machine: refuse, before touching anything, to install what would make them
+    // run a program or send requests elsewhere, unless the user has reviewed it and said so.
+    let findings = dangerous_keys(&content);
+    if !findings.is_empty() && !opts.allow_executable_keys && !opts.dry_run {
+        return Err(Error::DangerousKeys {
+            team_file,
+            findings,
+        });
+    }
 
     let config_path = resolve_symlink(&opts.config_path);
     let (existing, created) = match fs::read(&config_path) {
@@ -252,6 +292,7 @@ pub fn init(
         backup_path: None,
         diff,
         dry_run: opts.dry_run,
+        findings,
     };
     if opts.dry_run || !report.changed {
         return Ok(report);
@@ -271,7 +312,11 @@ pub fn init(
 }
 
 /// Finds and reads the team's config in `source`; returns (description, contents).
-fn read_team_config(team: &str, source: &str) -> Result<(String, String), Error> {
+fn read_team_config(
+    team: &str,
+    source: &str,
+    git_timeout: Duration,
+) -> Result<(String, String), Error> {
     // Keeps a clone alive until the team config is read.
     let _clone: Option<TempDir>;
     let base: PathBuf = match classify(source) {
@@ -289,7 +334,7 @@ fn read_team_config(team: &str, source: &str) -> Result<(String, String), Error>
             p
         }
         Source::Git(url) => {
-            let (guard, repo) = git_clone(&url)?;
+            let (guard, repo) = git_clone(&url, git_timeout)?;
             _clone = Some(guard);
             repo
         }
@@ -498,6 +543,7 @@ fn redact(source: &str) -> String {
 }
 
 /// A directory removed on drop.
+#[derive(Debug)]
 struct TempDir {
     path: PathBuf,
 }
@@ -528,36 +574,186 @@ fn temp_dir() -> io::Result<TempDir> {
     ))
 }
 
-/// Clones `url` into a fresh temporary directory; returns its guard and the clone's path.
-fn git_clone(url: &str) -> Result<(TempDir, PathBuf), Error> {
+/// The transports `git clone` may use, as `-c` options (which beat every config file and
+/// `GIT_CONFIG_*` variable). A team source names a URL, and git turns some URLs into programs:
+/// `ext::<command>` runs the command, other `<helper>::` forms run `git-remote-<helper>`.
+/// `protocol.allow=never` refuses every transport not named here; ext, git and http are named
+/// as well so that a permissive `protocol.<name>.allow` in the user's own config cannot
+/// re-enable them (git:// and http:// are unauthenticated and unencrypted: anyone on the path
+/// can change the team config). A helper the user trusts (say `codecommit`) can still be
+/// allowed in their git config with `protocol.<name>.allow=always`.
+const GIT_PROTOCOL_POLICY: &[&str] = &[
+    "protocol.allow=never",
+    "protocol.https.allow=always",
+    "protocol.ssh.allow=always",
+    "protocol.file.allow=always",
+    "protocol.ext.allow=never",
+    "protocol.git.allow=never",
+    "protocol.http.allow=never",
+];
+
+/// Clones `url` into a fresh temporary directory with the user's `git`; returns its guard and
+/// the clone's path.
+fn git_clone(url: &str, timeout: Duration) -> Result<(TempDir, PathBuf), Error> {
+    git_clone_with(Path::new("git"), url, timeout)
+}
+
+/// [`git_clone`] with another `git` program (tests use a fake one).
+fn git_clone_with(
+    program: &Path,
+    url: &str,
+    timeout: Duration,
+) -> Result<(TempDir, PathBuf), Error> {
+    refuse_plaintext(url)?;
     let tmp = temp_dir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let dest = tmp.path.join("repo");
-    let output = Command::new("git")
-        .args(["clone", "--quiet", "--depth", "1", "--"])
+    run_git(clone_command(program, url, &dest), url, timeout)?;
+    Ok((tmp, dest))
+}
+
+/// `git://` and `http://` are refused with a clear message before git runs (git would refuse
+/// them too, through [`GIT_PROTOCOL_POLICY`], but with a terse "transport not allowed").
+fn refuse_plaintext(url: &str) -> Result<(), Error> {
+    let lower = url.to_ascii_lowercase();
+    let scheme = if lower.starts_with("git://") {
+        "git://"
+    } else if lower.starts_with("http://") {
+        "http://"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Git {
+        url: redact(url),
+        message: format!(
+            "{scheme} is unauthenticated and unencrypted, so anyone on the network path could change the team config: use an https:// or ssh:// URL"
+        ),
+    })
+}
+
+/// `git clone` of `url` into `dest`, hardened: only the transports of [`GIT_PROTOCOL_POLICY`],
+/// no prompts (stdin is empty, `GIT_TERMINAL_PROMPT=0`, no Git Credential Manager dialog, no
+/// `SSH_ASKPASS` window): credentials must come from a credential helper or an ssh agent/key.
+/// ssh itself may still ask on the terminal (host key, passphrase), which the timeout allows
+/// for. `GIT_SSH_COMMAND` and the rest of the user's setup are left alone.
+fn clone_command(program: &Path, url: &str, dest: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    for policy in GIT_PROTOCOL_POLICY {
+        cmd.arg("-c").arg(policy);
+    }
+    cmd.args(["clone", "--quiet", "--depth", "1", "--"])
         .arg(url)
-        .arg(&dest)
-        .output()
-        .map_err(|e| Error::Git {
-            url: redact(url),
-            message: format!("cannot run `git`: {e}"),
-        })?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let message = stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Err(Error::Git {
-            url: redact(url),
-            message: if message.is_empty() {
-                format!("git exited with {}", output.status)
-            } else {
-                message
-            },
+        .arg(dest)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GCM_INTERACTIVE", "never")
+        .env_remove("SSH_ASKPASS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// At most this much of git's stderr is kept for the error message.
+const STDERR_LIMIT: usize = 64 * 1024;
+/// How often a running git is checked on.
+const POLL: Duration = Duration::from_millis(20);
+/// How long to wait, once git has failed, for the rest of its stderr.
+const STDERR_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs `cmd` (from [`clone_command`]), killing it after `timeout`.
+///
+/// Only std: spawn, then `try_wait` with short sleeps until the deadline. stderr is drained by
+/// a thread so a chatty server cannot fill the pipe and stall git. On timeout only git itself
+/// is killed, not a process group: putting git in a group of its own would take it out of the
+/// terminal's foreground group, and ssh's passphrase or host-key prompt would then stop it
+/// (SIGTTIN). git's children (ssh, git-remote-https, index-pack) see their pipes to git close
+/// and exit on their own; as they may hold the stderr pipe a while longer, the reader thread
+/// is never waited for without a bound.
+fn run_git(mut cmd: Command, url: &str, timeout: Duration) -> Result<(), Error> {
+    let git_error = |message: String| Error::Git {
+        url: redact(url),
+        message,
+    };
+    let mut child = cmd.spawn().map_err(|e| {
+        git_error(format!(
+            "cannot run `{}`: {e}",
+            Path::new(cmd.get_program()).display()
+        ))
+    })?;
+
+    let stderr_buf = Arc::new(Mutex::new(Vec::new()));
+    // Dropped (so `done` disconnects) when the reader reaches the end of stderr.
+    let (done_tx, done) = mpsc::channel::<()>();
+    if let Some(mut stderr) = child.stderr.take() {
+        let buf = Arc::clone(&stderr_buf);
+        thread::spawn(move || {
+            let _done = done_tx;
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stderr.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if let Ok(mut b) = buf.lock() {
+                            let room = STDERR_LIMIT.saturating_sub(b.len());
+                            b.extend_from_slice(&chunk[..n.min(room)]);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
         });
     }
-    Ok((tmp, dest))
+
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(git_error(format!("cannot wait for git: {e}")));
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(git_error(format!(
+                "timed out after {}: git was stopped (it cannot prompt for a password here: use an ssh key or agent or a credential helper; {GIT_TIMEOUT_ENV} sets the limit in seconds)",
+                seconds(timeout)
+            )));
+        }
+        thread::sleep(POLL.min(deadline - now));
+    };
+    if status.success() {
+        return Ok(());
+    }
+
+    let _ = done.recv_timeout(STDERR_GRACE);
+    let stderr = stderr_buf.lock().map(|b| b.clone()).unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr);
+    let mut message = stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if message.is_empty() {
+        message = format!("git exited with {status}");
+    }
+    if message.contains("transport '") && message.contains("not allowed") {
+        message.push_str(" (config init clones over https, ssh and file only)");
+    }
+    Err(git_error(message))
+}
+
+/// `120 s`, `1.5 s`.
+fn seconds(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 fn resolve_symlink(path: &Path) -> PathBuf {
@@ -684,8 +880,165 @@ mod tests {
         ));
         assert!(matches!(classify("git@github.com:org/aws"), Source::Git(_)));
         assert!(matches!(classify("file:///srv/aws"), Source::Git(_)));
+        // Recognised as git, so that cloning can refuse it with a reason.
+        assert!(matches!(
+            classify("git://git.example.com/org/aws.git"),
+            Source::Git(_)
+        ));
         assert!(matches!(classify("/nonexistent/dir"), Source::Dir(_)));
         assert!(matches!(classify("C:/x"), Source::Dir(_)));
+    }
+
+    #[test]
+    fn plaintext_transports_are_refused_before_git_runs() {
+        for url in [
+            "git://git.example.com/aws.git",
+            "HTTP://me:tok@git.example.com/aws",
+        ] {
+            // A program that does not exist: had git been run, the error would say so.
+            match git_clone_with(Path::new("/nonexistent/git"), url, DEFAULT_GIT_TIMEOUT) {
+                Err(Error::Git { url: u, message }) => {
+                    assert!(!u.contains("tok"), "{u}");
+                    assert!(
+                        message.contains("is unauthenticated and unencrypted")
+                            && message.contains("use an https:// or ssh:// URL"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+    }
+
+    /// Writes an executable shell script standing in for `git`.
+    #[cfg(unix)]
+    fn fake_git(dir: &Path, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("git");
+        fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[cfg(unix)]
+    /// `f`, again while it fails with ETXTBSY: a thread of the test harness that forks while
+    /// the script is open for writing keeps it busy until that child execs.
+    fn unless_busy<T>(f: impl Fn() -> Result<T, Error>) -> Result<T, Error> {
+        for _ in 0..50 {
+            match f() {
+                Err(Error::Git { message, .. }) if message.contains("Text file busy") => {
+                    thread::sleep(Duration::from_millis(20))
+                }
+                r => return r,
+            }
+        }
+        f()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_hung_git_is_killed_at_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        // `sleep` is a child of the script: it keeps the stderr pipe open after the script is
+        // killed, which must not keep init waiting either.
+        let git = fake_git(dir.path(), "sleep 30");
+        let start = Instant::now();
+        let r = unless_busy(|| {
+            git_clone_with(
+                &git,
+                "https://git.example.com/aws.git",
+                Duration::from_secs(1),
+            )
+        });
+        let took = start.elapsed();
+        match r {
+            Err(Error::Git { message, .. }) => {
+                assert!(message.starts_with("timed out after 1 s: "), "{message}");
+                assert!(message.contains(GIT_TIMEOUT_ENV), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn git_runs_with_the_protocol_policy_and_no_prompts() {
+        let dir = tempfile::tempdir().unwrap();
+        let seen = dir.path().join("seen");
+        let git = fake_git(
+            dir.path(),
+            &format!(
+                "{{ echo \"args=$*\"; echo \"prompt=$GIT_TERMINAL_PROMPT gcm=$GCM_INTERACTIVE askpass=${{SSH_ASKPASS-unset}}\"; \
+                 if read line; then echo stdin=data; else echo stdin=empty; fi; }} > '{}'\n\
+                 echo 'fatal: repository not found' >&2\nexit 128",
+                seen.display()
+            ),
+        );
+        let url = "https://me:tok@git.example.com/aws.git";
+        match unless_busy(|| git_clone_with(&git, url, DEFAULT_GIT_TIMEOUT)) {
+            Err(Error::Git { url, message }) => {
+                assert_eq!(url, "https://git.example.com/aws.git");
+                assert_eq!(message, "fatal: repository not found");
+            }
+            other => panic!("{other:?}"),
+        }
+        let seen = fs::read_to_string(&seen).unwrap();
+        let mut lines = seen.lines();
+        let args = lines.next().unwrap();
+        assert!(
+            args.starts_with(
+                "args=-c protocol.allow=never -c protocol.https.allow=always -c protocol.ssh.allow=always \
+                 -c protocol.file.allow=always -c protocol.ext.allow=never -c protocol.git.allow=never \
+                 -c protocol.http.allow=never clone --quiet --depth 1 -- https://me:tok@git.example.com/aws.git "
+            ),
+            "{args}"
+        );
+        assert_eq!(lines.next(), Some("prompt=0 gcm=never askpass=unset"));
+        assert_eq!(lines.next(), Some("stdin=empty"));
+    }
+
+    /// The attack: a team source URL that makes git run a command. A user config that allows
+    /// `ext` (here through `GIT_CONFIG_*`, which beats the config files) does not let it
+    /// through, while a plain `git clone` with the same config runs the command.
+    #[cfg(unix)]
+    #[test]
+    fn ext_urls_cannot_run_commands_even_if_the_users_config_allows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let pwned = dir.path().join("pwned");
+        let url = format!("ext::sh -c touch% {}", pwned.display());
+        let permissive = |cmd: &mut Command| {
+            cmd.env("GIT_CONFIG_COUNT", "1")
+                .env("GIT_CONFIG_KEY_0", "protocol.ext.allow")
+                .env("GIT_CONFIG_VALUE_0", "always");
+        };
+
+        let mut cmd = clone_command(Path::new("git"), &url, &dir.path().join("a"));
+        permissive(&mut cmd);
+        match run_git(cmd, &url, DEFAULT_GIT_TIMEOUT) {
+            Err(Error::Git { message, .. }) => assert!(
+                message.contains("transport 'ext' not allowed")
+                    && message.contains("https, ssh and file only"),
+                "{message}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(!pwned.exists(), "the ext:: command ran");
+
+        // The control: without the policy, the same URL and config run the command.
+        let mut plain = Command::new("git");
+        plain
+            .args(["clone", "--quiet", "--"])
+            .arg(&url)
+            .arg(dir.path().join("b"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
+        permissive(&mut plain);
+        let _ = plain.status().unwrap();
+        assert!(pwned.exists(), "the control should have run the command");
     }
 
     #[test]

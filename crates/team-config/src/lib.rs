@@ -5,7 +5,9 @@
 //!   `terraform/examples/hub-and-spoke`; [`write_files`] writes them and [`stale_files`] says
 //!   which are out of date (`aws-okta config generate --check`).
 //! * [`init`] installs one team's config into `~/.aws/config` inside a managed block
-//!   (`aws-okta config init --team NAME`); [`merge_managed_block`] is its pure core.
+//!   (`aws-okta config init --team NAME`); [`merge_managed_block`] is its pure core, and
+//!   [`dangerous_keys`] the check that keeps a compromised team repository from making the
+//!   user's AWS tools run programs or send credentials elsewhere.
 //!
 //! The CLI subcommands are thin wrappers around these functions.
 
@@ -16,6 +18,7 @@ mod files;
 mod init;
 mod org;
 mod render;
+mod scan;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,7 +26,11 @@ use std::path::{Path, PathBuf};
 pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
-pub use init::{block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX};
+pub use init::{
+    block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX,
+    DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV,
+};
+pub use scan::{dangerous_keys, is_aws_okta_cred_process, saml_url_leaves_org, DangerousKey};
 
 /// The default `--source` of `aws-okta config generate`, relative to the repository root.
 pub const DEFAULT_SOURCE: &str = "team-configs/org.toml";

