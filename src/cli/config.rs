@@ -45,6 +45,11 @@ pub struct InitArgs {
     /// Print the diff (on stdout) and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Install a team config even though it sets keys that make AWS tools run a program or
+    /// send requests elsewhere (credential_process, *_process, endpoint_url, ca_bundle,
+    /// [services], an aws_saml_url off the Okta org). Review them first: `--dry-run` lists them.
+    #[arg(long)]
+    allow_executable_keys: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,13 +160,37 @@ fn init(args: InitArgs) -> Result<i32> {
             Err(format!("\n{}", refused.join("\n")))
         }
     };
+    let git_timeout = match non_empty_env(team_config::GIT_TIMEOUT_ENV) {
+        None => team_config::DEFAULT_GIT_TIMEOUT,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| {
+                Error::Usage(format!(
+                    "{}='{v}' is not a number of seconds",
+                    team_config::GIT_TIMEOUT_ENV
+                ))
+            })?,
+    };
     let opts = team_config::InitOptions {
         team: team.clone(),
         source,
         config_path: config_path.clone(),
         dry_run: args.dry_run,
+        allow_executable_keys: args.allow_executable_keys,
+        git_timeout,
     };
     let report = team_config::init(&opts, &validator).map_err(from_team_config)?;
+    for finding in &report.findings {
+        eprintln!(
+            "warning: {}:{}: {finding} (lets AWS tools run a program or send requests elsewhere)",
+            report.team_file, finding.line
+        );
+    }
+    if report.dry_run && !report.findings.is_empty() && !args.allow_executable_keys {
+        eprintln!("dry run: a real run refuses these keys unless you pass --allow-executable-keys");
+    }
     for w in warnings.borrow().iter() {
         eprintln!("warning (already in the file, not changed by this team config): {w}");
     }
@@ -411,6 +440,7 @@ fn from_team_config(e: team_config::Error) -> Error {
         | E::ManagedBlock { .. }
         | E::TeamNotFound { .. }
         | E::Git { .. }
-        | E::Validation { .. } => Error::Config(e.to_string()),
+        | E::Validation { .. }
+        | E::DangerousKeys { .. } => Error::Config(e.to_string()),
     }
 }
