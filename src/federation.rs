@@ -54,12 +54,18 @@ impl Partition {
         }
     }
 
-    /// `https://<signin host>/federation`, or `AWS_OKTA_FEDERATION_ENDPOINT` (tests).
+    /// `https://<signin host>/federation` of the partition. The credentials themselves go
+    /// there, so only builds with the `test-hooks` feature (the test suite's) let
+    /// `AWS_OKTA_FEDERATION_ENDPOINT` point elsewhere.
     pub fn federation_endpoint(&self) -> Result<Url> {
+        let real = format!("https://{}/federation", self.signin_host);
+        #[cfg(feature = "test-hooks")]
         let text = match std::env::var("AWS_OKTA_FEDERATION_ENDPOINT") {
             Ok(v) if !v.is_empty() => v,
-            _ => format!("https://{}/federation", self.signin_host),
+            _ => real,
         };
+        #[cfg(not(feature = "test-hooks"))]
+        let text = real;
         let url = Url::parse(&text).map_err(|e| {
             Error::Usage(format!(
                 "AWS_OKTA_FEDERATION_ENDPOINT '{text}' is not a URL: {e}"

@@ -10,6 +10,7 @@ pub mod federation;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hardening;
 pub mod keychain;
 pub mod okta;
 pub mod provider;

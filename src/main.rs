@@ -11,6 +11,7 @@ fn main() {
             .with_env_filter(tracing_subscriber::EnvFilter::new("aws_okta=debug"))
             .init();
     }
+    aws_okta::hardening::apply();
     let code = match cli.run() {
         Ok(code) => code,
         Err(err) => {

@@ -323,3 +323,245 @@ fn config_init_refuses_transports_that_run_commands() {
     assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     assert!(!marker.exists(), "git ran the ext:: command");
 }
+
+#[path = "common/chaos.rs"]
+mod chaos;
+
+/// `add` with `domain` in place of the fake Okta.
+fn add_with_domain(env: &TestEnv, domain: &str) {
+    let out = env.run_with_stdin(
+        &["add", "--domain", domain, "--username", USERNAME],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "add: {}", stderr(&out));
+}
+
+#[test]
+fn debug_output_never_shows_the_session_token_of_a_failed_request() {
+    let env = TestEnv::new(Config::default());
+    // The app link (which carries the one-time sessionToken) answers after the timeout.
+    let proxy = chaos::Chaos::start(&env.okta.url(), |line, _| {
+        if line.contains("sessionToken=") {
+            chaos::Fault::Delay(std::time::Duration::from_secs(3))
+        } else {
+            chaos::Fault::Pass
+        }
+    });
+    add_with_domain(&env, &proxy.url);
+    let out = env
+        .cmd(&["--debug", "cred-process", "hub"])
+        .env("AWS_OKTA_HTTP_TIMEOUT", "300ms")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), exit::NETWORK, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("okta connection error"), "{err}");
+    assert!(!err.contains("sessionToken="), "{err}");
+    for secret in env.okta.state().issued_secrets() {
+        assert!(!err.contains(&secret), "leaked {secret}: {err}");
+    }
+}
+
+#[test]
+fn an_oversized_answer_is_refused_not_buffered() {
+    let env = TestEnv::new(Config::default());
+    let huge = format!(
+        "{{\"status\":\"SUCCESS\",\"pad\":\"{}\"}}",
+        "x".repeat(5 << 20)
+    );
+    let okta = CannedServer::start(200, "application/json", &huge);
+    add_with_domain(&env, &okta.url);
+    let out = env.run(&["cred-process", "hub"]);
+    assert_exit(&out, exit::OKTA_API, "larger than 4 MiB");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_process_cannot_dump_core_but_the_command_keeps_the_users_limit() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let out = env.run(&["--debug", "cred-process", "hub"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("dumpable=0") && err.contains("core_limit=0"),
+        "{err}"
+    );
+
+    let users = std::process::Command::new("sh")
+        .args(["-c", "ulimit -c"])
+        .output()
+        .unwrap();
+    let out = env.run(&["exec", "hub", "--", "sh", "-c", "ulimit -c"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&users));
+}
+
+#[test]
+fn an_unreadable_passphrase_check_fails_closed() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let check = env.home().join(".aws-okta/keyring/.passphrase-check.enc");
+    assert!(check.exists());
+    std::fs::remove_file(&check).unwrap();
+    std::fs::create_dir(&check).unwrap();
+    let out = env
+        .cmd(&["cred-process", "hub", "--no-cache"])
+        .env("AWS_OKTA_FILE_PASSPHRASE", "some other passphrase")
+        .output()
+        .unwrap();
+    assert_exit(&out, exit::KEYCHAIN, "cannot read the passphrase check");
+    assert!(check.is_dir(), "not replaced");
+}
+
+#[cfg(unix)]
+#[test]
+fn login_never_puts_the_sign_in_token_in_process_arguments() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let federation = CannedServer::start(
+        200,
+        "application/json",
+        r#"{"SigninToken":"tok-SECRET-123"}"#,
+    );
+    // A stand-in for xdg-open that records its arguments and the page it is given.
+    let bin = env.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = env.home().join("opened");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{r}.args'\ncat \"$1\" > '{r}.page'\nstat -c %a \"$1\" > '{r}.mode'\n",
+            r = record.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = env
+        .cmd(&["login", "hub"])
+        .env("PATH", path)
+        .env("AWS_OKTA_FEDERATION_ENDPOINT", &federation.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wait = std::time::Instant::now();
+    while !record.with_extension("mode").exists() && wait.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let args = std::fs::read_to_string(record.with_extension("args")).unwrap();
+    assert!(!args.contains("tok-SECRET-123"), "{args}");
+    assert!(args.contains(".aws-okta/signin/"), "{args}");
+    let page = std::fs::read_to_string(record.with_extension("page")).unwrap();
+    assert!(page.contains("SigninToken=tok-SECRET-123"), "{page}");
+    let mode = std::fs::read_to_string(record.with_extension("mode")).unwrap();
+    assert_eq!(mode.trim(), "600");
+}
+
+#[test]
+fn parallel_write_to_credentials_lose_no_profile() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let mut config = hub_config(fake_okta::DEFAULT_SAML_PATH);
+    let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+    for name in &names {
+        config.push_str(&format!(
+            "\n[profile {name}]\nsource_profile = hub\nrole_arn = {SPOKE_ROLE}\nrole_session_name = {name}\n"
+        ));
+    }
+    env.write_config(&config);
+    // Warm every profile first, so the writes below run close together.
+    for name in &names {
+        cred_process_json(&env.run(&["cred-process", name]));
+    }
+    for _ in 0..3 {
+        let children: Vec<_> = names
+            .iter()
+            .map(|name| {
+                env.cmd(&["write-to-credentials", name])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success());
+        }
+        let written = std::fs::read_to_string(env.home().join(".aws/credentials")).unwrap();
+        for name in &names {
+            assert!(
+                written.contains(&format!("[{name}]")),
+                "{name} lost: {written}"
+            );
+        }
+        std::fs::remove_file(env.home().join(".aws/credentials")).unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn write_to_credentials_keeps_a_symlinked_credentials_file_a_symlink() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let real = env.home().join("dotfiles-credentials");
+    std::fs::write(&real, "[mine]\naws_access_key_id = AKIAKEEP\n").unwrap();
+    let link = env.home().join(".aws/credentials");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = env.run(&["write-to-credentials", "hub"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        text.starts_with("[mine]\naws_access_key_id = AKIAKEEP\n"),
+        "{text}"
+    );
+    assert!(text.contains("[hub]"), "{text}");
+}
+
+/// Another login session of the same user plants a key under our name in the user keyring
+/// (which pam_keyinit links into every session keyring). aws-okta must not seal the credential
+/// cache with it: otherwise that session reads our cached credentials.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_key_planted_in_the_user_keyring_never_seals_the_cache() {
+    use sha2::{Digest, Sha256};
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let state = env.home().join(".aws-okta");
+    let digest = hex::encode(Sha256::digest(state.as_os_str().as_encoded_bytes()));
+    let description = format!("aws-okta:credential-cache:{}", &digest[..16]);
+    let bin = env!("CARGO_BIN_EXE_aws-okta");
+    let in_session = |script: &str, passphrase: bool| {
+        let mut cmd = std::process::Command::new("keyctl");
+        cmd.args(["session", "-", "sh", "-c", script, "sh", bin, &description])
+            .env_clear()
+            .envs(
+                env.cmd(&[])
+                    .get_envs()
+                    .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+            );
+        if !passphrase {
+            cmd.env_remove("AWS_OKTA_FILE_PASSPHRASE");
+        }
+        cmd.output().unwrap()
+    };
+    let link_user = "keyctl link @u @s >/dev/null";
+    // The attacker's session: plant 32 known bytes under our key's name in @u.
+    let out = in_session(
+        &format!("{link_user}; printf '%032d' 0 | keyctl padd user \"$2\" @u >/dev/null"),
+        false,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The user's session logs in and caches credentials.
+    let out = in_session(&format!("{link_user}; \"$1\" cred-process hub"), true);
+    cred_process_json(&out);
+    // The attacker's session (the planted key visible, no passphrase) gets no credentials.
+    let out = in_session(&format!("{link_user}; \"$1\" cred-process hub"), false);
+    let _ = in_session("keyctl purge user \"$2\" >/dev/null 2>&1; true", false);
+    assert_eq!(code(&out), exit::KEYCHAIN, "{}", stdout(&out));
+}

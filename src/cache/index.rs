@@ -63,8 +63,8 @@ impl Index {
     pub fn update(change: impl FnOnce(&mut Index)) -> Result<()> {
         let path = path();
         let dir = crate::config::state_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        crate::fsutil::ensure_private_dir(&dir)
+            .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
         let lock_path = dir.join("cache-index.lock");
         let lock = File::options()
             .create(true)

@@ -30,6 +30,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     for variable in HIDDEN_FROM_CHILD {
         command.env_remove(variable);
     }
+    crate::hardening::restore_in_child(&mut command);
     let name = program.to_string_lossy().into_owned();
     tracing::debug!(program = %name, server = args.server, "exec");
     if args.server {

@@ -20,12 +20,13 @@ const KEYS: [&str; 4] = [
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let path = args.file.unwrap_or_else(default_path);
     // Read (and fail on a bad file) before logging in, so nothing is lost either way.
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
-    };
+    read_existing(&path)?;
     let (_, creds) = global.credentials(&args.target)?;
+    // From the read to the write, no other aws-okta writes this file (a parallel
+    // write-to-credentials of another profile would otherwise lose one of the two updates).
+    // The login above runs outside the lock.
+    let _lock = lock_file_for(&path)?;
+    let existing = read_existing(&path)?;
     let values = [
         creds.access_key_id.as_str(),
         creds.secret_access_key.as_str(),
@@ -52,6 +53,36 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             .unwrap_or_default()
     );
     Ok(0)
+}
+
+fn read_existing(path: &std::path::Path) -> Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+    }
+}
+
+/// An exclusive lock for writing `path`, kept in aws-okta's private state directory (named by
+/// a digest of the file's resolved path), released when dropped.
+fn lock_file_for(path: &std::path::Path) -> Result<std::fs::File> {
+    use sha2::{Digest, Sha256};
+    let target = fsutil::resolve_symlink(path);
+    let absolute = std::path::absolute(&target).unwrap_or(target);
+    let digest = hex::encode(Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
+    let dir = crate::config::state_dir().join("locks");
+    fsutil::private_state_dir(&dir)
+        .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
+    let lock_path = dir.join(format!("credentials-file-{}.lock", &digest[..16]));
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
+    lock.lock()
+        .map_err(|e| Error::io(format!("cannot lock {}", lock_path.display()), e))?;
+    Ok(lock)
 }
 
 fn default_path() -> PathBuf {

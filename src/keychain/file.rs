@@ -432,16 +432,8 @@ fn decrypt(key: &[u8; 32], item: &str, data: &[u8]) -> Option<Zeroizing<Vec<u8>>
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|e| {
-        error(
-            Backend::File,
-            format!("cannot create {}: {e}", dir.display()),
-        )
-    })
+    crate::fsutil::private_state_dir(dir)
+        .map_err(|e| error(Backend::File, format!("cannot use {}: {e}", dir.display())))
 }
 
 fn open_options() -> std::fs::OpenOptions {

@@ -76,7 +76,7 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
                 redact::url(url.as_str())
             )));
         }
-        let html = super::http::read_text(response).await?;
+        let html = super::http::read_text("Okta", response).await?;
         if is_step_up_page(&html) {
             return Err(Error::Saml(format!(
                 "Okta asks for extra verification (step-up MFA) before it releases the AWS app's SAML assertion ({}): \

@@ -127,8 +127,8 @@ pub fn build_http(base: &Url) -> Result<reqwest::Client> {
         .map_err(|e| Error::Network(format!("cannot build the HTTP client: {}", e.without_url())))
 }
 
-/// Reads a body of at most [`MAX_BODY`] bytes.
-pub async fn read_body(mut response: Response) -> Result<Vec<u8>> {
+/// Reads a body of at most [`MAX_BODY`] bytes; `service` names the server in errors.
+pub async fn read_body(service: &str, mut response: Response) -> Result<Vec<u8>> {
     let url = redact::url(response.url().as_str());
     let mut body = Vec::new();
     loop {
@@ -136,7 +136,7 @@ pub async fn read_body(mut response: Response) -> Result<Vec<u8>> {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > MAX_BODY {
                     return Err(Error::OktaResponse(format!(
-                        "the answer of {url} is larger than {} MiB: refused",
+                        "{service}'s answer ({url}) is larger than {} MiB: refused",
                         MAX_BODY >> 20
                     )));
                 }
@@ -145,7 +145,7 @@ pub async fn read_body(mut response: Response) -> Result<Vec<u8>> {
             Ok(None) => return Ok(body),
             Err(e) => {
                 return Err(Error::Network(format!(
-                    "reading the answer of {url} failed: {}",
+                    "reading {service}'s answer ({url}) failed: {}",
                     e.without_url()
                 )))
             }
@@ -154,8 +154,8 @@ pub async fn read_body(mut response: Response) -> Result<Vec<u8>> {
 }
 
 /// [`read_body`] as text (lossy UTF-8: pages are HTML).
-pub async fn read_text(response: Response) -> Result<String> {
-    Ok(String::from_utf8_lossy(&read_body(response).await?).into_owned())
+pub async fn read_text(service: &str, response: Response) -> Result<String> {
+    Ok(String::from_utf8_lossy(&read_body(service, response).await?).into_owned())
 }
 
 fn env_duration(name: &str, default: Duration) -> Duration {
@@ -296,7 +296,7 @@ impl OktaClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        let bytes = read_body(response).await?;
+        let bytes = read_body("Okta", response).await?;
         decode(status, &content_type, &bytes, &url)
     }
 
@@ -311,7 +311,12 @@ impl OktaClient {
             .send_with(|| self.http.post(url.clone()).form(form), retry)
             .await?;
         let status = response.status();
-        Ok((status, read_text(response).await?))
+        let service = if self.origin.contains(&url) {
+            "Okta"
+        } else {
+            "Duo"
+        };
+        Ok((status, read_text(service, response).await?))
     }
 
     /// Sends an idempotent request (GET) with retries.
@@ -359,7 +364,7 @@ impl OktaClient {
                         )));
                     }
                     if last {
-                        let body: OktaError = read_body(resp)
+                        let body: OktaError = read_body("Okta", resp)
                             .await
                             .ok()
                             .and_then(|b| serde_json::from_slice(&b).ok())

@@ -133,18 +133,19 @@ fn handle(
     if let Fault::Delay(d) = fault {
         std::thread::sleep(d);
     }
-    // Forward with Connection: close, read the whole answer.
+    // Forward with Connection: close, read the whole answer. The Host header stays the one
+    // the client sent, as through a transparent proxy: the server's links and redirects then
+    // name the address the client talks to.
     let mut up = TcpStream::connect(upstream)?;
     let mut request = String::new();
     for line in &head {
-        let lower = line.to_ascii_lowercase();
-        if lower.starts_with("connection:") || lower.starts_with("host:") {
+        if line.to_ascii_lowercase().starts_with("connection:") {
             continue;
         }
         request.push_str(line);
         request.push_str("\r\n");
     }
-    request.push_str(&format!("Host: {upstream}\r\nConnection: close\r\n\r\n"));
+    request.push_str("Connection: close\r\n\r\n");
     up.write_all(request.as_bytes())?;
     up.write_all(&body)?;
     let mut answer = Vec::new();

@@ -14,7 +14,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 /// What an authenticator returns for `authenticatorGetAssertion`.
@@ -96,8 +95,12 @@ pub async fn verify(
 }
 
 fn get_assertion(rp_id: &str, client_data: &[u8], credential_id: &[u8]) -> Result<Assertion> {
+    // A key file that signs any challenge is a test fixture, not an authenticator: only
+    // builds with the `test-hooks` feature (the test suite's) read it.
+    #[cfg(feature = "test-hooks")]
     if let Some(path) = std::env::var_os("AWS_OKTA_WEBAUTHN_SOFT_TOKEN") {
-        let hash: [u8; 32] = Sha256::digest(client_data).into();
+        use sha2::Digest;
+        let hash: [u8; 32] = sha2::Sha256::digest(client_data).into();
         return soft::SoftToken::load(std::path::Path::new(&path))?.get_assertion(
             rp_id,
             &hash,

@@ -351,7 +351,7 @@ impl OAuthClient {
                 "Okta answered the OAuth request {target} with a redirect (HTTP {status}): refused, the request is not sent again; check the Okta domain"
             )));
         }
-        let bytes = super::http::read_body(response).await?;
+        let bytes = super::http::read_body("Okta", response).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map(Ok).map_err(|_| {
                 Error::OktaResponse(format!(
@@ -392,7 +392,7 @@ impl OAuthClient {
                 url = self.origin.server_url("a redirect", location, &url)?;
                 continue;
             }
-            return Ok((status, super::http::read_text(response).await?));
+            return Ok((status, super::http::read_text("Okta", response).await?));
         }
         Err(Error::OktaResponse("Okta redirected too many times".into()))
     }
