@@ -324,7 +324,9 @@ fn config_init_refuses_transports_that_run_commands() {
     assert!(!marker.exists(), "git ran the ext:: command");
 }
 
+// Shared with tests/faults.rs, which uses every fault; this file needs only a delay.
 #[path = "common/chaos.rs"]
+#[allow(dead_code)]
 mod chaos;
 
 /// `add` with `domain` in place of the fake Okta.

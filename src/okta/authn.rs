@@ -226,7 +226,9 @@ pub async fn authenticate(
     };
     drop(body); // the JSON copy of the password (serde_json::Value cannot zeroize)
 
-    loop {
+    // Each answer moves the login on (password warning, factor, success); an org that keeps
+    // answering the same states would otherwise hold us in this loop forever.
+    for _ in 0..MAX_STATES {
         tracing::debug!(status = %response.status, "okta authn state");
         response = match response.status.as_str() {
             "SUCCESS" => {
@@ -295,7 +297,14 @@ pub async fn authenticate(
             }
         };
     }
+    Err(Error::OktaResponse(format!(
+        "Okta did not finish the login after {MAX_STATES} steps (last status {}): retry, or sign in once in the browser",
+        response.status
+    )))
 }
+
+/// The most authn answers one login goes through (a real one takes two to four).
+const MAX_STATES: usize = 16;
 
 #[cfg(test)]
 mod tests {

@@ -70,8 +70,11 @@ impl Credentials {
     /// (STS emulators such as moto may grant the SAML SessionDuration instead: capped quietly.)
     pub fn fit_to_local_clock(&mut self, requested: std::time::Duration) {
         let now = Utc::now();
-        let latest =
-            now + chrono::Duration::from_std(requested).unwrap_or(chrono::Duration::hours(12));
+        // `requested` comes from the config and Okta's SessionDuration: never an overflow panic.
+        let requested = chrono::Duration::from_std(requested)
+            .unwrap_or(chrono::Duration::hours(12))
+            .min(chrono::Duration::hours(12));
+        let latest = now.checked_add_signed(requested).unwrap_or(now);
         let ahead = self.expiration - latest;
         if ahead <= chrono::Duration::minutes(5) {
             return;
@@ -82,7 +85,7 @@ impl Credentials {
                 ahead.num_minutes(),
                 self.assumed_role_arn,
                 self.expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                requested.as_secs() / 60,
+                requested.num_minutes(),
             );
         } else {
             tracing::debug!(expiration = %self.expiration, "STS granted more than asked; counting the requested duration");

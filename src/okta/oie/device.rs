@@ -82,7 +82,7 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
             Ok(tokens) => return Ok(tokens),
             Err(e) if e.error == "authorization_pending" => {}
             Err(e) if e.error == "slow_down" => {
-                wait += client.slow_down_step();
+                wait = (wait + client.slow_down_step()).min(Duration::from_secs(60));
                 tracing::debug!(wait_ms = wait.as_millis() as u64, "okta asked to slow down");
             }
             Err(e) if e.error == "expired_token" => {

@@ -167,7 +167,9 @@ async fn push(
         match answer {
             Ok(tokens) => return Ok(tokens),
             Err(e) if e.error == "authorization_pending" => {}
-            Err(e) if e.error == "slow_down" => wait += client.slow_down_step(),
+            Err(e) if e.error == "slow_down" => {
+                wait = (wait + client.slow_down_step()).min(std::time::Duration::from_secs(60))
+            }
             Err(e) if e.error == "invalid_grant" => {
                 return Err(Error::OAuth {
                     exit: exit::MFA_REJECTED,
