@@ -141,3 +141,56 @@ fn add_asks_for_everything_and_keeps_a_password_typed_right_after_the_prompt() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("AccessKeyId"));
 }
+
+/// A new file keychain asks for its passphrase twice and stores nothing when the two differ
+/// or the passphrase is empty (a typo would otherwise lock the user out of what they stored).
+#[test]
+fn a_new_file_keychain_asks_twice_and_refuses_a_mismatch_or_an_empty_passphrase() {
+    let env = TestEnv::new(Config::default());
+    let add = |first: &str, second: Option<&str>| {
+        let mut cmd = env.cmd(&["add", "--domain", &env.okta.url(), "--username", USERNAME]);
+        cmd.env_remove("AWS_OKTA_FILE_PASSPHRASE")
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        let mut p = Session::spawn(cmd).expect("spawn in a pty");
+        p.set_expect_timeout(Some(Duration::from_secs(30)));
+        p.expect("Okta password: ").unwrap();
+        p.send(format!("{PASSWORD}\r")).unwrap();
+        p.expect("New passphrase for the aws-okta file keychain")
+            .unwrap();
+        p.send(format!("{first}\r")).unwrap();
+        if let Some(second) = second {
+            p.expect("Repeat the new passphrase").unwrap();
+            p.send(format!("{second}\r")).unwrap();
+        }
+        let rest = p.expect(Eof).expect("output until exit");
+        let text = String::from_utf8_lossy(rest.as_bytes()).into_owned();
+        let status = p.get_process().wait().expect("wait");
+        (status, text)
+    };
+    let (status, text) = add("one passphrase", Some("another"));
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 4)),
+        "{status:?}: {text}"
+    );
+    assert!(text.contains("differ"), "{text}");
+    let (status, text) = add("", None);
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 4)),
+        "{status:?}: {text}"
+    );
+    assert!(text.contains("empty"), "{text}");
+
+    let (status, text) = add("same passphrase", Some("same passphrase"));
+    assert!(
+        matches!(status, WaitStatus::Exited(_, 0)),
+        "{status:?}: {text}"
+    );
+    let out = env
+        .cmd(&["cred-process", "hub"])
+        .env("AWS_OKTA_FILE_PASSPHRASE", "same passphrase")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
