@@ -319,7 +319,14 @@ fn config_init_refuses_transports_that_run_commands() {
     let env = TestEnv::new(Config::default());
     let marker = env.home().join("pwned");
     let source = format!("ext::sh -c touch% {}% #.git", marker.display());
-    let out = env.run(&["config", "init", "--team", "ops", "--source", &source]);
+    // A user whose own git config allows the ext transport (git refuses it by default).
+    let out = env
+        .cmd(&["config", "init", "--team", "ops", "--source", &source])
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "protocol.ext.allow")
+        .env("GIT_CONFIG_VALUE_0", "always")
+        .output()
+        .unwrap();
     assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     assert!(!marker.exists(), "git ran the ext:: command");
 }
@@ -553,6 +560,8 @@ fn a_key_planted_in_the_user_keyring_never_seals_the_cache() {
         cmd.output().unwrap()
     };
     let link_user = "keyctl link @u @s >/dev/null";
+    // aws-okta was used before: its cache directory exists.
+    std::fs::create_dir_all(state.join("cache")).unwrap();
     // The attacker's session: plant 32 known bytes under our key's name in @u.
     let out = in_session(
         &format!("{link_user}; printf '%032d' 0 | keyctl padd user \"$2\" @u >/dev/null"),
@@ -564,6 +573,9 @@ fn a_key_planted_in_the_user_keyring_never_seals_the_cache() {
     cred_process_json(&out);
     // The attacker's session (the planted key visible, no passphrase) gets no credentials.
     let out = in_session(&format!("{link_user}; \"$1\" cred-process hub"), false);
-    let _ = in_session("keyctl purge user \"$2\" >/dev/null 2>&1; true", false);
+    let _ = in_session(
+        &format!("{link_user}; keyctl invalidate \"$(keyctl search @u user \"$2\")\" >/dev/null 2>&1; true"),
+        false,
+    );
     assert_eq!(code(&out), exit::KEYCHAIN, "{}", stdout(&out));
 }

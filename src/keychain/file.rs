@@ -201,6 +201,9 @@ impl Keychain for FileKeychain {
     }
 
     fn set(&self, item: &str, secret: &[u8]) -> Result<()> {
+        // Also when the key is already known (read earlier in this process from the session
+        // keyring): the directory may not exist yet, or may have been removed.
+        create_private_dir(&self.dir)?;
         let key = self.key()?;
         let data = encrypt(key, item, secret)?;
         let path = self.path(item);
