@@ -579,3 +579,31 @@ fn a_key_planted_in_the_user_keyring_never_seals_the_cache() {
     );
     assert_eq!(code(&out), exit::KEYCHAIN, "{}", stdout(&out));
 }
+
+/// Identity Engine: the password grant (and every other OAuth POST) never follows a
+/// redirect, even a 307 that would re-send the body with the password to another host.
+#[test]
+fn an_oauth_post_never_follows_a_redirect_with_its_secrets() {
+    let evil = CannedServer::start(200, "application/json", r#"{"access_token":"x"}"#);
+    let env = TestEnv::new(Config {
+        pipeline: "idx".into(),
+        oauth: fake_okta::OAuthConfig {
+            token_redirect: Some(format!("{}/v1/token", evil.url)),
+            ..fake_okta::OAuthConfig::default()
+        },
+        ..Config::default()
+    });
+    env.write_config(&config_text().replacen(
+        "[okta]\n",
+        &format!(
+            "[okta]\nokta_oidc_client_id = {}\nokta_auth_flow = direct\n",
+            fake_okta::DEFAULT_CLIENT_ID
+        ),
+        1,
+    ));
+    env.add();
+    let out = env.run(&["cred-process", "hub"]);
+    assert_exit(&out, exit::OKTA_API, "redirect");
+    assert_eq!(evil.count(), 0, "{}", evil.received());
+    assert!(!evil.received().contains(PASSWORD));
+}

@@ -72,6 +72,10 @@ pub struct OAuthConfig {
     /// `interval` in challenge and device answers (seconds).
     pub interval: u64,
     pub expires_in: u64,
+    /// `/v1/token` answers `307 Temporary Redirect` to this URL (which keeps method and body)
+    /// instead of serving the grant: a hostile or broken proxy, for tests that check no
+    /// secret in the body follows it.
+    pub token_redirect: Option<String>,
 }
 
 impl Default for OAuthConfig {
@@ -100,6 +104,7 @@ impl Default for OAuthConfig {
             authorization_servers: vec![DEFAULT_AUTH_SERVER.to_string()],
             interval: 5,
             expires_in: 300,
+            token_redirect: None,
         }
     }
 }
@@ -463,6 +468,13 @@ async fn token_custom(
 }
 
 fn token(state: ServerState, headers: HeaderMap, server: Option<String>, body: Bytes) -> Response {
+    if let Some(to) = state.config().oauth.token_redirect.clone() {
+        return (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(axum::http::header::LOCATION, to)],
+        )
+            .into_response();
+    }
     let form = parse_form(&body);
     let issuer = match begin(&state, &headers, server.as_deref(), &form) {
         Ok(i) => i,
