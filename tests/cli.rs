@@ -532,9 +532,11 @@ fn list_shows_profiles_roles_and_sources() {
     assert!(text.starts_with("PROFILE"), "{text}");
     let spoke = text.lines().find(|l| l.starts_with("spoke")).unwrap();
     assert!(
-        spoke.contains(SPOKE_ROLE) && spoke.trim_end().ends_with("hub"),
+        spoke.contains(SPOKE_ROLE) && spoke.split_whitespace().nth(2) == Some("hub"),
         "{spoke}"
     );
+    // The harness config is segmentio-style: aws-okta serves it, AWS SDKs cannot.
+    assert!(spoke.contains("aws-okta only"), "{spoke}");
     let hub = text.lines().find(|l| l.starts_with("hub")).unwrap();
     assert!(hub.contains("okta (home/amazon_aws/"), "{hub}");
     assert_eq!(env.okta.counters().total, 0);

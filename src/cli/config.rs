@@ -5,12 +5,14 @@
 //! * `init` installs one team's config into `~/.aws/config` inside a managed block; the merged
 //!   file must pass the same checks as `validate` (the parser `exec` uses, and every profile's
 //!   chain) before it is written.
-//! * `validate` reports every problem of a config file, one per line.
+//! * `validate` reports every problem of a config file, one per line, and warns about each
+//!   aws-okta profile AWS SDKs would misread.
+//! * `migrate` rewrites segmentio-style profiles into the SDK-native form.
 use super::Global;
-use crate::config::{Chain, ConfigFile, Section, KNOWN_KEYS};
+use crate::config::{Chain, ConfigFile};
 use crate::{Error, Result};
 use aws_okta_team_config as team_config;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Subcommand)]
@@ -21,6 +23,20 @@ pub enum Command {
     Init(InitArgs),
     /// Check a config file and report every problem found, one per line.
     Validate(ValidateArgs),
+    /// Rewrite segmentio-style profiles (role_arn, source_profile) into the SDK-native form
+    /// (okta_role_arn, okta_source_profile, credential_process), so AWS_PROFILE works in
+    /// every AWS tool; every other line is kept byte for byte, the old file backed up.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// The config file to rewrite [default: $AWS_CONFIG_FILE, else ~/.aws/config].
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Print the diff (on stdout) and write nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +80,7 @@ pub fn run(_global: &Global, command: Command) -> Result<i32> {
         Command::Generate(args) => generate(args),
         Command::Init(args) => init(args),
         Command::Validate(args) => validate(args),
+        Command::Migrate(args) => migrate(args),
     }
 }
 
@@ -267,6 +284,9 @@ fn validate(args: ValidateArgs) -> Result<i32> {
             if n == 1 { "" } else { "s" }
         )));
     }
+    for warning in &summary.sdk_warnings {
+        eprintln!("warning: {warning}");
+    }
     let mut line = format!(
         "OK: {} profile{} in {}",
         summary.checked,
@@ -284,6 +304,58 @@ fn validate(args: ValidateArgs) -> Result<i32> {
     Ok(0)
 }
 
+fn migrate(args: MigrateArgs) -> Result<i32> {
+    let path = args.file.unwrap_or_else(crate::config::default_path);
+    let path = crate::fsutil::resolve_symlink(&path);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::Config(format!("cannot read config file {}: {e}", path.display())))?;
+    let m = crate::config::migrate::migrate(&path, &text)?;
+    for (name, why) in &m.skipped {
+        eprintln!("warning: profile '{name}' not migrated: {why}");
+    }
+    if m.migrated.is_empty() {
+        eprintln!(
+            "{}: nothing to migrate (every aws-okta profile already works with AWS SDKs)",
+            path.display()
+        );
+        return Ok(0);
+    }
+    let label = path.display().to_string();
+    if args.dry_run {
+        print!(
+            "{}",
+            team_config::unified_diff(&text, &m.text, &label, &label)
+        );
+        eprintln!(
+            "dry run: would migrate {} profile{} in {label}: {} (nothing written)",
+            m.migrated.len(),
+            if m.migrated.len() == 1 { "" } else { "s" },
+            m.migrated.join(", ")
+        );
+        return Ok(0);
+    }
+    let backup = team_config::backup(&path, text.as_bytes()).map_err(from_team_config)?;
+    // The file keeps its mode (the rewrite adds no secret).
+    #[cfg(unix)]
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&path)
+            .map_err(|e| Error::io(format!("cannot read {label}"), e))?
+            .permissions(),
+    ) & 0o7777;
+    #[cfg(not(unix))]
+    let mode = 0o600;
+    crate::fsutil::write_atomic(&path, m.text.as_bytes(), mode)
+        .map_err(|e| Error::io(format!("cannot write {label}"), e))?;
+    eprintln!(
+        "migrated {} profile{} in {label}: {}\nbackup of the old file: {}",
+        m.migrated.len(),
+        if m.migrated.len() == 1 { "" } else { "s" },
+        m.migrated.join(", "),
+        backup.display()
+    );
+    Ok(0)
+}
+
 /// One problem of a config file; `profile` is `None` for a malformed file.
 #[derive(Debug)]
 struct Problem {
@@ -297,18 +369,9 @@ struct Summary {
     checked: usize,
     /// Profiles left to other tools (SSO, static keys, `credential_process`, plain settings).
     skipped: Vec<String>,
+    /// aws-okta profiles that AWS SDKs would misread, each with why and how to fix it.
+    sdk_warnings: Vec<String>,
 }
-
-/// Keys that give a profile credentials by other means than aws-okta.
-const FOREIGN_KEYS: &[&str] = &[
-    "sso_session",
-    "sso_start_url",
-    "sso_account_id",
-    "credential_process",
-    "credential_source",
-    "aws_access_key_id",
-    "web_identity_token_file",
-];
 
 /// Every problem `exec` would hit in `text`: each malformed line (parsed with `exec`'s own
 /// parser; a malformed line is blanked and the file parsed again to find the next one), then
@@ -377,11 +440,20 @@ fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
 
     let mut chain_problems: Vec<(usize, String, String)> = Vec::new();
     for name in profiles.keys() {
-        if !is_aws_okta_profile(&profiles, name) {
+        if !crate::config::served_by_aws_okta(&profiles, name) {
             summary.skipped.push(name.clone());
             continue;
         }
         summary.checked += 1;
+        if let Some(why) = profiles
+            .get(name)
+            .and_then(|section| crate::config::sdk_problem(section, name))
+        {
+            summary.sdk_warnings.push(format!(
+                "profile '{name}' ({}): {why}; aws-okta commands work, but for AWS_PROFILE={name} with the AWS CLI, SDKs, IDEs and Terraform run `aws-okta config migrate`",
+                cfg.location(name)
+            ));
+        }
         if let Err(e) = Chain::resolve(&cfg, name) {
             let line = profiles.get(name).map(|s| s.line).unwrap_or(0);
             chain_problems.push((line, name.clone(), e.to_string()));
@@ -404,30 +476,6 @@ fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
 fn error_line(path: &Path, message: &str) -> Option<usize> {
     let rest = message.strip_prefix(&format!("{}:", path.display()))?;
     rest.split(':').next()?.parse().ok()
-}
-
-/// Whether `name` is one of aws-okta's profiles: it (or a profile it chains from) uses an
-/// aws-okta key other than `region`, and none of them gets credentials by other means.
-fn is_aws_okta_profile(profiles: &BTreeMap<String, Section>, name: &str) -> bool {
-    let mut seen = BTreeSet::new();
-    let mut current = Some(name);
-    let mut ours = false;
-    while let Some(p) = current {
-        if !seen.insert(p) {
-            break; // a cycle: resolving reports it
-        }
-        let Some(section) = profiles.get(p) else {
-            break; // a missing source: resolving reports it
-        };
-        if FOREIGN_KEYS.iter().any(|k| section.get(k).is_some()) {
-            return false;
-        }
-        ours |= KNOWN_KEYS
-            .iter()
-            .any(|k| *k != "region" && section.get(k).is_some());
-        current = section.get("source_profile");
-    }
-    ours
 }
 
 /// Maps the team-config crate's errors onto the CLI's exit codes at the edge.

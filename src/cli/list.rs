@@ -1,20 +1,37 @@
 use super::Global;
-use crate::config::Chain;
+use crate::config::{self, Chain};
 use crate::Result;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also list the profiles aws-okta does not serve (SSO, static keys, other programs).
+    #[arg(long)]
+    all: bool,
+}
 
-pub fn run(global: &Global, _args: Args) -> Result<i32> {
+/// The profiles aws-okta serves, with their role and where their credentials come from; a
+/// profile that only aws-okta can use (segmentio-style keys) is marked, and with `--all` the
+/// profiles of other tools are listed too, marked as such.
+pub fn run(global: &Global, args: Args) -> Result<i32> {
     let cfg = global.load_config()?;
     let mut rows = vec![[
         "PROFILE".to_string(),
         "ROLE_ARN".to_string(),
         "SOURCE".to_string(),
     ]];
-    for (name, section) in &cfg.profiles()? {
-        let role = section.get("role_arn").unwrap_or("-").to_string();
-        let source = match (section.get("source_profile"), Chain::resolve(&cfg, name)) {
+    let profiles = cfg.profiles()?;
+    let mut hidden = 0;
+    for (name, section) in &profiles {
+        let role = config::role_of(section).unwrap_or("-").to_string();
+        if !config::served_by_aws_okta(&profiles, name) {
+            if args.all {
+                rows.push([name.clone(), role, "not aws-okta's".to_string()]);
+            } else {
+                hidden += 1;
+            }
+            continue;
+        }
+        let mut source = match (config::source_of(section), Chain::resolve(&cfg, name)) {
             (_, Err(e)) => format!("invalid: {e}"),
             (Some(source), Ok(_)) => source.to_string(),
             (None, Ok(chain)) => match crate::okta::oie::describe_flow(&chain.okta) {
@@ -22,8 +39,19 @@ pub fn run(global: &Global, _args: Args) -> Result<i32> {
                 None => format!("okta ({})", chain.okta.aws_saml_url),
             },
         };
+        if config::sdk_problem(section, name).is_some() {
+            source.push_str(
+                "  [aws-okta only: `aws-okta config migrate` makes it work with AWS_PROFILE]",
+            );
+        }
         rows.push([name.clone(), role, source]);
     }
     print!("{}", super::table(&rows));
+    if hidden > 0 {
+        eprintln!(
+            "({hidden} profile{} of other tools not shown: `aws-okta list --all`)",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
     Ok(0)
 }

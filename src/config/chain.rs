@@ -1,5 +1,6 @@
 //! Turns a profile into its chain of role hops: the root is the SAML hop into the hub role,
 //! every further profile along `source_profile` is an AssumeRole hop.
+use super::keys;
 use super::{parse_duration, ConfigFile, Section};
 use crate::{Error, Result};
 use std::time::Duration;
@@ -86,7 +87,7 @@ impl Chain {
             }
         };
 
-        let aws_saml_url = lookup(0, "aws_saml_url").ok_or_else(|| {
+        let aws_saml_url = lookup(0, keys::AWS_SAML_URL).ok_or_else(|| {
             Error::Config(format!(
                 "profile '{target}' ({}) has no way to reach Okta: set aws_saml_url in an [okta] section or in the profile",
                 cfg.location(target)
@@ -101,34 +102,34 @@ impl Chain {
         }
         let okta = OktaSettings {
             aws_saml_url: aws_saml_url.trim_start_matches('/').to_string(),
-            account_name: lookup(0, "okta_account_name"),
-            mfa_provider: lookup(0, "mfa_provider"),
-            mfa_factor_type: lookup(0, "mfa_factor_type"),
-            mfa_duo_device: lookup(0, "mfa_duo_device"),
-            auth_flow: lookup(0, "okta_auth_flow"),
-            oidc_client_id: lookup(0, "okta_oidc_client_id"),
-            aws_app_id: lookup(0, "okta_aws_app_id"),
-            authorization_server: lookup(0, "okta_authorization_server"),
-            hub_trust: lookup(0, "okta_hub_trust"),
+            account_name: lookup(0, keys::OKTA_ACCOUNT_NAME),
+            mfa_provider: lookup(0, keys::MFA_PROVIDER),
+            mfa_factor_type: lookup(0, keys::MFA_FACTOR_TYPE),
+            mfa_duo_device: lookup(0, keys::MFA_DUO_DEVICE),
+            auth_flow: lookup(0, keys::OKTA_AUTH_FLOW),
+            oidc_client_id: lookup(0, keys::OKTA_OIDC_CLIENT_ID),
+            aws_app_id: lookup(0, keys::OKTA_AWS_APP_ID),
+            authorization_server: lookup(0, keys::OKTA_AUTHORIZATION_SERVER),
+            hub_trust: lookup(0, keys::OKTA_HUB_TRUST),
         };
 
         let root_index = path.len() - 1;
         let (root, root_section) = &path[root_index];
-        let root_role = root_section.get("role_arn").map(str::to_string);
+        let root_role = role_of(root_section).map(str::to_string);
         if let Some(arn) = &root_role {
             check_role_arn(cfg, root, arn)?;
         }
         let saml = SamlHop {
             profile: root.to_string(),
             role_arn: root_role,
-            session_ttl: duration(root_index, "session_ttl", DEFAULT_SESSION_TTL)?,
-            region: lookup(root_index, "region"),
+            session_ttl: duration(root_index, keys::SESSION_TTL, DEFAULT_SESSION_TTL)?,
+            region: lookup(root_index, keys::REGION),
         };
 
         let mut hops = Vec::with_capacity(root_index);
         for index in (0..root_index).rev() {
             let (name, section) = &path[index];
-            let role_arn = section.get("role_arn").ok_or_else(|| {
+            let role_arn = role_of(section).ok_or_else(|| {
                 Error::Config(format!(
                     "profile '{name}' ({}) has source_profile but no role_arn to assume",
                     cfg.location(name)
@@ -138,15 +139,15 @@ impl Chain {
             hops.push(AssumeRoleHop {
                 profile: name.clone(),
                 role_arn: role_arn.to_string(),
-                external_id: section.get("external_id").map(str::to_string),
-                role_session_name: lookup(index, "role_session_name"),
-                ttl: duration(index, "assume_role_ttl", DEFAULT_ASSUME_ROLE_TTL)?,
-                region: lookup(index, "region"),
+                external_id: section.get(keys::EXTERNAL_ID).map(str::to_string),
+                role_session_name: lookup(index, keys::ROLE_SESSION_NAME),
+                ttl: duration(index, keys::ASSUME_ROLE_TTL, DEFAULT_ASSUME_ROLE_TTL)?,
+                region: lookup(index, keys::REGION),
             });
         }
         Ok(Chain {
             target: target.to_string(),
-            region: lookup(0, "region"),
+            region: lookup(0, keys::REGION),
             okta,
             saml,
             hops,
@@ -162,6 +163,20 @@ impl Chain {
     }
 }
 
+/// The hop's role: `okta_role_arn` (SDK-native), else `role_arn` (segmentio-style).
+pub fn role_of(section: &Section) -> Option<&str> {
+    section
+        .get(keys::OKTA_ROLE_ARN)
+        .or_else(|| section.get(keys::ROLE_ARN))
+}
+
+/// The upstream profile: `okta_source_profile` (SDK-native), else `source_profile`.
+pub fn source_of(section: &Section) -> Option<&str> {
+    section
+        .get(keys::OKTA_SOURCE_PROFILE)
+        .or_else(|| section.get(keys::SOURCE_PROFILE))
+}
+
 /// Profiles (name and parsed section) from `target` along `source_profile` to the root;
 /// errors on cycles and gaps. Only these sections of the file are parsed.
 fn profile_path(cfg: &ConfigFile, target: &str) -> Result<Vec<(String, Section)>> {
@@ -174,7 +189,7 @@ fn profile_path(cfg: &ConfigFile, target: &str) -> Result<Vec<(String, Section)>
     let mut path = vec![(target.to_string(), first)];
     loop {
         let (current, section) = &path[path.len() - 1];
-        let Some(source) = section.get("source_profile").map(str::to_string) else {
+        let Some(source) = source_of(section).map(str::to_string) else {
             break;
         };
         if path.iter().any(|(name, _)| *name == source) {

@@ -2,11 +2,15 @@
 //! `[okta]` section. This module only models the file; `chain` turns a profile into the
 //! ordered list of role hops to take.
 mod chain;
+mod classify;
 mod duration;
+pub mod keys;
+pub mod migrate;
 #[cfg(test)]
 mod prop_tests;
 
-pub use chain::{AssumeRoleHop, Chain, OktaSettings, SamlHop};
+pub use chain::{role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
+pub use classify::{sdk_problem, served_by_aws_okta};
 pub use duration::parse_duration;
 
 use crate::{Error, Result};
@@ -15,19 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Keys aws-okta reads; anything else in a profile is left to the AWS SDKs.
-pub const KNOWN_KEYS: &[&str] = &[
-    "aws_saml_url",
-    "okta_account_name",
-    "role_arn",
-    "source_profile",
-    "region",
-    "role_session_name",
-    "external_id",
-    "mfa_provider",
-    "mfa_factor_type",
-    "session_ttl",
-    "assume_role_ttl",
-];
+pub use keys::KNOWN as KNOWN_KEYS;
 
 #[derive(Debug, Clone, Default)]
 pub struct Section {

@@ -788,7 +788,7 @@ fn create_private_dir(path: &Path) -> io::Result<()> {
 
 /// Copies the old contents to `<config><BACKUP_INFIX><UTC time>` (mode 0600), never
 /// overwriting an earlier backup.
-fn backup(config_path: &Path, old: &[u8]) -> Result<PathBuf, Error> {
+pub fn backup(config_path: &Path, old: &[u8]) -> Result<PathBuf, Error> {
     let name = config_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

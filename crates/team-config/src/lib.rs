@@ -27,7 +27,7 @@ pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
 pub use init::{
-    block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX,
+    backup, block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX,
     DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV,
 };
 pub use scan::{dangerous_keys, is_aws_okta_cred_process, saml_url_leaves_org, DangerousKey};

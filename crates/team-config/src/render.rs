@@ -30,6 +30,9 @@ pub(crate) fn team_config(org: &Org, index: usize) -> String {
         "# Install with: aws-okta config init --team {}",
         team.name
     ));
+    line("# Every profile works with aws-okta (exec, env, login) and, through credential_process,");
+    line("# with AWS_PROFILE=<profile> in the AWS CLI, the SDKs, IDEs and Terraform. The okta_* keys");
+    line("# are read by aws-okta alone, so no SDK tries to assume these roles by itself.");
     line("");
     line("[okta]");
     line(&format!("aws_saml_url = {}", org.okta.aws_saml_url));
@@ -47,30 +50,38 @@ pub(crate) fn team_config(org: &Org, index: usize) -> String {
     line("");
     line(&format!("[profile {}]", team.hub_role.profile));
     line(&format!(
-        "role_arn = {}",
+        "okta_role_arn = {}",
         org.role_arn(&org.hub.account_id, &team.hub_role.name)
     ));
     line(&format!("region = {}", org.hub.region));
     if let Some(ttl) = &team.session_ttl {
         line(&format!("session_ttl = {ttl}"));
     }
+    line(&credential_process(&team.hub_role.profile));
 
     // One chained profile per spoke role.
     for g in &team.grants {
         let spoke = &org.spokes[g.spoke];
         line("");
         line(&format!("[profile {}]", g.profile));
-        line(&format!("source_profile = {}", team.hub_role.profile));
+        line(&format!("okta_source_profile = {}", team.hub_role.profile));
         line(&format!(
-            "role_arn = {}",
+            "okta_role_arn = {}",
             org.role_arn(&spoke.account.account_id, &g.role)
         ));
         line(&format!("region = {}", g.region));
         if let Some(ttl) = &team.assume_role_ttl {
             line(&format!("assume_role_ttl = {ttl}"));
         }
+        line(&credential_process(&g.profile));
     }
     out
+}
+
+/// The SDK-native hand-off: AWS SDKs and the AWS CLI run `aws-okta cred-process <profile>`,
+/// which answers from aws-okta's cache (no network when warm).
+fn credential_process(profile: &str) -> String {
+    format!("credential_process = aws-okta cred-process {profile}")
 }
 
 #[derive(Serialize)]

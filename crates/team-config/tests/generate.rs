@@ -77,14 +77,23 @@ fn example_org_has_the_promised_shape() {
         "[okta]\naws_saml_url = home/amazon_aws/0oa1abcdEFGH/272\nmfa_factor_type = push\n"
     ));
     assert!(finance.contains(
-        "[profile finance-hub]\nrole_arn = arn:aws:iam::111111111111:role/team-finance\nregion = us-east-1\nsession_ttl = 8h\n"
+        "[profile finance-hub]\nokta_role_arn = arn:aws:iam::111111111111:role/team-finance\nregion = us-east-1\nsession_ttl = 8h\ncredential_process = aws-okta cred-process finance-hub\n"
     ));
     assert!(!finance.contains("source_profile"));
+    // SDK-native: nothing an AWS SDK would act on by itself.
+    for line in finance.lines() {
+        assert!(!line.starts_with("role_arn"), "{line}");
+    }
 
     // On-call: ReadOnly and Administrator in each of the three spokes, chained from its hub role.
     let oncall = get("teams/oncall.config");
     assert_eq!(oncall.matches("[profile ").count(), 7);
-    assert_eq!(oncall.matches("source_profile = oncall-hub\n").count(), 6);
+    assert_eq!(
+        oncall.matches("okta_source_profile = oncall-hub\n").count(),
+        6
+    );
+    assert_eq!(oncall.matches("\nsource_profile").count(), 0);
+    assert_eq!(oncall.matches("\nrole_arn").count(), 0);
     for (acct, id) in [
         ("dev", "222222222222"),
         ("staging", "333333333333"),
@@ -92,16 +101,21 @@ fn example_org_has_the_promised_shape() {
     ] {
         for role in ["ReadOnly", "Administrator"] {
             let section = format!(
-                "[profile {acct}-{}]\nsource_profile = oncall-hub\nrole_arn = arn:aws:iam::{id}:role/{role}\n",
+                "[profile {acct}-{r}]\nokta_source_profile = oncall-hub\nokta_role_arn = arn:aws:iam::{id}:role/{role}\n",
+                r = role.to_lowercase()
+            );
+            let process = format!(
+                "credential_process = aws-okta cred-process {acct}-{}\n",
                 role.to_lowercase()
             );
+            assert!(oncall.contains(&process), "{process} missing in\n{oncall}");
             assert!(oncall.contains(&section), "{section} missing in\n{oncall}");
         }
     }
     assert!(oncall.contains("assume_role_ttl = 1h\n"));
 
     let product = get("teams/product.config");
-    assert!(product.contains("[profile dev-developer]\nsource_profile = product-hub\nrole_arn = arn:aws:iam::222222222222:role/Developer\nregion = us-west-2\n"));
+    assert!(product.contains("[profile dev-developer]\nokta_source_profile = product-hub\nokta_role_arn = arn:aws:iam::222222222222:role/Developer\nregion = us-west-2\ncredential_process = aws-okta cred-process dev-developer\n"));
     assert!(!product.contains("444444444444"));
 
     // The Terraform input: spoke roles trust exactly the teams granted them.
@@ -262,10 +276,10 @@ fn valid_base_is_valid() {
     assert_eq!(files.len(), 2);
     assert!(files[0]
         .contents
-        .contains("[profile ops-hub]\nrole_arn = arn:aws:iam::111111111111:role/ops\n"));
+        .contains("[profile ops-hub]\nokta_role_arn = arn:aws:iam::111111111111:role/ops\n"));
     assert!(files[0]
         .contents
-        .contains("[profile prod-readonly]\nsource_profile = ops-hub\n"));
+        .contains("[profile prod-readonly]\nokta_source_profile = ops-hub\n"));
 }
 
 #[test]

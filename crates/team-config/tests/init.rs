@@ -71,7 +71,9 @@ fn creates_a_private_config_in_a_new_directory() {
     assert!(text.starts_with(
         "# BEGIN aws-okta team oncall\n# Managed by `aws-okta config init --team oncall` from "
     ));
-    assert!(text.ends_with("assume_role_ttl = 1h\n# END aws-okta team oncall\n"));
+    assert!(text.ends_with(
+        "assume_role_ttl = 1h\ncredential_process = aws-okta cred-process prod-administrator\n# END aws-okta team oncall\n"
+    ));
     let team = fs::read_to_string(src.path().join("teams/oncall.config")).unwrap();
     assert!(text.contains(&team), "the team config is copied verbatim");
     #[cfg(unix)]
