@@ -74,6 +74,13 @@ pub enum Error {
     #[error("{0}")]
     Mfa(String),
 
+    /// A login needs the user to type or choose something (a code, a factor, a role, a
+    /// passphrase) while nobody may be asked: `exec --server` has handed the terminal (and
+    /// stdin) to its command. Kept apart from `Mfa` so the credential server can tell "ask the
+    /// user elsewhere" from "this login failed".
+    #[error("{0}")]
+    NeedsInput(String),
+
     #[error("{0}")]
     Saml(String),
 
@@ -132,6 +139,7 @@ impl Error {
             Error::MfaRejected { .. } => MFA_REJECTED,
             Error::MfaTimeout => MFA_TIMEOUT,
             Error::Mfa(_) => MFA_FAILED,
+            Error::NeedsInput(_) => USAGE,
             Error::Saml(_) => SAML,
             Error::Sts { .. } => STS,
             Error::RateLimited { .. } => RATE_LIMITED,
