@@ -153,6 +153,18 @@ impl Error {
         }
     }
 
+    /// Whether the same login may succeed if simply tried again later: the network, a rate
+    /// limit, Okta or STS having a bad moment, a local hiccup. Everything else (a rejected
+    /// password or MFA answer, an account state, a missing setup, an STS refusal) fails the same
+    /// way until someone changes something, so the credential server never repeats it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Network(_) | Error::Io(_) => true,
+            Error::OktaApi { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     pub fn io(context: impl std::fmt::Display, err: std::io::Error) -> Error {
         Error::Io(format!("{context}: {err}"))
     }
