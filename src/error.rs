@@ -169,3 +169,78 @@ impl Error {
         Error::Io(format!("{context}: {err}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the credential server retries: only what can pass by itself. A wrong password or a
+    /// rejected push retried is an account lockout or a flooded phone.
+    #[test]
+    fn only_passing_troubles_are_transient() {
+        let s = String::new;
+        let fatal = [
+            Error::WrongPassword {
+                username: s(),
+                flag: s(),
+            },
+            Error::LockedOut { username: s() },
+            Error::PasswordExpired {
+                username: s(),
+                flag: s(),
+            },
+            Error::MfaEnroll {
+                username: s(),
+                url: s(),
+            },
+            Error::UnsupportedAuthState {
+                status: s(),
+                url: s(),
+            },
+            Error::MfaRejected { result: s() },
+            Error::MfaTimeout,
+            Error::Mfa(s()),
+            Error::NeedsInput(s()),
+            Error::OAuth {
+                exit: exit::ACCESS_DENIED,
+                message: s(),
+            },
+            Error::NoStoredCredentials {
+                account: s(),
+                item: s(),
+                flag: s(),
+            },
+            Error::Keychain {
+                backend: "file",
+                message: s(),
+            },
+            Error::OktaApi {
+                status: 403,
+                code: s(),
+                summary: s(),
+            },
+            Error::Sts {
+                operation: "AssumeRole",
+                role: s(),
+                code: s(),
+                message: s(),
+            },
+        ];
+        for e in &fatal {
+            assert!(!e.is_transient(), "{e:?}");
+        }
+        let transient = [
+            Error::Network(s()),
+            Error::RateLimited { service: "Okta" },
+            Error::OktaApi {
+                status: 503,
+                code: s(),
+                summary: s(),
+            },
+            Error::Io(s()),
+        ];
+        for e in &transient {
+            assert!(e.is_transient(), "{e:?}");
+        }
+    }
+}
