@@ -74,6 +74,13 @@ pub enum Error {
     #[error("{0}")]
     Mfa(String),
 
+    /// A login needs the user to type or choose something (a code, a factor, a role, a
+    /// passphrase) while nobody may be asked: `exec --server` has handed the terminal (and
+    /// stdin) to its command. Kept apart from `Mfa` so the credential server can tell "ask the
+    /// user elsewhere" from "this login failed".
+    #[error("{0}")]
+    NeedsInput(String),
+
     #[error("{0}")]
     Saml(String),
 
@@ -132,6 +139,7 @@ impl Error {
             Error::MfaRejected { .. } => MFA_REJECTED,
             Error::MfaTimeout => MFA_TIMEOUT,
             Error::Mfa(_) => MFA_FAILED,
+            Error::NeedsInput(_) => USAGE,
             Error::Saml(_) => SAML,
             Error::Sts { .. } => STS,
             Error::RateLimited { .. } => RATE_LIMITED,
@@ -145,7 +153,94 @@ impl Error {
         }
     }
 
+    /// Whether the same login may succeed if simply tried again later: the network, a rate
+    /// limit, Okta or STS having a bad moment, a local hiccup. Everything else (a rejected
+    /// password or MFA answer, an account state, a missing setup, an STS refusal) fails the same
+    /// way until someone changes something, so the credential server never repeats it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Network(_) | Error::Io(_) => true,
+            Error::OktaApi { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     pub fn io(context: impl std::fmt::Display, err: std::io::Error) -> Error {
         Error::Io(format!("{context}: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the credential server retries: only what can pass by itself. A wrong password or a
+    /// rejected push retried is an account lockout or a flooded phone.
+    #[test]
+    fn only_passing_troubles_are_transient() {
+        let s = String::new;
+        let fatal = [
+            Error::WrongPassword {
+                username: s(),
+                flag: s(),
+            },
+            Error::LockedOut { username: s() },
+            Error::PasswordExpired {
+                username: s(),
+                flag: s(),
+            },
+            Error::MfaEnroll {
+                username: s(),
+                url: s(),
+            },
+            Error::UnsupportedAuthState {
+                status: s(),
+                url: s(),
+            },
+            Error::MfaRejected { result: s() },
+            Error::MfaTimeout,
+            Error::Mfa(s()),
+            Error::NeedsInput(s()),
+            Error::OAuth {
+                exit: exit::ACCESS_DENIED,
+                message: s(),
+            },
+            Error::NoStoredCredentials {
+                account: s(),
+                item: s(),
+                flag: s(),
+            },
+            Error::Keychain {
+                backend: "file",
+                message: s(),
+            },
+            Error::OktaApi {
+                status: 403,
+                code: s(),
+                summary: s(),
+            },
+            Error::Sts {
+                operation: "AssumeRole",
+                role: s(),
+                code: s(),
+                message: s(),
+            },
+        ];
+        for e in &fatal {
+            assert!(!e.is_transient(), "{e:?}");
+        }
+        let transient = [
+            Error::Network(s()),
+            Error::RateLimited { service: "Okta" },
+            Error::OktaApi {
+                status: 503,
+                code: s(),
+                summary: s(),
+            },
+            Error::Io(s()),
+        ];
+        for e in &transient {
+            assert!(e.is_transient(), "{e:?}");
+        }
     }
 }

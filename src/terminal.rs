@@ -1,11 +1,58 @@
 //! Talking to the person at the keyboard: everything goes to stderr so stdout stays for
 //! `env`/`cred-process` output.
+//!
+//! `exec --server` hands the terminal to its command and keeps logging in from a background
+//! thread. From then on nothing here may prompt or read stdin: a prompt would interleave with
+//! the command's own output, and the answer (or a line of stdin) would be stolen from the
+//! command. [`hand_over`] flips the whole process into that mode; every prompt then fails with
+//! [`Error::NeedsInput`], which tells the user where to log in instead.
+use crate::{Error, Result};
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
-/// True when both stdin and stderr are terminals (we may prompt).
+/// Who owns the terminal once `exec --server` started its command, and what the user can run
+/// elsewhere to log in. Process-wide, set once: the process never gets the terminal back
+/// (it exits with the command).
+struct HandedOver {
+    command: String,
+    instead: String,
+}
+
+static HANDED_OVER: OnceLock<HandedOver> = OnceLock::new();
+
+/// From now on, no prompt and no read of stdin in this process: `command` owns both.
+/// `instead` is the command line that logs in from another terminal.
+pub fn hand_over(command: &str, instead: &str) {
+    let _ = HANDED_OVER.set(HandedOver {
+        command: command.to_string(),
+        instead: instead.to_string(),
+    });
+}
+
+fn handed_over() -> bool {
+    HANDED_OVER.get().is_some()
+}
+
+/// `Ok` when the user may be asked for `what` now; else the [`Error::NeedsInput`] to return.
+/// Called where a login would ask, before it sends anything that only makes sense with an
+/// answer (an SMS, say), and again inside every prompt as a backstop.
+pub fn may_ask(what: &str) -> Result<()> {
+    match HANDED_OVER.get() {
+        None => Ok(()),
+        Some(h) => Err(Error::NeedsInput(refusal(what, &h.command, &h.instead))),
+    }
+}
+
+fn refusal(what: &str, command: &str, instead: &str) -> String {
+    format!(
+        "a login needs your input ({what}), but the terminal belongs to {command}: run `{instead}` in another terminal, then retry"
+    )
+}
+
+/// True when both stdin and stderr are terminals (we may prompt), and they are still ours.
 pub fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    !handed_over() && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 pub fn stderr_is_terminal() -> bool {
@@ -16,6 +63,7 @@ pub fn stderr_is_terminal() -> bool {
 /// getpass(3) does); dialoguer shows the prompt first and then flushes pending input, which
 /// drops whatever was typed or pasted in between.
 pub fn password(prompt: &str) -> Result<Zeroizing<String>, String> {
+    may_ask(prompt).map_err(|e| e.to_string())?;
     #[cfg(unix)]
     if let Some(tty) = hidden::ControllingTerminal::open() {
         return tty
@@ -120,6 +168,7 @@ mod hidden {
 }
 
 pub fn input(prompt: &str) -> Result<String, String> {
+    may_ask(prompt).map_err(|e| e.to_string())?;
     dialoguer::Input::<String>::new()
         .with_prompt(prompt)
         .interact_text()
@@ -127,6 +176,7 @@ pub fn input(prompt: &str) -> Result<String, String> {
 }
 
 pub fn select(prompt: &str, items: &[String]) -> Result<usize, String> {
+    may_ask(prompt).map_err(|e| e.to_string())?;
     dialoguer::Select::new()
         .with_prompt(prompt)
         .items(items)
@@ -137,6 +187,8 @@ pub fn select(prompt: &str, items: &[String]) -> Result<usize, String> {
 
 /// Reads one line from stdin (for scripts piping a password in), without the newline.
 pub fn read_stdin_line() -> Result<Zeroizing<String>, String> {
+    // After the hand-over stdin is the command's: a line read here would be lost to it.
+    may_ask("a line of stdin").map_err(|e| e.to_string())?;
     let mut line = Zeroizing::new(String::new());
     std::io::stdin()
         .read_line(&mut line)
@@ -151,7 +203,9 @@ pub struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {
     pub fn start(message: &str) -> Spinner {
-        if !stderr_is_terminal() {
+        // A spinner redraws its line: on a terminal another program is writing to, it would
+        // garble that program's output. Plain lines only, then.
+        if !stderr_is_terminal() || handed_over() {
             eprintln!("{message}");
             return Spinner(None);
         }
@@ -175,5 +229,23 @@ impl Drop for Spinner {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // `hand_over` is process-wide and final, so it is exercised by the black-box tests
+    // (tests/trust_server.rs); here only the message.
+    #[test]
+    fn the_refusal_says_what_was_asked_who_owns_the_terminal_and_what_to_run() {
+        let msg = super::refusal(
+            "Enter the 6-digit code",
+            "terraform",
+            "aws-okta exec prod -- true",
+        );
+        assert_eq!(
+            msg,
+            "a login needs your input (Enter the 6-digit code), but the terminal belongs to terraform: run `aws-okta exec prod -- true` in another terminal, then retry"
+        );
     }
 }

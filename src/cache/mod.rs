@@ -19,6 +19,15 @@ use zeroize::Zeroizing;
 /// Credentials closer than this to expiry are refreshed (`AWS_OKTA_EXPIRY_WINDOW`).
 pub const DEFAULT_EXPIRY_WINDOW: Duration = Duration::from_secs(300);
 
+/// `AWS_OKTA_EXPIRY_WINDOW`, else [`DEFAULT_EXPIRY_WINDOW`]: how close to expiry credentials
+/// count as expiring (in the cache and in the `exec --server` memory alike).
+pub fn expiry_window() -> Duration {
+    std::env::var("AWS_OKTA_EXPIRY_WINDOW")
+        .ok()
+        .and_then(|v| crate::config::parse_duration(&v).ok())
+        .unwrap_or(DEFAULT_EXPIRY_WINDOW)
+}
+
 /// Identifies one hop's credentials: the hop's profile plus a digest of everything that
 /// shaped them (upstream hops, role, durations, external id), so a config edit misses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,10 +104,7 @@ struct SessionOut<'a> {
 
 impl<'a> Cache<'a> {
     pub fn new(keychain: &'a dyn Keychain) -> Cache<'a> {
-        let window = std::env::var("AWS_OKTA_EXPIRY_WINDOW")
-            .ok()
-            .and_then(|v| crate::config::parse_duration(&v).ok())
-            .unwrap_or(DEFAULT_EXPIRY_WINDOW);
+        let window = expiry_window();
         Cache {
             keychain,
             sealed: crate::keychain::credential_cache(keychain.backend()),

@@ -1,7 +1,8 @@
 use super::{credential_env, Global, ProfileArgs};
 use crate::config::Chain;
+use crate::keychain::Keychain;
 use crate::provider::{self, Credentials};
-use crate::{keychain, server, Error, Result};
+use crate::{keychain, server, terminal, Error, Result};
 use std::ffi::OsString;
 use std::process::Command;
 
@@ -19,7 +20,12 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let (chain, creds) = global.credentials(&args.target)?;
+    let chain = Chain::resolve(&global.load_config()?, &args.target.profile)?;
+    // One keychain for the first credentials and for the server's later refreshes: whatever
+    // it had to ask to open (a file keychain's passphrase) is asked now, while the terminal
+    // is still ours, not on the server thread.
+    let keychain = global.keychain()?;
+    let creds = global.chain_credentials_in(&chain, keychain.as_ref(), args.target.no_cache)?;
     let mut argv = args.command.into_iter();
     let program = argv
         .next()
@@ -34,8 +40,9 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let name = program.to_string_lossy().into_owned();
     tracing::debug!(program = %name, server = args.server, "exec");
     if args.server {
-        return run_with_server(global, chain, creds, command, &name);
+        return run_with_server(global, chain, keychain, creds, command, &name);
     }
+    drop(keychain);
     let (vars, remove) = credential_env(&chain, &creds);
     for variable in remove {
         command.env_remove(variable);
@@ -83,10 +90,13 @@ const STATIC_CREDENTIALS: &[&str] = &[
 ];
 
 /// The command runs as our child while a loopback endpoint serves it fresh credentials from
-/// the chain (cache, then hub session, then Okta only when Okta itself requires it).
+/// the chain (cache, then hub session, then Okta only when Okta itself requires it). The
+/// server logs in at most once at a time and never again after a failure retrying cannot fix
+/// (see `server`); once the command runs, the terminal is its own and no login may prompt.
 fn run_with_server(
     global: &Global,
     chain: Chain,
+    keychain: Box<dyn Keychain>,
     creds: Credentials,
     mut command: Command,
     name: &str,
@@ -101,19 +111,21 @@ fn run_with_server(
     );
     drop(creds);
 
-    let backend = global.backend()?;
     let options = global.login_options(false);
-    let mut store = None;
-    let endpoint = server::start(move || {
-        let keychain = match &store {
-            Some(k) => k,
-            None => store.insert(keychain::open(backend)?),
-        };
-        provider::credentials(&chain, keychain.as_ref(), &options)
+    // What the user can run in another terminal when a login needs them.
+    let instead = format!("aws-okta exec {} -- true", chain.target);
+    let endpoint = server::start(move |attempt| match attempt {
+        server::Attempt::Login => {
+            provider::credentials(&chain, keychain.as_ref(), &options).map(Some)
+        }
+        server::Attempt::CacheOnly => provider::cached(&chain, keychain.as_ref()),
     })?;
     command
         .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &endpoint.url)
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &endpoint.token);
+    // Before the command starts, so no request can arrive earlier: from here on the terminal
+    // and stdin are the command's, and a login that would prompt fails with `NeedsInput`.
+    terminal::hand_over(name, &instead);
     wait_for(command, name)
 }
 

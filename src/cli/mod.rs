@@ -175,14 +175,24 @@ impl Global {
     }
 
     pub fn chain_credentials(&self, chain: &Chain, no_cache: bool) -> Result<Credentials> {
+        let keychain = self.keychain()?;
+        self.chain_credentials_in(chain, keychain.as_ref(), no_cache)
+    }
+
+    /// [`Global::chain_credentials`] with a keychain the caller keeps using.
+    pub fn chain_credentials_in(
+        &self,
+        chain: &Chain,
+        keychain: &dyn Keychain,
+        no_cache: bool,
+    ) -> Result<Credentials> {
         let profile = chain.target.as_str();
         tracing::debug!(
             profile,
             hops = chain.hops.len() + 1,
             "resolved profile chain"
         );
-        let keychain = self.keychain()?;
-        provider::credentials(chain, keychain.as_ref(), &self.login_options(no_cache))
+        provider::credentials(chain, keychain, &self.login_options(no_cache))
     }
 
     pub fn login_options(&self, no_cache: bool) -> LoginOptions {

@@ -293,6 +293,9 @@ fn passphrase(new: bool) -> Result<Zeroizing<String>> {
             return Ok(Zeroizing::new(p));
         }
     }
+    // After `exec --server` handed the terminal over: `NeedsInput`, which says where to
+    // unlock the keychain instead.
+    crate::terminal::may_ask("the file keychain passphrase")?;
     if !crate::terminal::interactive() {
         return Err(error(
             Backend::File,

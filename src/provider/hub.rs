@@ -223,17 +223,19 @@ fn choose_role(assertion: &SamlAssertion, wanted: Option<&str>) -> Result<SamlRo
             "Okta's SAML assertion offers no AWS role: ask your Okta admin to assign one".into(),
         )),
         [one] => Ok(one.clone()),
-        several if crate::terminal::interactive() => {
+        several => {
+            // First: after `exec --server` handed the terminal over this is `NeedsInput`.
+            crate::terminal::may_ask("a choice of AWS role, or role_arn in the profile")?;
+            if !crate::terminal::interactive() {
+                return Err(Error::Saml(format!(
+                    "Okta offers several roles and the profile has no role_arn: set role_arn to one of {}",
+                    several.iter().map(|r| r.role_arn.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
             let arns: Vec<String> = several.iter().map(|r| r.role_arn.clone()).collect();
             let index =
                 crate::terminal::select("Choose the AWS role", &arns).map_err(Error::Saml)?;
             Ok(several[index].clone())
-        }
-        several => {
-            Err(Error::Saml(format!(
-            "Okta offers several roles and the profile has no role_arn: set role_arn to one of {}",
-            several.iter().map(|r| r.role_arn.as_str()).collect::<Vec<_>>().join(", ")
-        )))
         }
     }
 }

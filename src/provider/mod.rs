@@ -115,6 +115,16 @@ pub struct LoginOptions {
     pub no_browser: bool,
 }
 
+/// The final credentials of a chain when the cache has them fresh; never logs in, never
+/// talks to Okta or STS (`exec --server` after a login needed input: it picks up what a login
+/// in another terminal stored).
+pub fn cached(chain: &Chain, keychain: &dyn Keychain) -> Result<Option<Credentials>> {
+    match CacheKey::for_chain(chain).last() {
+        Some(key) => Cache::new(keychain).credentials(key),
+        None => Ok(None),
+    }
+}
+
 /// The final credentials of a chain: from the cache when fresh, else by logging in.
 pub fn credentials(
     chain: &Chain,

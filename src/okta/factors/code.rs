@@ -102,6 +102,9 @@ fn rejected(times: u32) -> Error {
 
 /// One code from the terminal, or one line of stdin (for scripts); `None` at end of input.
 fn read(interactive: bool, prompt: &Prompt) -> Result<Option<Zeroizing<String>>> {
+    // Before the terminal or stdin is touched: after `exec --server` handed them over, this
+    // is `NeedsInput`, not an MFA failure.
+    terminal::may_ask(&prompt.text)?;
     let text = if prompt.resend.is_some() {
         format!("{} (or type '{RESEND_WORD}')", prompt.text)
     } else {

@@ -310,6 +310,7 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
 }
 
 fn read_passcode() -> Result<zeroize::Zeroizing<String>> {
+    terminal::may_ask("a Duo passcode")?;
     let code = if terminal::interactive() {
         terminal::input("Enter a Duo passcode").map(zeroize::Zeroizing::new)
     } else {

@@ -137,22 +137,32 @@ pub fn choose(factors: &[Factor], choice: &FactorChoice) -> Result<Factor> {
     let listing = || factors.iter().map(label).collect::<Vec<_>>().join("; ");
     match candidates.as_slice() {
         [one] => Ok((*one).clone()),
-        [] if factors.is_empty() => Err(Error::Mfa("Okta asked for MFA but listed no factors".into())),
+        [] if factors.is_empty() => Err(Error::Mfa(
+            "Okta asked for MFA but listed no factors".into(),
+        )),
         [] => Err(Error::Mfa(format!(
             "no usable MFA factor matches your choice (provider {:?}, type {:?}); enrolled: {}",
             choice.provider.as_deref().unwrap_or("any"),
             choice.factor_type.as_deref().unwrap_or("any"),
             listing()
         ))),
-        several if crate::terminal::interactive() => {
+        several => {
+            // Checked first: once `exec --server` has handed the terminal over, the user can
+            // still choose, just not here (`NeedsInput`, not "there is no terminal").
+            crate::terminal::may_ask(
+                "a choice of MFA factor, or --mfa-provider/--mfa-factor-type",
+            )?;
+            if !crate::terminal::interactive() {
+                return Err(Error::Mfa(format!(
+                    "several MFA factors are enrolled and there is no terminal to choose: pick one with --mfa-provider/--mfa-factor-type (or mfa_provider/mfa_factor_type in the config); enrolled: {}",
+                    listing()
+                )));
+            }
             let labels: Vec<String> = several.iter().map(|f| label(f)).collect();
-            let index = crate::terminal::select("Choose an MFA factor", &labels).map_err(Error::Mfa)?;
+            let index =
+                crate::terminal::select("Choose an MFA factor", &labels).map_err(Error::Mfa)?;
             Ok(several[index].clone())
         }
-        _ => Err(Error::Mfa(format!(
-            "several MFA factors are enrolled and there is no terminal to choose: pick one with --mfa-provider/--mfa-factor-type (or mfa_provider/mfa_factor_type in the config); enrolled: {}",
-            listing()
-        ))),
     }
 }
 

@@ -14,6 +14,8 @@ pub async fn verify(
     href: Url,
     state_token: &SecretString,
 ) -> Result<AuthnResponse> {
+    // Nobody could type the code in: do not have one sent.
+    crate::terminal::may_ask(&format!("a code Okta would send by {}", factor.factor_type))?;
     let body = json!({"stateToken": state_token.expose_secret()});
     let sent: AuthnResponse = client.post_json(href.clone(), &body).await??;
     if sent.status != "MFA_CHALLENGE" {

@@ -75,6 +75,7 @@ pub async fn login(
 }
 
 async fn otp(client: &OAuthClient, mfa_token: &SecretString, scope: &str) -> Result<TokenResponse> {
+    terminal::may_ask("the 6-digit code from your authenticator app")?;
     let code = if terminal::interactive() {
         terminal::input("Enter the 6-digit code from your authenticator app")
             .map(zeroize::Zeroizing::new)
