@@ -9,20 +9,9 @@ mod common;
 mod chaos;
 
 use common::*;
-use fake_okta::{Config, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
+use fake_okta::Config;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-/// The hand-written SDK-native form the README shows.
-fn sdk_native_config() -> String {
-    format!(
-        "[okta]\naws_saml_url = {DEFAULT_SAML_PATH}\n\n\
-         [profile hub]\nokta_role_arn = {DEFAULT_HUB_ROLE}\nregion = us-east-1\n\
-         credential_process = aws-okta cred-process hub\n\n\
-         [profile spoke]\nokta_source_profile = hub\nokta_role_arn = {SPOKE_ROLE}\nregion = us-west-2\n\
-         credential_process = aws-okta cred-process spoke\n"
-    )
-}
 
 fn venv_bin(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,7 +31,7 @@ impl SdkEnv {
         let mut env = TestEnv::new(Config::default());
         let sts = chaos::Chaos::start(&env.sts_url, |_, _| chaos::Fault::Pass);
         env.sts_url = sts.url.clone();
-        env.write_config(&sdk_native_config());
+        env.write_config(&sdk_native_config_text());
         env.add();
         SdkEnv { env, sts }
     }
@@ -180,7 +169,7 @@ fn aws_okta_commands_work_on_sdk_native_profiles() {
     let out = env.run(&["config", "validate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
-    assert!(stdout(&out).contains("OK: 2 profiles"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("OK: 3 profiles"), "{}", stdout(&out));
 }
 
 /// The trap the issue describes: a segmentio-style config fails in the AWS CLI; `validate`
@@ -271,4 +260,40 @@ fn migrate_turns_a_segmentio_config_into_one_the_aws_cli_uses() {
     assert_assumed_spoke(&aws());
     let out = env.run(&["config", "validate"]);
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+/// `write-to-credentials` writes what the AWS CLI then uses by itself: for an SDK-native
+/// profile under its own name (the credentials file comes before credential_process), for a
+/// segmentio-style one (whose role_arn the CLI would use first) only under another name.
+#[test]
+fn write_to_credentials_writes_what_the_aws_cli_uses() {
+    let sdk = SdkEnv::new();
+    let env = &sdk.env;
+    // Without aws-okta on PATH, the CLI can only succeed from the credentials file.
+    let aws_alone = |profile: &str| {
+        let mut cmd = sdk.client(&venv_bin("aws"), profile);
+        cmd.env("PATH", "/usr/bin:/bin").args([
+            "--region",
+            "us-east-1",
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "text",
+            "--query",
+            "Arn",
+        ]);
+        cmd.output().unwrap()
+    };
+    assert!(!aws_alone("spoke").status.success(), "needs aws-okta first");
+    let out = env.run(&["write-to-credentials", "spoke"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_assumed_spoke(&aws_alone("spoke"));
+
+    env.write_config(&config_text());
+    let out = env.run(&["write-to-credentials", "spoke"]);
+    assert_exit(&out, 3, "--as spoke-creds");
+    assert!(stderr(&out).contains("sets role_arn"), "{}", stderr(&out));
+    let out = env.run(&["write-to-credentials", "spoke", "--as", "spoke-creds"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_assumed_spoke(&aws_alone("spoke-creds"));
 }

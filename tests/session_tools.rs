@@ -163,6 +163,7 @@ fn login_opens_the_okta_app_for_a_profile_with_its_own_saml_url() {
 #[test]
 fn write_to_credentials_keeps_everything_else_byte_for_byte() {
     let env = ready();
+    env.write_config(&sdk_native_config_text());
     let path = env.home().join(".aws/credentials");
     let original = "# my credentials\n[default]\naws_access_key_id = AKIAKEEP\naws_secret_access_key = keep\n\n[spoke]\n; old ones\naws_access_key_id = OLD\n\n[zeta]\nregion=x\n";
     std::fs::write(&path, original).unwrap();
@@ -197,6 +198,7 @@ fn write_to_credentials_keeps_everything_else_byte_for_byte() {
 #[test]
 fn write_to_credentials_creates_a_missing_file_at_0600() {
     let env = ready();
+    env.write_config(&sdk_native_config_text());
     let path = env.home().join("elsewhere/creds");
     let out = env.run(&["write-to-credentials", "hub", path.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));

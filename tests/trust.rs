@@ -476,7 +476,7 @@ fn parallel_write_to_credentials_lose_no_profile() {
     let names: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
     for name in &names {
         config.push_str(&format!(
-            "\n[profile {name}]\nsource_profile = hub\nrole_arn = {SPOKE_ROLE}\nrole_session_name = {name}\n"
+            "\n[profile {name}]\nokta_source_profile = hub\nokta_role_arn = {SPOKE_ROLE}\nrole_session_name = {name}\n"
         ));
     }
     env.write_config(&config);
@@ -529,7 +529,7 @@ fn write_to_credentials_keeps_a_symlinked_credentials_file_a_symlink() {
         text.starts_with("[mine]\naws_access_key_id = AKIAKEEP\n"),
         "{text}"
     );
-    assert!(text.contains("[hub]"), "{text}");
+    assert!(text.contains("[hub-creds]"), "{text}");
 }
 
 /// Another login session of the same user plants a key under our name in the user keyring

@@ -8,7 +8,21 @@ pub struct Args {
     target: ProfileArgs,
     /// Credentials file (default $AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials).
     file: Option<PathBuf>,
+    /// Write the credentials under this section name instead of the profile's own (for a
+    /// profile whose ~/.aws/config entry AWS SDKs would use first).
+    #[arg(long = "as", value_name = "NAME")]
+    as_name: Option<String>,
 }
+
+/// Config keys that make AWS SDKs get a profile's credentials before they look at the shared
+/// credentials file (botocore's and the other SDKs' order: assume-role, web identity, SSO, then
+/// the credentials file). A `[NAME]` written there for such a profile would never be used.
+const SHADOWING_KEYS: &[&str] = &[
+    crate::config::keys::ROLE_ARN,
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+];
 
 const KEYS: [&str; 4] = [
     "aws_access_key_id",
@@ -19,6 +33,8 @@ const KEYS: [&str; 4] = [
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let path = args.file.unwrap_or_else(default_path);
+    let section = args.as_name.as_deref().unwrap_or(&args.target.profile);
+    refuse_shadowed(global, section, args.as_name.is_some())?;
     // Read (and fail on a bad file) before logging in, so nothing is lost either way.
     read_existing(&path)?;
     let (_, creds) = global.credentials(&args.target)?;
@@ -34,7 +50,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         &rfc3339(&creds.expiration),
     ];
     let pairs: Vec<(&str, &str)> = KEYS.into_iter().zip(values).collect();
-    let updated = set_section(&existing, &args.target.profile, &pairs);
+    let updated = set_section(&existing, section, &pairs);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
@@ -44,7 +60,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     fsutil::write_atomic(&path, updated.as_bytes(), 0o600)
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
     eprintln!(
-        "Wrote credentials of profile {} (until {}) to {}{}",
+        "Wrote credentials of profile {} as [{section}] (until {}) to {}{}",
         args.target.profile,
         rfc3339(&creds.expiration),
         path.display(),
@@ -53,6 +69,29 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             .unwrap_or_default()
     );
     Ok(0)
+}
+
+/// Refuses a section the AWS CLI and SDKs would not read because `~/.aws/config` gives that
+/// profile its credentials first.
+fn refuse_shadowed(global: &Global, section: &str, chosen: bool) -> Result<()> {
+    let cfg = global.load_config()?;
+    let Some(profile) = cfg.profile(section)? else {
+        return Ok(());
+    };
+    let Some(key) = SHADOWING_KEYS.iter().find(|k| profile.get(k).is_some()) else {
+        return Ok(());
+    };
+    let fix = if chosen {
+        "choose another --as NAME".to_string()
+    } else {
+        format!(
+            "write it under another name with `--as {section}-creds` (then AWS_PROFILE={section}-creds), or run `aws-okta config migrate` so AWS_PROFILE={section} works without writing credentials at all"
+        )
+    };
+    Err(Error::Config(format!(
+        "AWS SDKs and the AWS CLI would ignore [{section}] in the credentials file: profile '{section}' ({}) sets {key}, which they use first; {fix}",
+        cfg.location(section)
+    )))
 }
 
 fn read_existing(path: &std::path::Path) -> Result<String> {

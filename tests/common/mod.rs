@@ -27,6 +27,20 @@ pub fn config_text() -> String {
     )
 }
 
+/// The same hub → spoke → sub chain in the SDK-native form (`okta_*` keys and
+/// `credential_process`), which AWS SDKs can use as it is.
+pub fn sdk_native_config_text() -> String {
+    format!(
+        "# user comment\n[okta]\naws_saml_url = {DEFAULT_SAML_PATH}\n\n\
+         [profile hub]\nokta_role_arn = {DEFAULT_HUB_ROLE}\nregion = us-east-1\n\
+         credential_process = aws-okta cred-process hub\n\n\
+         [profile spoke]\nokta_source_profile = hub\nokta_role_arn = {SPOKE_ROLE}\nregion = us-west-2\n\
+         credential_process = aws-okta cred-process spoke\n\n\
+         [profile sub]\nokta_source_profile = spoke\nokta_role_arn = {SUB_ROLE}\n\
+         credential_process = aws-okta cred-process sub\n"
+    )
+}
+
 /// A moto server shared by all tests of this binary; killed when the process exits.
 struct Moto {
     url: String,
