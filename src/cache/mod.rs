@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -277,16 +278,62 @@ fn session_item(account: &str) -> String {
     format!("okta-session-{account}")
 }
 
+/// How long a login waits for another process's login of the same Okta account before giving
+/// up: as long as the longest user step that process can be waiting on, plus a minute for the
+/// requests around it. That step is the device flow's browser sign-in (Okta's device codes
+/// live 10 minutes unless Okta says otherwise), then a push (330 s, classic or direct); so
+/// 11 min 10 s. `AWS_OKTA_LOCK_TIMEOUT` overrides it (tests).
+pub const LOGIN_LOCK_TIMEOUT: Duration = Duration::from_secs(
+    longest(
+        longest(
+            crate::okta::factors::push::GIVE_UP_AFTER,
+            crate::okta::oie::direct::GIVE_UP_AFTER,
+        ),
+        longest(
+            crate::okta::factors::duo::GIVE_UP_AFTER,
+            crate::okta::oie::device::DEFAULT_GIVE_UP_AFTER,
+        ),
+    )
+    .as_secs()
+        + 60,
+);
+
+/// After this long, a waiting login says whom it waits for.
+const LOCK_NOTICE_AFTER: Duration = Duration::from_secs(2);
+
+const fn longest(a: Duration, b: Duration) -> Duration {
+    if a.as_secs() >= b.as_secs() {
+        a
+    } else {
+        b
+    }
+}
+
+fn lock_timeout() -> Duration {
+    std::env::var("AWS_OKTA_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|v| crate::config::parse_duration(&v).ok())
+        .unwrap_or(LOGIN_LOCK_TIMEOUT)
+}
+
 /// An exclusive lock on `<state dir>/locks/<account>.lock`, held while one process logs in;
 /// the others wait, then find the cache filled. Released when dropped (or the process dies).
+/// The holder writes its pid into the file, so a waiter can say whom it waits for.
 pub struct LoginLock {
-    _file: File,
+    file: File,
 }
 
 impl LoginLock {
     pub fn acquire(account: &str) -> Result<LoginLock> {
-        let dir = crate::config::state_dir().join("locks");
-        std::fs::create_dir_all(&dir)
+        LoginLock::acquire_in(
+            &crate::config::state_dir().join("locks"),
+            account,
+            lock_timeout(),
+        )
+    }
+
+    fn acquire_in(dir: &std::path::Path, account: &str, limit: Duration) -> Result<LoginLock> {
+        std::fs::create_dir_all(dir)
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         let safe: String = account
             .chars()
@@ -299,9 +346,10 @@ impl LoginLock {
             })
             .collect();
         let path = dir.join(format!("{safe}.lock"));
-        let file = File::options()
+        let mut file = File::options()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| Error::io(format!("cannot open lock file {}", path.display()), e))?;
@@ -309,15 +357,79 @@ impl LoginLock {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 tracing::debug!(lock = %path.display(), "waiting for another aws-okta login");
-                file.lock()
-                    .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
+                wait_for(&mut file, &path, account, limit)?;
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(Error::io(format!("cannot lock {}", path.display()), e));
             }
         }
-        Ok(LoginLock { _file: file })
+        // Ours now: say who holds it. Written over the old content, then cut to length, so a
+        // waiter reading meanwhile sees a whole first line.
+        let pid = format!("{}\n", std::process::id());
+        let written = file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(pid.as_bytes()))
+            .and_then(|_| file.set_len(pid.len() as u64));
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "cannot write the pid into the lock file");
+        }
+        Ok(LoginLock { file })
     }
+}
+
+impl Drop for LoginLock {
+    fn drop(&mut self) {
+        // Still locked here (the lock goes with the file, after this): a waiter that takes it
+        // next never reads our pid as its holder's.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// Polls the lock until it is ours; after [`LOCK_NOTICE_AFTER`] says once on stderr who holds
+/// it, and gives up after `limit` with an error naming the holder.
+fn wait_for(file: &mut File, path: &std::path::Path, account: &str, limit: Duration) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(10);
+    let mut told = false;
+    loop {
+        std::thread::sleep(pause.min(limit.saturating_sub(started.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(100));
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", path.display()), e));
+            }
+        }
+        let waited = started.elapsed();
+        if waited >= limit {
+            return Err(Error::LoginLockTimeout {
+                account: account.to_string(),
+                pid: holder_pid(file),
+                waited_secs: waited.as_secs(),
+            });
+        }
+        if !told && waited >= LOCK_NOTICE_AFTER {
+            told = true;
+            let holder = match holder_pid(file) {
+                Some(pid) => format!("Another aws-okta process (pid {pid})"),
+                None => "Another aws-okta process".to_string(),
+            };
+            eprintln!(
+                "{holder} is logging in to Okta account '{account}'; waiting for it to finish (giving up after {}).",
+                crate::error::short_duration(limit)
+            );
+        }
+    }
+}
+
+/// The pid the holder wrote into the lock file, if it did (older versions wrote none; on
+/// Windows the holder's lock also keeps others from reading the file).
+fn holder_pid(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    Read::by_ref(file).take(64).read_to_string(&mut text).ok()?;
+    text.lines().next()?.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -348,5 +460,49 @@ mod tests {
         assert_ne!(keys[1], CacheKey::for_chain(&chain(&edited, "spoke"))[1]);
         let longer = format!("{CFG}assume_role_ttl=30m\n");
         assert_ne!(keys[1], CacheKey::for_chain(&chain(&longer, "spoke"))[1]);
+    }
+
+    #[test]
+    fn a_waiting_login_gives_up_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = LoginLock::acquire_in(dir.path(), "acct", Duration::from_secs(1)).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("acct.lock")).unwrap();
+        assert_eq!(
+            text,
+            format!("{}\n", std::process::id()),
+            "holder's pid written"
+        );
+        // A second open file description contends like another process would.
+        let started = std::time::Instant::now();
+        let err = LoginLock::acquire_in(dir.path(), "acct", Duration::from_millis(300))
+            .err()
+            .expect("the lock is held");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!(err.exit_code(), crate::error::exit::MFA_TIMEOUT);
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())) && msg.contains("kill"),
+            "{msg}"
+        );
+        drop(held);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("acct.lock")).unwrap(),
+            "",
+            "released: no stale pid"
+        );
+        LoginLock::acquire_in(dir.path(), "acct", Duration::from_millis(300)).unwrap();
+    }
+
+    #[test]
+    fn the_lock_outlasts_every_user_step_a_login_waits_for() {
+        for wait in [
+            crate::okta::factors::push::GIVE_UP_AFTER,
+            crate::okta::oie::direct::GIVE_UP_AFTER,
+            crate::okta::factors::duo::GIVE_UP_AFTER,
+            crate::okta::oie::device::DEFAULT_GIVE_UP_AFTER,
+        ] {
+            assert!(LOGIN_LOCK_TIMEOUT > wait, "{wait:?}");
+        }
+        assert_eq!(LOGIN_LOCK_TIMEOUT, Duration::from_secs(670));
     }
 }
