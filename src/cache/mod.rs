@@ -6,6 +6,7 @@ pub use index::{CredentialEntry, Index, SessionEntry};
 
 use crate::config::{AssumeRoleHop, Chain};
 use crate::keychain::Keychain;
+use crate::okta::identity::Identity;
 use crate::provider::Credentials;
 use crate::{Error, Result};
 use chrono::Utc;
@@ -21,10 +22,13 @@ use zeroize::Zeroizing;
 pub const DEFAULT_EXPIRY_WINDOW: Duration = Duration::from_secs(300);
 
 /// Identifies one hop's credentials: the hop's profile plus a digest of everything that
-/// shaped them (upstream hops, role, durations, external id), so a config edit misses.
+/// shaped them (the Okta identity, upstream hops, role, durations, external id), so a config
+/// edit or another Okta org or user misses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey {
     pub profile: String,
+    /// The Okta account label the chain logs in with (for `add` to find its credentials).
+    pub account: String,
     digest: String,
 }
 
@@ -33,14 +37,21 @@ impl CacheKey {
         format!("aws-creds-{}-{}", self.profile, &self.digest[..16])
     }
 
-    /// Keys of every hop of a chain: the SAML hop first, the target profile last.
-    pub fn for_chain(chain: &Chain) -> Vec<CacheKey> {
+    /// Keys of every hop of a chain: the SAML hop first, the target profile last. `identity`
+    /// is the Okta user and org the account label stands for: credentials a label obtained
+    /// from one org are never served after it points at another (every later hop's digest
+    /// covers the SAML hop's).
+    pub fn for_chain(chain: &Chain, identity: &Identity) -> Vec<CacheKey> {
         let saml = &chain.saml;
+        let account = chain.okta.account_label().to_string();
         let mut keys = vec![CacheKey {
             profile: saml.profile.clone(),
+            account: account.clone(),
             digest: digest(&[
                 "saml",
                 chain.okta.account_label(),
+                &identity.domain,
+                &identity.username,
                 &chain.okta.aws_saml_url,
                 saml.role_arn.as_deref().unwrap_or("*"),
                 &saml.session_ttl.as_secs().to_string(),
@@ -48,14 +59,15 @@ impl CacheKey {
         }];
         for hop in &chain.hops {
             let parent = keys.last().map(|k| k.digest.clone()).unwrap_or_default();
-            keys.push(CacheKey::hop(&parent, hop));
+            keys.push(CacheKey::hop(&parent, &account, hop));
         }
         keys
     }
 
-    fn hop(parent: &str, hop: &AssumeRoleHop) -> CacheKey {
+    fn hop(parent: &str, account: &str, hop: &AssumeRoleHop) -> CacheKey {
         CacheKey {
             profile: hop.profile.clone(),
+            account: account.to_string(),
             digest: digest(&[
                 "assume",
                 parent,
@@ -84,14 +96,18 @@ pub struct Cache<'a> {
     window: chrono::Duration,
 }
 
+/// `okta-session-<account>`: the `sid` and the identity it was issued for.
 #[derive(Deserialize)]
 struct StoredSession {
     sid: SecretString,
+    #[serde(default)]
+    identity: Option<Identity>,
 }
 
 #[derive(Serialize)]
 struct SessionOut<'a> {
     sid: &'a str,
+    identity: &'a Identity,
 }
 
 impl<'a> Cache<'a> {
@@ -175,6 +191,7 @@ impl<'a> Cache<'a> {
         let entry = CredentialEntry {
             backend: self.keychain.backend().name().to_string(),
             profile: key.profile.clone(),
+            account: Some(key.account.clone()),
             role_arn: creds.assumed_role_arn.clone(),
             expiration: creds.expiration,
         };
@@ -187,11 +204,26 @@ impl<'a> Cache<'a> {
 
     /// Deletes cached AWS credentials of this backend (of one profile, or all); returns how many.
     pub fn clear_credentials(&self, profile: Option<&str>) -> Result<usize> {
+        let removed = self.clear_credentials_where(|e| profile.is_none_or(|p| p == e.profile))?;
+        if profile.is_none() && self.sealed.is_some() {
+            crate::keychain::forget_credential_cache_key();
+        }
+        Ok(removed)
+    }
+
+    /// Deletes the cached AWS credentials an Okta account's logins produced (for `add` when the
+    /// account's identity changes); returns how many. Entries from before the index recorded
+    /// the account go too: their keys lack the identity, so no run can hit them any more.
+    pub fn clear_account_credentials(&self, account: &str) -> Result<usize> {
+        self.clear_credentials_where(|e| e.account.as_deref().is_none_or(|a| a == account))
+    }
+
+    fn clear_credentials_where(&self, doomed: impl Fn(&CredentialEntry) -> bool) -> Result<usize> {
         let backend = self.keychain.backend().name();
         let doomed: Vec<String> = Index::load()
             .credentials
             .into_iter()
-            .filter(|(_, e)| e.backend == backend && profile.is_none_or(|p| p == e.profile))
+            .filter(|(_, e)| e.backend == backend && doomed(e))
             .map(|(key, _)| key)
             .collect();
         for key in &doomed {
@@ -203,9 +235,6 @@ impl<'a> Cache<'a> {
                 self.keychain.delete(item)?;
             }
         }
-        if profile.is_none() && self.sealed.is_some() {
-            crate::keychain::forget_credential_cache_key();
-        }
         Index::update(|index| {
             for key in &doomed {
                 index.credentials.remove(key);
@@ -214,38 +243,65 @@ impl<'a> Cache<'a> {
         Ok(doomed.len())
     }
 
-    /// Forgets every Okta session of this backend; returns the accounts.
-    pub fn clear_okta_sessions(&self) -> Result<Vec<String>> {
+    /// The accounts with a cached Okta session in this backend (by the index), for `logout`.
+    pub fn okta_session_accounts(&self) -> Vec<String> {
         let backend = self.keychain.backend().name();
-        let accounts: Vec<String> = Index::load()
+        let mut accounts: Vec<String> = Index::load()
             .sessions
             .into_values()
             .filter(|e| e.backend == backend)
             .map(|e| e.account)
             .collect();
-        for account in &accounts {
-            self.forget_okta_session(account)?;
-        }
-        Ok(accounts)
+        accounts.sort();
+        accounts.dedup();
+        accounts
     }
 
     pub fn keychain(&self) -> &'a dyn Keychain {
         self.keychain
     }
 
-    pub fn okta_session(&self, account: &str) -> Result<Option<SecretString>> {
+    /// The account's cached `sid`, if it was issued for `identity`; one issued for another
+    /// identity (or for none: written before items recorded it) is deleted and not returned.
+    pub fn okta_session(&self, account: &str, identity: &Identity) -> Result<Option<SecretString>> {
+        let Some((sid, issued_for)) = self.stored_okta_session(account)? else {
+            return Ok(None);
+        };
+        if !identity.admits(issued_for.as_ref()) {
+            tracing::debug!(
+                account,
+                "the cached Okta session was issued for another identity (or predates identities); forgetting it"
+            );
+            self.forget_okta_session(account)?;
+            return Ok(None);
+        }
+        Ok(Some(sid))
+    }
+
+    /// The account's cached `sid` and the identity it was issued for, whatever that is (for
+    /// `logout`, which ends the session at the org that issued it).
+    pub fn stored_okta_session(
+        &self,
+        account: &str,
+    ) -> Result<Option<(SecretString, Option<Identity>)>> {
         let Some(data) = self.keychain.get(&session_item(account))? else {
             return Ok(None);
         };
         Ok(serde_json::from_slice::<StoredSession>(&data)
             .ok()
-            .map(|s| s.sid))
+            .map(|s| (s.sid, s.identity)))
     }
 
-    pub fn store_okta_session(&self, account: &str, sid: &SecretString) -> Result<()> {
+    pub fn store_okta_session(
+        &self,
+        account: &str,
+        identity: &Identity,
+        sid: &SecretString,
+    ) -> Result<()> {
         let data = Zeroizing::new(
             serde_json::to_vec(&SessionOut {
                 sid: sid.expose_secret(),
+                identity,
             })
             .map_err(|e| Error::Io(e.to_string()))?,
         );
@@ -263,14 +319,16 @@ impl<'a> Cache<'a> {
         })
     }
 
-    pub fn forget_okta_session(&self, account: &str) -> Result<()> {
+    /// Forgets the account's cached `sid`; `Ok(true)` when there was one.
+    pub fn forget_okta_session(&self, account: &str) -> Result<bool> {
         let item = session_item(account);
-        self.keychain.delete(&item)?;
+        let existed = self.keychain.delete(&item)?;
         let backend = self.keychain.backend().name();
         Index::update(|index| {
             index.sessions.remove(&Index::key(backend, &item));
             index.sessions.remove(&item); // as written before keys named the backend
-        })
+        })?;
+        Ok(existed)
     }
 }
 
@@ -445,21 +503,56 @@ mod tests {
     const CFG: &str = "[okta]\naws_saml_url=a/b\n[profile hub]\nrole_arn=arn:aws:iam::111111111111:role/h\n\
                        [profile spoke]\nsource_profile=hub\nrole_arn=arn:aws:iam::222222222222:role/s\n";
 
+    fn alice() -> Identity {
+        Identity::new(
+            &crate::okta::parse_domain("example.okta.com").unwrap(),
+            "alice@example.com",
+        )
+    }
+
     #[test]
     fn keys_follow_the_chain_and_change_with_the_config() {
-        let keys = CacheKey::for_chain(&chain(CFG, "spoke"));
+        let id = alice();
+        let keys = CacheKey::for_chain(&chain(CFG, "spoke"), &id);
         assert_eq!(keys.len(), 2);
         assert!(keys[0].item().starts_with("aws-creds-hub-"));
         assert!(keys[1].item().starts_with("aws-creds-spoke-"));
         assert_eq!(
             keys[0],
-            CacheKey::for_chain(&chain(CFG, "hub"))[0],
+            CacheKey::for_chain(&chain(CFG, "hub"), &id)[0],
             "hub key shared"
         );
         let edited = CFG.replace("role/s", "role/t");
-        assert_ne!(keys[1], CacheKey::for_chain(&chain(&edited, "spoke"))[1]);
+        assert_ne!(
+            keys[1],
+            CacheKey::for_chain(&chain(&edited, "spoke"), &id)[1]
+        );
         let longer = format!("{CFG}assume_role_ttl=30m\n");
-        assert_ne!(keys[1], CacheKey::for_chain(&chain(&longer, "spoke"))[1]);
+        assert_ne!(
+            keys[1],
+            CacheKey::for_chain(&chain(&longer, "spoke"), &id)[1]
+        );
+        assert!(keys.iter().all(|k| k.account == "default"));
+    }
+
+    #[test]
+    fn keys_of_every_hop_change_with_the_okta_org_or_user() {
+        let spoke = chain(CFG, "spoke");
+        let keys = CacheKey::for_chain(&spoke, &alice());
+        let other_org = Identity::new(
+            &crate::okta::parse_domain("other.okta.com").unwrap(),
+            "alice@example.com",
+        );
+        let other_user = Identity::new(
+            &crate::okta::parse_domain("example.okta.com").unwrap(),
+            "bob@example.com",
+        );
+        for other in [other_org, other_user] {
+            let moved = CacheKey::for_chain(&spoke, &other);
+            for (a, b) in keys.iter().zip(&moved) {
+                assert_ne!(a.item(), b.item(), "{other:?}");
+            }
+        }
     }
 
     #[test]

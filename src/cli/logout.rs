@@ -16,7 +16,10 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let keychain = global.keychain()?;
     let cache = Cache::new(keychain.as_ref());
-    let sessions = cache.clear_okta_sessions()?;
+    let sessions = cache.okta_session_accounts();
+    for account in &sessions {
+        cache.forget_okta_session(account)?;
+    }
     let credentials = cache.clear_credentials(None)?;
     let oauth = crate::okta::oie::logout_accounts(keychain.as_ref(), &sessions)?;
     if oauth > 0 {
