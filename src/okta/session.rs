@@ -203,6 +203,51 @@ pub fn forget_device_token(keychain: &dyn Keychain, account: &str) -> Result<boo
     keychain.delete(&device_item(account))
 }
 
+/// What `DELETE /api/v1/sessions/me` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Okta ended the session.
+    Ended,
+    /// Okta no longer knew it (404).
+    AlreadyGone,
+}
+
+/// How long `logout` waits for Okta to end one session: it forgets the session either way.
+const END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ends the Okta session of `sid` at the org `base` that issued it (`DELETE
+/// /api/v1/sessions/me` with the `sid` cookie), so a copy of the cookie is worthless too. For
+/// `logout`, which forgets the `sid` whatever this answers.
+pub async fn end(base: url::Url, sid: &SecretString) -> Result<Ended> {
+    let client = OktaClient::new(base)?;
+    let url = client.url("api/v1/sessions/me")?;
+    let cookie = cookie(sid);
+    let request = client.send_with(
+        || {
+            client
+                .request(Method::DELETE, url.clone())
+                .header("Accept", "application/json")
+                .header(reqwest::header::COOKIE, cookie.expose_secret())
+        },
+        Retry::Once,
+    );
+    let response = tokio::time::timeout(END_TIMEOUT, request)
+        .await
+        .map_err(|_| {
+            crate::Error::Network(format!(
+                "Okta did not answer within {}s",
+                END_TIMEOUT.as_secs()
+            ))
+        })??;
+    match response.status().as_u16() {
+        200..=299 => Ok(Ended::Ended),
+        404 => Ok(Ended::AlreadyGone),
+        status => Err(crate::Error::OktaResponse(format!(
+            "Okta answered HTTP {status}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
