@@ -81,6 +81,15 @@ pub enum Error {
     #[error("{0}")]
     NeedsInput(String),
 
+    /// Another process held the account's login lock longer than any login can take.
+    #[error("{}", lock_timeout_message(.account, *.pid, *.waited_secs))]
+    LoginLockTimeout {
+        account: String,
+        /// The holder's pid, as it wrote it into the lock file.
+        pid: Option<u32>,
+        waited_secs: u64,
+    },
+
     #[error("{0}")]
     Saml(String),
 
@@ -137,7 +146,10 @@ impl Error {
             | Error::MfaEnroll { .. }
             | Error::UnsupportedAuthState { .. } => ACCOUNT_STATE,
             Error::MfaRejected { .. } => MFA_REJECTED,
-            Error::MfaTimeout => MFA_TIMEOUT,
+            // Another process's login did not finish within the longest MFA wait: what a script
+            // does with 13 (let the user finish the sign-in, retry) is right here too. It is no
+            // keychain problem (4) and no internal error (1).
+            Error::MfaTimeout | Error::LoginLockTimeout { .. } => MFA_TIMEOUT,
             Error::Mfa(_) => MFA_FAILED,
             Error::NeedsInput(_) => USAGE,
             Error::Saml(_) => SAML,
@@ -159,7 +171,11 @@ impl Error {
     /// way until someone changes something, so the credential server never repeats it.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Network(_) | Error::Io(_) => true,
+            // Another process's login holding the lock ends by itself, one way or the other.
+            Error::RateLimited { .. }
+            | Error::Network(_)
+            | Error::Io(_)
+            | Error::LoginLockTimeout { .. } => true,
             Error::OktaApi { status, .. } => *status >= 500,
             _ => false,
         }
@@ -238,9 +254,36 @@ mod tests {
                 summary: s(),
             },
             Error::Io(s()),
+            Error::LoginLockTimeout {
+                account: s(),
+                pid: None,
+                waited_secs: 1,
+            },
         ];
         for e in &transient {
             assert!(e.is_transient(), "{e:?}");
         }
+    }
+}
+
+fn lock_timeout_message(account: &str, pid: Option<u32>, waited_secs: u64) -> String {
+    let waited = short_duration(std::time::Duration::from_secs(waited_secs));
+    match pid {
+        Some(pid) => format!(
+            "gave up after {waited} waiting for another aws-okta process (pid {pid}) that is logging in to Okta account '{account}': finish that login (approve its push, enter its code or complete its browser sign-in) or stop it (`kill {pid}`), then retry"
+        ),
+        None => format!(
+            "gave up after {waited} waiting for another aws-okta process that is logging in to Okta account '{account}': finish that login (approve its push, enter its code or complete its browser sign-in) or stop it, then retry"
+        ),
+    }
+}
+
+/// `45s`, `3 min`, `11 min 10s`: a wait as a person reads it.
+pub fn short_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s}s"),
     }
 }

@@ -32,7 +32,11 @@ pub fn config(data: &[u8]) {
             );
         }
         if let Ok(chain) = crate::config::Chain::resolve(&cfg, name) {
-            let _ = crate::cache::CacheKey::for_chain(&chain);
+            let identity = crate::okta::identity::Identity {
+                domain: "https://example.okta.com/".into(),
+                username: "fuzz".into(),
+            };
+            let _ = crate::cache::CacheKey::for_chain(&chain, &identity);
             let _ = chain.final_role_arn();
         }
     }

@@ -12,6 +12,10 @@ use std::path::PathBuf;
 pub struct CredentialEntry {
     pub backend: String,
     pub profile: String,
+    /// The Okta account label whose login produced them (absent in entries written before
+    /// cache keys covered the Okta identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub role_arn: String,
     pub expiration: DateTime<Utc>,
 }

@@ -6,6 +6,7 @@ pub use index::{CredentialEntry, Index, SessionEntry};
 
 use crate::config::{AssumeRoleHop, Chain};
 use crate::keychain::Keychain;
+use crate::okta::identity::Identity;
 use crate::provider::Credentials;
 use crate::{Error, Result};
 use chrono::Utc;
@@ -13,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -29,10 +31,13 @@ pub fn expiry_window() -> Duration {
 }
 
 /// Identifies one hop's credentials: the hop's profile plus a digest of everything that
-/// shaped them (upstream hops, role, durations, external id), so a config edit misses.
+/// shaped them (the Okta identity, upstream hops, role, durations, external id), so a config
+/// edit or another Okta org or user misses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey {
     pub profile: String,
+    /// The Okta account label the chain logs in with (for `add` to find its credentials).
+    pub account: String,
     digest: String,
 }
 
@@ -41,14 +46,21 @@ impl CacheKey {
         format!("aws-creds-{}-{}", self.profile, &self.digest[..16])
     }
 
-    /// Keys of every hop of a chain: the SAML hop first, the target profile last.
-    pub fn for_chain(chain: &Chain) -> Vec<CacheKey> {
+    /// Keys of every hop of a chain: the SAML hop first, the target profile last. `identity`
+    /// is the Okta user and org the account label stands for: credentials a label obtained
+    /// from one org are never served after it points at another (every later hop's digest
+    /// covers the SAML hop's).
+    pub fn for_chain(chain: &Chain, identity: &Identity) -> Vec<CacheKey> {
         let saml = &chain.saml;
+        let account = chain.okta.account_label().to_string();
         let mut keys = vec![CacheKey {
             profile: saml.profile.clone(),
+            account: account.clone(),
             digest: digest(&[
                 "saml",
                 chain.okta.account_label(),
+                &identity.domain,
+                &identity.username,
                 &chain.okta.aws_saml_url,
                 saml.role_arn.as_deref().unwrap_or("*"),
                 &saml.session_ttl.as_secs().to_string(),
@@ -56,14 +68,15 @@ impl CacheKey {
         }];
         for hop in &chain.hops {
             let parent = keys.last().map(|k| k.digest.clone()).unwrap_or_default();
-            keys.push(CacheKey::hop(&parent, hop));
+            keys.push(CacheKey::hop(&parent, &account, hop));
         }
         keys
     }
 
-    fn hop(parent: &str, hop: &AssumeRoleHop) -> CacheKey {
+    fn hop(parent: &str, account: &str, hop: &AssumeRoleHop) -> CacheKey {
         CacheKey {
             profile: hop.profile.clone(),
+            account: account.to_string(),
             digest: digest(&[
                 "assume",
                 parent,
@@ -92,14 +105,18 @@ pub struct Cache<'a> {
     window: chrono::Duration,
 }
 
+/// `okta-session-<account>`: the `sid` and the identity it was issued for.
 #[derive(Deserialize)]
 struct StoredSession {
     sid: SecretString,
+    #[serde(default)]
+    identity: Option<Identity>,
 }
 
 #[derive(Serialize)]
 struct SessionOut<'a> {
     sid: &'a str,
+    identity: &'a Identity,
 }
 
 impl<'a> Cache<'a> {
@@ -180,6 +197,7 @@ impl<'a> Cache<'a> {
         let entry = CredentialEntry {
             backend: self.keychain.backend().name().to_string(),
             profile: key.profile.clone(),
+            account: Some(key.account.clone()),
             role_arn: creds.assumed_role_arn.clone(),
             expiration: creds.expiration,
         };
@@ -192,11 +210,26 @@ impl<'a> Cache<'a> {
 
     /// Deletes cached AWS credentials of this backend (of one profile, or all); returns how many.
     pub fn clear_credentials(&self, profile: Option<&str>) -> Result<usize> {
+        let removed = self.clear_credentials_where(|e| profile.is_none_or(|p| p == e.profile))?;
+        if profile.is_none() && self.sealed.is_some() {
+            crate::keychain::forget_credential_cache_key();
+        }
+        Ok(removed)
+    }
+
+    /// Deletes the cached AWS credentials an Okta account's logins produced (for `add` when the
+    /// account's identity changes); returns how many. Entries from before the index recorded
+    /// the account go too: their keys lack the identity, so no run can hit them any more.
+    pub fn clear_account_credentials(&self, account: &str) -> Result<usize> {
+        self.clear_credentials_where(|e| e.account.as_deref().is_none_or(|a| a == account))
+    }
+
+    fn clear_credentials_where(&self, doomed: impl Fn(&CredentialEntry) -> bool) -> Result<usize> {
         let backend = self.keychain.backend().name();
         let doomed: Vec<String> = Index::load()
             .credentials
             .into_iter()
-            .filter(|(_, e)| e.backend == backend && profile.is_none_or(|p| p == e.profile))
+            .filter(|(_, e)| e.backend == backend && doomed(e))
             .map(|(key, _)| key)
             .collect();
         for key in &doomed {
@@ -208,9 +241,6 @@ impl<'a> Cache<'a> {
                 self.keychain.delete(item)?;
             }
         }
-        if profile.is_none() && self.sealed.is_some() {
-            crate::keychain::forget_credential_cache_key();
-        }
         Index::update(|index| {
             for key in &doomed {
                 index.credentials.remove(key);
@@ -219,38 +249,65 @@ impl<'a> Cache<'a> {
         Ok(doomed.len())
     }
 
-    /// Forgets every Okta session of this backend; returns the accounts.
-    pub fn clear_okta_sessions(&self) -> Result<Vec<String>> {
+    /// The accounts with a cached Okta session in this backend (by the index), for `logout`.
+    pub fn okta_session_accounts(&self) -> Vec<String> {
         let backend = self.keychain.backend().name();
-        let accounts: Vec<String> = Index::load()
+        let mut accounts: Vec<String> = Index::load()
             .sessions
             .into_values()
             .filter(|e| e.backend == backend)
             .map(|e| e.account)
             .collect();
-        for account in &accounts {
-            self.forget_okta_session(account)?;
-        }
-        Ok(accounts)
+        accounts.sort();
+        accounts.dedup();
+        accounts
     }
 
     pub fn keychain(&self) -> &'a dyn Keychain {
         self.keychain
     }
 
-    pub fn okta_session(&self, account: &str) -> Result<Option<SecretString>> {
+    /// The account's cached `sid`, if it was issued for `identity`; one issued for another
+    /// identity (or for none: written before items recorded it) is deleted and not returned.
+    pub fn okta_session(&self, account: &str, identity: &Identity) -> Result<Option<SecretString>> {
+        let Some((sid, issued_for)) = self.stored_okta_session(account)? else {
+            return Ok(None);
+        };
+        if !identity.admits(issued_for.as_ref()) {
+            tracing::debug!(
+                account,
+                "the cached Okta session was issued for another identity (or predates identities); forgetting it"
+            );
+            self.forget_okta_session(account)?;
+            return Ok(None);
+        }
+        Ok(Some(sid))
+    }
+
+    /// The account's cached `sid` and the identity it was issued for, whatever that is (for
+    /// `logout`, which ends the session at the org that issued it).
+    pub fn stored_okta_session(
+        &self,
+        account: &str,
+    ) -> Result<Option<(SecretString, Option<Identity>)>> {
         let Some(data) = self.keychain.get(&session_item(account))? else {
             return Ok(None);
         };
         Ok(serde_json::from_slice::<StoredSession>(&data)
             .ok()
-            .map(|s| s.sid))
+            .map(|s| (s.sid, s.identity)))
     }
 
-    pub fn store_okta_session(&self, account: &str, sid: &SecretString) -> Result<()> {
+    pub fn store_okta_session(
+        &self,
+        account: &str,
+        identity: &Identity,
+        sid: &SecretString,
+    ) -> Result<()> {
         let data = Zeroizing::new(
             serde_json::to_vec(&SessionOut {
                 sid: sid.expose_secret(),
+                identity,
             })
             .map_err(|e| Error::Io(e.to_string()))?,
         );
@@ -268,14 +325,16 @@ impl<'a> Cache<'a> {
         })
     }
 
-    pub fn forget_okta_session(&self, account: &str) -> Result<()> {
+    /// Forgets the account's cached `sid`; `Ok(true)` when there was one.
+    pub fn forget_okta_session(&self, account: &str) -> Result<bool> {
         let item = session_item(account);
-        self.keychain.delete(&item)?;
+        let existed = self.keychain.delete(&item)?;
         let backend = self.keychain.backend().name();
         Index::update(|index| {
             index.sessions.remove(&Index::key(backend, &item));
             index.sessions.remove(&item); // as written before keys named the backend
-        })
+        })?;
+        Ok(existed)
     }
 }
 
@@ -283,17 +342,63 @@ fn session_item(account: &str) -> String {
     format!("okta-session-{account}")
 }
 
+/// How long a login waits for another process's login of the same Okta account before giving
+/// up: as long as the longest user step that process can be waiting on, plus a minute for the
+/// requests around it. That step is the device flow's browser sign-in (Okta's device codes
+/// live 10 minutes unless Okta says otherwise), then a push (330 s, classic or direct); so
+/// 11 min 10 s. `AWS_OKTA_LOCK_TIMEOUT` overrides it (tests).
+pub const LOGIN_LOCK_TIMEOUT: Duration = Duration::from_secs(
+    longest(
+        longest(
+            crate::okta::factors::push::GIVE_UP_AFTER,
+            crate::okta::oie::direct::GIVE_UP_AFTER,
+        ),
+        longest(
+            crate::okta::factors::duo::GIVE_UP_AFTER,
+            crate::okta::oie::device::DEFAULT_GIVE_UP_AFTER,
+        ),
+    )
+    .as_secs()
+        + 60,
+);
+
+/// After this long, a waiting login says whom it waits for.
+const LOCK_NOTICE_AFTER: Duration = Duration::from_secs(2);
+
+const fn longest(a: Duration, b: Duration) -> Duration {
+    if a.as_secs() >= b.as_secs() {
+        a
+    } else {
+        b
+    }
+}
+
+fn lock_timeout() -> Duration {
+    std::env::var("AWS_OKTA_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|v| crate::config::parse_duration(&v).ok())
+        .unwrap_or(LOGIN_LOCK_TIMEOUT)
+}
+
 /// An exclusive lock on `<state dir>/locks/<account>.lock`, held while one process logs in;
 /// the others wait, then find the cache filled. Released when dropped (or the process dies).
+/// The holder writes its pid into the file, so a waiter can say whom it waits for.
 pub struct LoginLock {
-    _file: File,
+    file: File,
 }
 
 impl LoginLock {
     pub fn acquire(account: &str) -> Result<LoginLock> {
-        let dir = crate::config::state_dir().join("locks");
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        LoginLock::acquire_in(
+            &crate::config::state_dir().join("locks"),
+            account,
+            lock_timeout(),
+        )
+    }
+
+    fn acquire_in(dir: &std::path::Path, account: &str, limit: Duration) -> Result<LoginLock> {
+        crate::fsutil::private_state_dir(dir)
+            .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
         let safe: String = account
             .chars()
             .map(|c| {
@@ -305,9 +410,10 @@ impl LoginLock {
             })
             .collect();
         let path = dir.join(format!("{safe}.lock"));
-        let file = File::options()
+        let mut file = File::options()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| Error::io(format!("cannot open lock file {}", path.display()), e))?;
@@ -315,15 +421,79 @@ impl LoginLock {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 tracing::debug!(lock = %path.display(), "waiting for another aws-okta login");
-                file.lock()
-                    .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
+                wait_for(&mut file, &path, account, limit)?;
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(Error::io(format!("cannot lock {}", path.display()), e));
             }
         }
-        Ok(LoginLock { _file: file })
+        // Ours now: say who holds it. Written over the old content, then cut to length, so a
+        // waiter reading meanwhile sees a whole first line.
+        let pid = format!("{}\n", std::process::id());
+        let written = file
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(pid.as_bytes()))
+            .and_then(|_| file.set_len(pid.len() as u64));
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "cannot write the pid into the lock file");
+        }
+        Ok(LoginLock { file })
     }
+}
+
+impl Drop for LoginLock {
+    fn drop(&mut self) {
+        // Still locked here (the lock goes with the file, after this): a waiter that takes it
+        // next never reads our pid as its holder's.
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// Polls the lock until it is ours; after [`LOCK_NOTICE_AFTER`] says once on stderr who holds
+/// it, and gives up after `limit` with an error naming the holder.
+fn wait_for(file: &mut File, path: &std::path::Path, account: &str, limit: Duration) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(10);
+    let mut told = false;
+    loop {
+        std::thread::sleep(pause.min(limit.saturating_sub(started.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(100));
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", path.display()), e));
+            }
+        }
+        let waited = started.elapsed();
+        if waited >= limit {
+            return Err(Error::LoginLockTimeout {
+                account: account.to_string(),
+                pid: holder_pid(file),
+                waited_secs: waited.as_secs(),
+            });
+        }
+        if !told && waited >= LOCK_NOTICE_AFTER {
+            told = true;
+            let holder = match holder_pid(file) {
+                Some(pid) => format!("Another aws-okta process (pid {pid})"),
+                None => "Another aws-okta process".to_string(),
+            };
+            eprintln!(
+                "{holder} is logging in to Okta account '{account}'; waiting for it to finish (giving up after {}).",
+                crate::error::short_duration(limit)
+            );
+        }
+    }
+}
+
+/// The pid the holder wrote into the lock file, if it did (older versions wrote none; on
+/// Windows the holder's lock also keeps others from reading the file).
+fn holder_pid(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    Read::by_ref(file).take(64).read_to_string(&mut text).ok()?;
+    text.lines().next()?.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -339,20 +509,99 @@ mod tests {
     const CFG: &str = "[okta]\naws_saml_url=a/b\n[profile hub]\nrole_arn=arn:aws:iam::111111111111:role/h\n\
                        [profile spoke]\nsource_profile=hub\nrole_arn=arn:aws:iam::222222222222:role/s\n";
 
+    fn alice() -> Identity {
+        Identity::new(
+            &crate::okta::parse_domain("example.okta.com").unwrap(),
+            "alice@example.com",
+        )
+    }
+
     #[test]
     fn keys_follow_the_chain_and_change_with_the_config() {
-        let keys = CacheKey::for_chain(&chain(CFG, "spoke"));
+        let id = alice();
+        let keys = CacheKey::for_chain(&chain(CFG, "spoke"), &id);
         assert_eq!(keys.len(), 2);
         assert!(keys[0].item().starts_with("aws-creds-hub-"));
         assert!(keys[1].item().starts_with("aws-creds-spoke-"));
         assert_eq!(
             keys[0],
-            CacheKey::for_chain(&chain(CFG, "hub"))[0],
+            CacheKey::for_chain(&chain(CFG, "hub"), &id)[0],
             "hub key shared"
         );
         let edited = CFG.replace("role/s", "role/t");
-        assert_ne!(keys[1], CacheKey::for_chain(&chain(&edited, "spoke"))[1]);
+        assert_ne!(
+            keys[1],
+            CacheKey::for_chain(&chain(&edited, "spoke"), &id)[1]
+        );
         let longer = format!("{CFG}assume_role_ttl=30m\n");
-        assert_ne!(keys[1], CacheKey::for_chain(&chain(&longer, "spoke"))[1]);
+        assert_ne!(
+            keys[1],
+            CacheKey::for_chain(&chain(&longer, "spoke"), &id)[1]
+        );
+        assert!(keys.iter().all(|k| k.account == "default"));
+    }
+
+    #[test]
+    fn keys_of_every_hop_change_with_the_okta_org_or_user() {
+        let spoke = chain(CFG, "spoke");
+        let keys = CacheKey::for_chain(&spoke, &alice());
+        let other_org = Identity::new(
+            &crate::okta::parse_domain("other.okta.com").unwrap(),
+            "alice@example.com",
+        );
+        let other_user = Identity::new(
+            &crate::okta::parse_domain("example.okta.com").unwrap(),
+            "bob@example.com",
+        );
+        for other in [other_org, other_user] {
+            let moved = CacheKey::for_chain(&spoke, &other);
+            for (a, b) in keys.iter().zip(&moved) {
+                assert_ne!(a.item(), b.item(), "{other:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_waiting_login_gives_up_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = LoginLock::acquire_in(dir.path(), "acct", Duration::from_secs(1)).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("acct.lock")).unwrap();
+        assert_eq!(
+            text,
+            format!("{}\n", std::process::id()),
+            "holder's pid written"
+        );
+        // A second open file description contends like another process would.
+        let started = std::time::Instant::now();
+        let err = LoginLock::acquire_in(dir.path(), "acct", Duration::from_millis(300))
+            .err()
+            .expect("the lock is held");
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!(err.exit_code(), crate::error::exit::MFA_TIMEOUT);
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())) && msg.contains("kill"),
+            "{msg}"
+        );
+        drop(held);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("acct.lock")).unwrap(),
+            "",
+            "released: no stale pid"
+        );
+        LoginLock::acquire_in(dir.path(), "acct", Duration::from_millis(300)).unwrap();
+    }
+
+    #[test]
+    fn the_lock_outlasts_every_user_step_a_login_waits_for() {
+        for wait in [
+            crate::okta::factors::push::GIVE_UP_AFTER,
+            crate::okta::oie::direct::GIVE_UP_AFTER,
+            crate::okta::factors::duo::GIVE_UP_AFTER,
+            crate::okta::oie::device::DEFAULT_GIVE_UP_AFTER,
+        ] {
+            assert!(LOGIN_LOCK_TIMEOUT > wait, "{wait:?}");
+        }
+        assert_eq!(LOGIN_LOCK_TIMEOUT, Duration::from_secs(670));
     }
 }

@@ -1,4 +1,7 @@
 use super::Global;
+use crate::cache::Cache;
+use crate::keychain::Keychain;
+use crate::okta::identity::{self, Identity};
 use crate::okta::{self, OktaAccount, StoredCredentials};
 use crate::terminal;
 use crate::{Error, Result};
@@ -50,12 +53,63 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     };
     drop(password); // Zeroizing: wiped here
     let keychain = global.keychain()?;
-    OktaAccount::store(keychain.as_ref(), args.account.as_deref(), &creds)?;
+    let name = args.account.as_deref();
+    let label = name.unwrap_or("default");
+    let identity = Identity::new(&base, &username);
+    // Whom the label stood for until now: the keychain item, else (no item) the record.
+    let previous = OktaAccount::load(keychain.as_ref(), name)
+        .ok()
+        .map(|a| Identity::of(&a))
+        .or_else(|| identity::recorded(label));
+    // The record first: should the keychain write fail, the record disagrees with the item
+    // and the next login corrects it; the other way round a warm run could compute the old
+    // identity's cache keys after the item changed.
+    identity::record(label, &identity)?;
+    OktaAccount::store(keychain.as_ref(), name, &creds)?;
     eprintln!(
         "Stored Okta credentials for {username} at {} in the {} keychain (item {}).",
         creds.domain,
         keychain.backend().name(),
-        okta::credentials_item(args.account.as_deref())
+        okta::credentials_item(name)
     );
+    if let Some(previous) = previous.filter(|p| *p != identity) {
+        let forgotten = forget_identity(keychain.as_ref(), label)?;
+        eprintln!(
+            "Okta account '{label}' was {}: forgot {} of that identity, so none of it is used for or sent to {}.",
+            previous.describe(),
+            forgotten,
+            identity.describe()
+        );
+    }
     Ok(0)
+}
+
+/// Forgets everything of the account `label` that belongs to the identity it stood for: the
+/// Okta session, the remembered device, the OAuth tokens, the org document and the cached AWS
+/// credentials of its logins. (Locally only: its sessions and tokens end at their expiry.)
+/// Returns what there was, for the message.
+fn forget_identity(keychain: &dyn Keychain, label: &str) -> Result<String> {
+    let cache = Cache::new(keychain);
+    let mut gone = Vec::new();
+    if cache.forget_okta_session(label)? {
+        gone.push("the Okta session".to_string());
+    }
+    if okta::session::forget_device_token(keychain, label)? {
+        gone.push("the remembered device".to_string());
+    }
+    if keychain.delete(&okta::oie::tokens_item(label))? {
+        gone.push("the OAuth tokens".to_string());
+    }
+    if keychain.delete(&okta::oie::detect::pipeline_item(label))? {
+        gone.push("the org document".to_string());
+    }
+    let credentials = cache.clear_account_credentials(label)?;
+    if credentials > 0 {
+        gone.push(format!("{credentials} cached credential set(s)"));
+    }
+    Ok(match gone.as_slice() {
+        [] => "nothing (none was cached)".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    })
 }

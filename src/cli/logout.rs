@@ -1,11 +1,13 @@
 use super::Global;
 use crate::cache::Cache;
 use crate::okta::credentials_item;
-use crate::Result;
+use crate::okta::session::{self, Ended};
+use crate::{Error, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Also delete the stored Okta password(s) (`okta-creds` items of the given accounts).
+    /// Also delete the stored Okta password(s) (`okta-creds` items of the given accounts) and
+    /// remembered device(s).
     #[arg(long)]
     all: bool,
     /// With --all: the okta_account_name(s) whose passwords to delete (default: the default account).
@@ -16,28 +18,70 @@ pub struct Args {
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let keychain = global.keychain()?;
     let cache = Cache::new(keychain.as_ref());
-    let sessions = cache.clear_okta_sessions()?;
+    // With --all, the named accounts (default: the default one) go entirely.
+    let all_names: Vec<Option<&str>> = match (args.all, args.accounts.is_empty()) {
+        (false, _) => Vec::new(),
+        (true, true) => vec![None],
+        (true, false) => args.accounts.iter().map(|a| Some(a.as_str())).collect(),
+    };
+    let mut sessions = cache.okta_session_accounts();
+    sessions.extend(all_names.iter().map(|n| n.unwrap_or("default").to_string()));
+    sessions.sort();
+    sessions.dedup();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let mut forgotten = Vec::new();
+    let mut ended = 0;
+    for account in &sessions {
+        // First end it at Okta, so a copy of the `sid` is worthless too; best effort: offline
+        // (or with Okta refusing) it is still forgotten here and ends at its expiry.
+        if let Some((sid, issued_for)) = cache.stored_okta_session(account)? {
+            // Only at the org that issued it: a session stored before items recorded their
+            // identity is forgotten without a request (the account may point elsewhere now).
+            if let Some(base) = issued_for.as_ref().and_then(|i| i.base_url()) {
+                match runtime.block_on(session::end(base, &sid)) {
+                    Ok(Ended::Ended) => ended += 1,
+                    Ok(Ended::AlreadyGone) => {
+                        tracing::debug!(account, "the Okta session had already ended")
+                    }
+                    Err(e) => eprintln!(
+                        "warning: could not end the Okta session of account '{account}' at Okta ({e}); it is forgotten here and ends at its expiry"
+                    ),
+                }
+            }
+        }
+        if cache.forget_okta_session(account)? {
+            forgotten.push(account.clone());
+        }
+    }
+    drop(runtime);
     let credentials = cache.clear_credentials(None)?;
     let oauth = crate::okta::oie::logout_accounts(keychain.as_ref(), &sessions)?;
     if oauth > 0 {
         eprintln!("Revoked and forgot the Okta Identity Engine tokens of {oauth} account(s).");
     }
+    if ended > 0 {
+        eprintln!("Ended {ended} Okta session(s) at Okta.");
+    }
     eprintln!(
         "Forgot {} Okta session(s) and {credentials} cached credential set(s).",
-        sessions.len()
+        forgotten.len()
     );
-    if args.all {
-        let names: Vec<Option<&str>> = if args.accounts.is_empty() {
-            vec![None]
-        } else {
-            args.accounts.iter().map(|a| Some(a.as_str())).collect()
-        };
-        for name in names {
-            let item = credentials_item(name);
-            if keychain.delete(&item)? {
-                eprintln!("Deleted the stored Okta credentials ({item}).");
-            }
+    for name in all_names {
+        let label = name.unwrap_or("default");
+        let item = credentials_item(name);
+        if keychain.delete(&item)? {
+            eprintln!("Deleted the stored Okta credentials ({item}).");
         }
+        // Nothing of the account stays behind: the remembered device would let the next
+        // login (of whoever adds this account again) skip MFA.
+        if session::forget_device_token(keychain.as_ref(), label)? {
+            eprintln!("Forgot the remembered device of Okta account '{label}'.");
+        }
+        crate::okta::identity::forget_record(label)?;
     }
     Ok(0)
 }

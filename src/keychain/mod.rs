@@ -119,3 +119,34 @@ pub(crate) fn error(backend: Backend, message: impl std::fmt::Display) -> Error 
         message: format!("{message}{hint}"),
     }
 }
+
+/// An in-memory keychain for unit tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct MemoryKeychain(std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+#[cfg(test)]
+impl Keychain for MemoryKeychain {
+    fn backend(&self) -> Backend {
+        Backend::File
+    }
+    fn get(&self, item: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        Ok(self
+            .0
+            .lock()
+            .unwrap()
+            .get(item)
+            .cloned()
+            .map(Zeroizing::new))
+    }
+    fn set(&self, item: &str, secret: &[u8]) -> Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(item.to_string(), secret.to_vec());
+        Ok(())
+    }
+    fn delete(&self, item: &str) -> Result<bool> {
+        Ok(self.0.lock().unwrap().remove(item).is_some())
+    }
+}

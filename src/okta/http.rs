@@ -238,6 +238,11 @@ impl OktaClient {
         self.http.request(Method::GET, url)
     }
 
+    /// A request of any method, for [`OktaClient::send_with`] (e.g. `DELETE` of a session).
+    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        self.http.request(method, url)
+    }
+
     /// POSTs JSON (not repeated where Okta may have acted on it) and decodes a JSON answer;
     /// error statuses become `ApiError`.
     pub async fn post_json<T: DeserializeOwned>(

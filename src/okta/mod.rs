@@ -6,6 +6,7 @@ pub mod authn;
 pub mod cookies;
 pub mod factors;
 pub mod http;
+pub mod identity;
 pub mod oie;
 pub mod origin;
 pub mod session;

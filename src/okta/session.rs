@@ -5,6 +5,7 @@
 //! Also the remembered-device token (`DT` cookie), kept per Okta account in the keychain so
 //! "MFA once per device" policies do not ask for MFA on every login.
 use super::http::Retry;
+use super::identity::Identity;
 use super::OktaClient;
 use crate::keychain::Keychain;
 use crate::Result;
@@ -116,24 +117,53 @@ fn device_item(account: &str) -> String {
     format!("okta-device-{account}")
 }
 
+/// `okta-device-<account>`: the `DT` and the identity it was issued for.
 #[derive(Deserialize)]
 struct StoredDevice {
     dt: SecretString,
+    #[serde(default)]
+    identity: Option<Identity>,
 }
 
 #[derive(Serialize)]
 struct DeviceOut<'a> {
     dt: &'a str,
+    identity: &'a Identity,
 }
 
-/// Puts the account's remembered device token (if any) into the client's cookie jar.
-pub fn restore_device_token(client: &OktaClient, keychain: &dyn Keychain, account: &str) {
-    match keychain.get(&device_item(account)) {
-        Ok(Some(data)) => {
-            if let Ok(stored) = serde_json::from_slice::<StoredDevice>(&data) {
-                tracing::debug!("sending the remembered Okta device token");
-                client.set_cookie("DT", stored.dt);
-            }
+/// The account's remembered device token, if it was issued for `identity` (one issued for
+/// another identity, or for none, is deleted).
+fn stored_device_token(
+    keychain: &dyn Keychain,
+    account: &str,
+    identity: &Identity,
+) -> Result<Option<SecretString>> {
+    let item = device_item(account);
+    let Some(data) = keychain.get(&item)? else {
+        return Ok(None);
+    };
+    let Ok(stored) = serde_json::from_slice::<StoredDevice>(&data) else {
+        return Ok(None);
+    };
+    if !identity.admits(stored.identity.as_ref()) {
+        super::identity::discard(keychain, &item);
+        return Ok(None);
+    }
+    Ok(Some(stored.dt))
+}
+
+/// Puts the account's remembered device token (if any, and issued for `identity`) into the
+/// client's cookie jar.
+pub fn restore_device_token(
+    client: &OktaClient,
+    keychain: &dyn Keychain,
+    account: &str,
+    identity: &Identity,
+) {
+    match stored_device_token(keychain, account, identity) {
+        Ok(Some(dt)) => {
+            tracing::debug!("sending the remembered Okta device token");
+            client.set_cookie("DT", dt);
         }
         Ok(None) => {}
         Err(e) => tracing::debug!(error = %e, "cannot read the remembered device token"),
@@ -145,25 +175,117 @@ pub fn save_device_token(
     client: &OktaClient,
     keychain: &dyn Keychain,
     account: &str,
+    identity: &Identity,
 ) -> Result<()> {
     let Some(dt) = client.cookie("DT") else {
         return Ok(());
     };
-    let item = device_item(account);
-    let unchanged = keychain
-        .get(&item)
+    let unchanged = stored_device_token(keychain, account, identity)
         .ok()
         .flatten()
-        .and_then(|d| serde_json::from_slice::<StoredDevice>(&d).ok())
-        .is_some_and(|s| s.dt.expose_secret() == dt.expose_secret());
+        .is_some_and(|s| s.expose_secret() == dt.expose_secret());
     if unchanged {
         return Ok(());
     }
     let data = Zeroizing::new(
         serde_json::to_vec(&DeviceOut {
             dt: dt.expose_secret(),
+            identity,
         })
         .map_err(|e| crate::Error::Io(e.to_string()))?,
     );
-    keychain.set(&item, &data)
+    keychain.set(&device_item(account), &data)
+}
+
+/// Forgets the account's remembered device token; `Ok(true)` when there was one. The next
+/// login of the account asks for MFA again.
+pub fn forget_device_token(keychain: &dyn Keychain, account: &str) -> Result<bool> {
+    keychain.delete(&device_item(account))
+}
+
+/// What `DELETE /api/v1/sessions/me` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Okta ended the session.
+    Ended,
+    /// Okta no longer knew it (404).
+    AlreadyGone,
+}
+
+/// How long `logout` waits for Okta to end one session: it forgets the session either way.
+const END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ends the Okta session of `sid` at the org `base` that issued it (`DELETE
+/// /api/v1/sessions/me` with the `sid` cookie), so a copy of the cookie is worthless too. For
+/// `logout`, which forgets the `sid` whatever this answers.
+pub async fn end(base: url::Url, sid: &SecretString) -> Result<Ended> {
+    let client = OktaClient::new(base)?;
+    let url = client.url("api/v1/sessions/me")?;
+    let cookie = cookie(sid);
+    let request = client.send_with(
+        || {
+            client
+                .request(Method::DELETE, url.clone())
+                .header("Accept", "application/json")
+                .header(reqwest::header::COOKIE, cookie.expose_secret())
+        },
+        Retry::Once,
+    );
+    let response = tokio::time::timeout(END_TIMEOUT, request)
+        .await
+        .map_err(|_| {
+            crate::Error::Network(format!(
+                "Okta did not answer within {}s",
+                END_TIMEOUT.as_secs()
+            ))
+        })??;
+    match response.status().as_u16() {
+        200..=299 => Ok(Ended::Ended),
+        404 => Ok(Ended::AlreadyGone),
+        status => Err(crate::Error::OktaResponse(format!(
+            "Okta answered HTTP {status}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::MemoryKeychain;
+
+    fn identity(domain: &str) -> Identity {
+        Identity::new(
+            &crate::okta::parse_domain(domain).unwrap(),
+            "alice@example.com",
+        )
+    }
+
+    #[test]
+    fn a_device_token_serves_only_the_identity_it_was_issued_for() {
+        let keychain = MemoryKeychain::default();
+        let a = identity("a.okta.com");
+        let client = OktaClient::new(a.base_url().unwrap()).unwrap();
+        client.set_cookie("DT", SecretString::from("dt-of-a"));
+        save_device_token(&client, &keychain, "acct", &a).unwrap();
+        let found = stored_device_token(&keychain, "acct", &a).unwrap();
+        assert_eq!(found.unwrap().expose_secret(), "dt-of-a");
+
+        let b = identity("b.okta.com");
+        assert!(stored_device_token(&keychain, "acct", &b)
+            .unwrap()
+            .is_none());
+        assert!(
+            keychain.get(&device_item("acct")).unwrap().is_none(),
+            "deleted once seen for another identity"
+        );
+
+        // Written before items recorded an identity: not trusted either.
+        keychain
+            .set(&device_item("acct"), br#"{"dt":"old"}"#)
+            .unwrap();
+        assert!(stored_device_token(&keychain, "acct", &a)
+            .unwrap()
+            .is_none());
+        assert!(!forget_device_token(&keychain, "acct").unwrap());
+    }
 }

@@ -5,6 +5,7 @@ use crate::cache::Cache;
 use crate::config::Chain;
 use crate::okta::app::{self, SessionProof};
 use crate::okta::factors::FactorChoice;
+use crate::okta::identity::Identity;
 use crate::okta::oie::detect::Pipeline;
 use crate::okta::oie::token::HubProof;
 use crate::okta::oie::{self, Flow, FlowSetting, HubTrust};
@@ -13,20 +14,22 @@ use crate::saml::{extract_saml_response, SamlAssertion, SamlRole};
 use crate::sts::{self, Sts};
 use crate::{Error, Result};
 
+/// The hub credentials through a login as `account` (the stored Okta account of the chain,
+/// read by the caller: its identity decides the cache keys).
 pub async fn credentials(
     chain: &Chain,
     cache: &Cache<'_>,
     sts: &Sts,
     options: &LoginOptions,
+    account: OktaAccount,
 ) -> Result<Credentials> {
-    let account = OktaAccount::load(cache.keychain(), chain.okta.account_name.as_deref())?;
     let flow = choose_flow(chain, cache, options, &account).await?;
     let assertion = match flow {
         Flow::Classic => {
-            let base = account.base_url.clone();
+            let identity = Identity::of(&account);
             match saml_assertion(chain, cache, options, account).await {
                 Ok(assertion) => assertion,
-                Err(e) => return Err(classic_on_idx_hint(e, chain, cache, base).await),
+                Err(e) => return Err(classic_on_idx_hint(e, chain, cache, &identity).await),
             }
         }
         flow => {
@@ -88,7 +91,16 @@ async fn choose_flow(
     let pipeline = if setting == FlowSetting::Auto && client_id {
         let client = oie::OAuthClient::new(account.base_url.clone(), "", None)?;
         let label = chain.okta.account_label();
-        match oie::detect::pipeline(&client, cache.keychain(), label, options.no_cache).await {
+        let identity = Identity::of(account);
+        match oie::detect::pipeline(
+            &client,
+            cache.keychain(),
+            label,
+            &identity,
+            options.no_cache,
+        )
+        .await
+        {
             Ok(p) => Some(p),
             Err(Error::OktaResponse(why)) => {
                 tracing::debug!(why, "cannot detect the Okta pipeline; using classic");
@@ -107,17 +119,29 @@ async fn choose_flow(
 
 /// A classic login whose app link gave no SAML page: on an Identity Engine org (read now,
 /// best effort), say what to configure instead.
-async fn classic_on_idx_hint(e: Error, chain: &Chain, cache: &Cache<'_>, base: url::Url) -> Error {
+async fn classic_on_idx_hint(
+    e: Error,
+    chain: &Chain,
+    cache: &Cache<'_>,
+    identity: &Identity,
+) -> Error {
     if !matches!(e, Error::Saml(_)) {
         return e;
     }
-    let pipeline = match oie::OAuthClient::new(base, "", None) {
-        Ok(client) => {
-            oie::detect::pipeline(&client, cache.keychain(), chain.okta.account_label(), false)
-                .await
-                .ok()
-        }
-        Err(_) => None,
+    let client = identity
+        .base_url()
+        .and_then(|base| oie::OAuthClient::new(base, "", None).ok());
+    let pipeline = match client {
+        Some(client) => oie::detect::pipeline(
+            &client,
+            cache.keychain(),
+            chain.okta.account_label(),
+            identity,
+            false,
+        )
+        .await
+        .ok(),
+        None => None,
     };
     match (e, pipeline) {
         (Error::Saml(msg), Some(Pipeline::Idx)) => Error::Saml(format!(
@@ -162,6 +186,8 @@ async fn saml_assertion(
     account: OktaAccount,
 ) -> Result<SamlAssertion> {
     let label = chain.okta.account_label();
+    // The session and device token of the label are used only if issued for this identity.
+    let identity = Identity::of(&account);
     let client = OktaClient::new(account.base_url.clone())?;
     let app_path = &chain.okta.aws_saml_url;
     // Checked before any secret is sent: a link off the org fails here, not after the push.
@@ -170,7 +196,7 @@ async fn saml_assertion(
     let cached_session = if options.no_cache {
         None
     } else {
-        cache.okta_session(label)?
+        cache.okta_session(label, &identity)?
     };
     if let Some(sid) = cached_session {
         let page = app::open(&client, app_path, SessionProof::Cookie(&sid)).await?;
@@ -199,12 +225,12 @@ async fn saml_assertion(
             .clone()
             .or_else(|| chain.okta.mfa_duo_device.clone()),
     };
-    crate::okta::session::restore_device_token(&client, cache.keychain(), label);
+    crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
     let token = authn::authenticate(&client, &account, &choice).await?;
-    crate::okta::session::save_device_token(&client, cache.keychain(), label)?;
+    crate::okta::session::save_device_token(&client, cache.keychain(), label, &identity)?;
     let page = app::open(&client, app_path, SessionProof::Token(&token)).await?;
     if let Some(sid) = &page.sid {
-        cache.store_okta_session(label, sid)?;
+        cache.store_okta_session(label, &identity, sid)?;
     }
     let encoded = extract_saml_response(&page.html).ok_or_else(|| {
         Error::Saml(format!(

@@ -7,6 +7,8 @@ use crate::cache::{Cache, CacheKey, LoginLock};
 use crate::config::Chain;
 use crate::keychain::Keychain;
 use crate::okta::factors::FactorChoice;
+use crate::okta::identity::{self, Identity};
+use crate::okta::OktaAccount;
 use crate::sts::{self, Sts};
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -119,7 +121,12 @@ pub struct LoginOptions {
 /// talks to Okta or STS (`exec --server` after a login needed input: it picks up what a login
 /// in another terminal stored).
 pub fn cached(chain: &Chain, keychain: &dyn Keychain) -> Result<Option<Credentials>> {
-    match CacheKey::for_chain(chain).last() {
+    // Keyed by the account's recorded identity, as the warm path is; without a record there
+    // is nothing this process may use without a login.
+    let Some(identity) = identity::recorded(chain.okta.account_label()) else {
+        return Ok(None);
+    };
+    match CacheKey::for_chain(chain, &identity).last() {
         Some(key) => Cache::new(keychain).credentials(key),
         None => Ok(None),
     }
@@ -132,7 +139,7 @@ pub fn credentials(
     options: &LoginOptions,
 ) -> Result<Credentials> {
     let cache = Cache::new(keychain);
-    let keys = CacheKey::for_chain(chain);
+    let label = chain.okta.account_label();
     let cached = |key: &CacheKey| {
         if options.no_cache {
             Ok(None)
@@ -140,13 +147,33 @@ pub fn credentials(
             cache.credentials(key)
         }
     };
-    if let Some(last) = keys.last() {
-        if let Some(creds) = cached(last)? {
-            return Ok(creds);
+    // The cache keys cover the account's Okta identity. The warm path takes it from the
+    // account record (a small plain file, see `okta::identity`), not from the keychain item,
+    // whose password costs the `file` backend an Argon2id derivation.
+    let recorded = identity::recorded(label);
+    if let Some(identity) = &recorded {
+        if let Some(last) = CacheKey::for_chain(chain, identity).last() {
+            if let Some(creds) = cached(last)? {
+                return Ok(creds);
+            }
         }
     }
     // Cold path. Serialise logins per Okta account; whoever waited finds the cache filled.
-    let _lock = LoginLock::acquire(chain.okta.account_label())?;
+    let _lock = LoginLock::acquire(label)?;
+    // Without a record (an install from before records), the keychain item says who the
+    // account is, and the record is written for the next warm run.
+    let mut account = None;
+    let mut identity = match recorded {
+        Some(identity) => identity,
+        None => {
+            let loaded = OktaAccount::load(keychain, chain.okta.account_name.as_deref())?;
+            let identity = Identity::of(&loaded);
+            identity::ensure_recorded(label, &identity);
+            account = Some(loaded);
+            identity
+        }
+    };
+    let mut keys = CacheKey::for_chain(chain, &identity);
     let mut start = None;
     for (index, key) in keys.iter().enumerate().rev() {
         if let Some(creds) = cached(key)? {
@@ -166,7 +193,21 @@ pub fn credentials(
         let (mut index, mut creds) = match start {
             Some(found) => found,
             None => {
-                let mut creds = hub::credentials(chain, &cache, &sts, options).await?;
+                let account = match account {
+                    Some(account) => account,
+                    None => OktaAccount::load(keychain, chain.okta.account_name.as_deref())?,
+                };
+                // The keychain item is the truth: a record that disagrees (an interrupted
+                // `add`, a keychain copied from elsewhere) is corrected, and what this login
+                // obtains is cached under the identity it logged in as.
+                let actual = Identity::of(&account);
+                if actual != identity {
+                    identity::ensure_recorded(label, &actual);
+                    keys = CacheKey::for_chain(chain, &actual);
+                    identity = actual;
+                }
+                tracing::debug!(okta = %identity.describe(), "logging in");
+                let mut creds = hub::credentials(chain, &cache, &sts, options, account).await?;
                 creds.fit_to_local_clock(chain.saml.session_ttl);
                 cache.keep(&keys[0], &creds);
                 (0, creds)

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 /// Duo times a push out after 60 s; allow for slow networks.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(90);
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(90);
 
 #[derive(Deserialize)]
 struct DuoAnswer<T> {

@@ -1,9 +1,9 @@
 //! MFA factors of the classic authentication API. Each factor kind is a small module with a
 //! `verify` that drives Okta until the transaction leaves MFA; adding a factor is adding a module.
 mod code;
-mod duo;
+pub(crate) mod duo;
 mod otp;
-mod push;
+pub(crate) mod push;
 pub mod webauthn;
 
 use super::authn::{AuthnResponse, Factor};

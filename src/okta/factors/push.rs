@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 /// Okta itself times a push out after five minutes; stop a little after that.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(330);
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(330);
 
 pub async fn verify(
     client: &OktaClient,

@@ -2,6 +2,7 @@
 //! `{"id","pipeline":"v1"|"idx"}`. The answer is kept per Okta account in the keychain.
 use super::OAuthClient;
 use crate::keychain::Keychain;
+use crate::okta::identity::Identity;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +33,10 @@ impl Pipeline {
 
 #[derive(Serialize, Deserialize)]
 struct Cached {
-    /// The org it was read from: a changed domain reads it again.
-    base: String,
+    /// Whom it was read for: another org (or user) reads it again. `None` in items written
+    /// before they recorded it (they had the org's `base` only), which count as absent.
+    #[serde(default)]
+    identity: Option<Identity>,
     pipeline: String,
 }
 
@@ -47,27 +50,39 @@ pub fn pipeline_item(account: &str) -> String {
     format!("okta-org-{account}")
 }
 
-/// The cached pipeline of the account, if any (no network).
-pub fn cached(keychain: &dyn Keychain, account: &str, base: &str) -> Result<Option<Pipeline>> {
-    let Some(data) = keychain.get(&pipeline_item(account))? else {
+/// The cached pipeline of the account, if any and read for `identity` (no network); one read
+/// for another identity (or for none) is deleted.
+pub fn cached(
+    keychain: &dyn Keychain,
+    account: &str,
+    identity: &Identity,
+) -> Result<Option<Pipeline>> {
+    let item = pipeline_item(account);
+    let Some(data) = keychain.get(&item)? else {
         return Ok(None);
     };
-    Ok(serde_json::from_slice::<Cached>(&data)
-        .ok()
-        .filter(|c| c.base == base)
-        .and_then(|c| Pipeline::parse(&c.pipeline)))
+    let Ok(cached) = serde_json::from_slice::<Cached>(&data) else {
+        return Ok(None);
+    };
+    if !identity.admits(cached.identity.as_ref()) {
+        crate::okta::identity::discard(keychain, &item);
+        return Ok(None);
+    }
+    Ok(Pipeline::parse(&cached.pipeline))
 }
 
 /// The org's pipeline: from the keychain, else read (and cached). `refresh` reads it again.
+/// `client` is on `identity`'s org.
 pub async fn pipeline(
     client: &OAuthClient,
     keychain: &dyn Keychain,
     account: &str,
+    identity: &Identity,
     refresh: bool,
 ) -> Result<Pipeline> {
     let base = client.base.as_str().to_string();
     if !refresh {
-        if let Some(found) = cached(keychain, account, &base)? {
+        if let Some(found) = cached(keychain, account, identity)? {
             tracing::debug!(pipeline = found.name(), "okta pipeline from cache");
             return Ok(found);
         }
@@ -85,10 +100,37 @@ pub async fn pipeline(
     })?;
     tracing::debug!(pipeline = found.name(), "okta pipeline detected");
     let data = serde_json::to_vec(&Cached {
-        base,
+        identity: Some(identity.clone()),
         pipeline: found.name().to_string(),
     })
     .map_err(|e| Error::Io(e.to_string()))?;
     keychain.set(&pipeline_item(account), &data)?;
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keychain::MemoryKeychain;
+
+    #[test]
+    fn the_cached_pipeline_is_read_for_its_identity_only() {
+        let keychain = MemoryKeychain::default();
+        let base = crate::okta::parse_domain("a.okta.com").unwrap();
+        let a = Identity::new(&base, "alice@example.com");
+        let data = serde_json::to_vec(&Cached {
+            identity: Some(a.clone()),
+            pipeline: "idx".into(),
+        })
+        .unwrap();
+        keychain.set(&pipeline_item("acct"), &data).unwrap();
+        assert_eq!(cached(&keychain, "acct", &a).unwrap(), Some(Pipeline::Idx));
+        let bob = Identity::new(&base, "bob@example.com");
+        assert_eq!(cached(&keychain, "acct", &bob).unwrap(), None);
+        assert!(keychain.get(&pipeline_item("acct")).unwrap().is_none());
+        // The format before identities: the org only.
+        let old = br#"{"base":"https://a.okta.com/","pipeline":"idx"}"#;
+        keychain.set(&pipeline_item("acct"), old).unwrap();
+        assert_eq!(cached(&keychain, "acct", &a).unwrap(), None);
+    }
 }

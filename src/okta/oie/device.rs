@@ -7,6 +7,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 
+/// Okta's device codes live 10 minutes, unless its answer says otherwise (`expires_in`).
+const DEFAULT_EXPIRES_IN: u64 = 600;
+/// How long the browser step is waited for when Okta gives no `expires_in`.
+pub(crate) const DEFAULT_GIVE_UP_AFTER: Duration = Duration::from_secs(DEFAULT_EXPIRES_IN + 10);
+
 #[derive(Deserialize)]
 struct Authorization {
     device_code: SecretString,
@@ -63,7 +68,7 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
             eprintln!("(could not open a browser: {e}; open the address above yourself)");
         }
     }
-    let give_up = Duration::from_secs(auth.expires_in.unwrap_or(600).min(1800) + 10);
+    let give_up = Duration::from_secs(auth.expires_in.unwrap_or(DEFAULT_EXPIRES_IN).min(1800) + 10);
     let started = Instant::now();
     let mut wait = client.poll_wait(auth.interval);
     let url = client.endpoint("token")?;

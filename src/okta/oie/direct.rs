@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::time::{Duration, Instant};
 
 /// Push answers stop after this long even if Okta keeps saying `authorization_pending`.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(330);
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(330);
 
 #[derive(Deserialize)]
 struct Challenge {

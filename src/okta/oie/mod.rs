@@ -8,6 +8,7 @@ pub mod device;
 pub mod direct;
 pub mod token;
 
+use super::identity::Identity;
 use crate::error::exit;
 use crate::keychain::Keychain;
 use crate::redact;
@@ -399,13 +400,16 @@ impl OAuthClient {
 }
 
 /// What the keychain keeps per Okta account (`okta-oauth-<account>`): enough to get a new
-/// id token and web SSO token without any user step.
+/// id token and web SSO token without any user step, and the identity it was issued for.
 #[derive(Deserialize)]
 pub struct StoredTokens {
     pub client_id: String,
     pub server: Option<String>,
     pub refresh_token: SecretString,
     pub device_secret: Option<SecretString>,
+    /// `None` in items written before they recorded it: such tokens are not used.
+    #[serde(default)]
+    pub identity: Option<Identity>,
 }
 
 #[derive(Serialize)]
@@ -414,6 +418,7 @@ struct StoredTokensOut<'a> {
     server: Option<&'a str>,
     refresh_token: &'a str,
     device_secret: Option<&'a str>,
+    identity: Option<&'a Identity>,
 }
 
 pub fn tokens_item(account: &str) -> String {
@@ -421,7 +426,25 @@ pub fn tokens_item(account: &str) -> String {
 }
 
 impl StoredTokens {
-    pub fn load(keychain: &dyn Keychain, account: &str) -> Result<Option<StoredTokens>> {
+    /// The account's tokens, if they were issued for `identity`: tokens of another org or
+    /// user (or of none recorded) are deleted, and never sent to this org.
+    pub fn load(
+        keychain: &dyn Keychain,
+        account: &str,
+        identity: &Identity,
+    ) -> Result<Option<StoredTokens>> {
+        let Some(stored) = StoredTokens::load_any(keychain, account)? else {
+            return Ok(None);
+        };
+        if !identity.admits(stored.identity.as_ref()) {
+            super::identity::discard(keychain, &tokens_item(account));
+            return Ok(None);
+        }
+        Ok(Some(stored))
+    }
+
+    /// The account's tokens whatever identity they were issued for (for `logout`).
+    pub fn load_any(keychain: &dyn Keychain, account: &str) -> Result<Option<StoredTokens>> {
         Ok(keychain
             .get(&tokens_item(account))?
             .and_then(|data| serde_json::from_slice(&data).ok()))
@@ -434,6 +457,7 @@ impl StoredTokens {
                 server: self.server.as_deref(),
                 refresh_token: self.refresh_token.expose_secret(),
                 device_secret: self.device_secret.as_ref().map(|s| s.expose_secret()),
+                identity: self.identity.as_ref(),
             })
             .map_err(|e| Error::Io(e.to_string()))?,
         );
@@ -441,10 +465,17 @@ impl StoredTokens {
     }
 }
 
-/// Forgets an account's OAuth tokens (and its cached pipeline); revokes the refresh token
-/// first when Okta can be reached (`POST /oauth2/v1/revoke`). For `logout`.
-pub async fn forget(keychain: &dyn Keychain, account: &str, base: Option<Url>) -> Result<()> {
-    if let (Some(base), Some(stored)) = (base, StoredTokens::load(keychain, account)?) {
+/// Forgets an account's OAuth tokens (and its cached pipeline); first revokes the refresh
+/// token (`POST /oauth2/v1/revoke`) at the org that issued it, when the tokens say which and
+/// it can be reached. Tokens that do not say (written before they recorded their identity)
+/// are only forgotten: the account's current org may not be theirs. For `logout`.
+pub async fn forget(keychain: &dyn Keychain, account: &str) -> Result<()> {
+    let stored = StoredTokens::load_any(keychain, account)?;
+    let base = stored
+        .as_ref()
+        .and_then(|s| s.identity.as_ref())
+        .and_then(Identity::base_url);
+    if let (Some(base), Some(stored)) = (base, stored) {
         if let Ok(client) = OAuthClient::new(base, &stored.client_id, stored.server.as_deref()) {
             if let Ok(url) = client.endpoint("revoke") {
                 let token = stored.refresh_token.expose_secret();
@@ -466,10 +497,8 @@ pub async fn forget(keychain: &dyn Keychain, account: &str, base: Option<Url>) -
     Ok(())
 }
 
-/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
-/// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
-/// how many accounts had tokens. Works without a network (then only forgets).
-pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<usize> {
+/// The default account and every `okta_account_name` of the config, plus `accounts`.
+pub fn known_accounts(accounts: &[String]) -> std::collections::BTreeSet<String> {
     let mut labels: std::collections::BTreeSet<String> = accounts.iter().cloned().collect();
     labels.insert("default".to_string());
     if let Ok(cfg) = crate::config::ConfigFile::load(&crate::config::default_path()) {
@@ -480,18 +509,21 @@ pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<u
             .filter_map(|section| section.get("okta_account_name"));
         labels.extend(names.map(str::to_string));
     }
+    labels
+}
+
+/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
+/// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
+/// how many accounts had tokens. Works without a network (then only forgets).
+pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<usize> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
     let mut forgotten = 0;
-    for label in &labels {
-        let had = StoredTokens::load(keychain, label)?.is_some();
-        let name = (label != "default").then_some(label.as_str());
-        let base = super::OktaAccount::load(keychain, name)
-            .ok()
-            .map(|a| a.base_url);
-        runtime.block_on(forget(keychain, label, if had { base } else { None }))?;
+    for label in &known_accounts(accounts) {
+        let had = StoredTokens::load_any(keychain, label)?.is_some();
+        runtime.block_on(forget(keychain, label))?;
         forgotten += usize::from(had);
     }
     Ok(forgotten)
@@ -535,6 +567,42 @@ mod tests {
             "DIRECT".parse::<FlowSetting>().unwrap(),
             FlowSetting::Direct
         );
+    }
+
+    #[test]
+    fn stored_tokens_are_used_only_for_the_identity_they_were_issued_for() {
+        use crate::keychain::MemoryKeychain;
+        let keychain = MemoryKeychain::default();
+        let a = Identity::new(
+            &crate::okta::parse_domain("a.okta.com").unwrap(),
+            "alice@example.com",
+        );
+        let b = Identity::new(
+            &crate::okta::parse_domain("b.okta.com").unwrap(),
+            "alice@example.com",
+        );
+        StoredTokens {
+            client_id: "0oa1".into(),
+            server: None,
+            refresh_token: SecretString::from("rt-of-a"),
+            device_secret: None,
+            identity: Some(a.clone()),
+        }
+        .store(&keychain, "acct")
+        .unwrap();
+        let loaded = StoredTokens::load(&keychain, "acct", &a).unwrap().unwrap();
+        assert_eq!(loaded.refresh_token.expose_secret(), "rt-of-a");
+        let any = StoredTokens::load_any(&keychain, "acct").unwrap().unwrap();
+        assert_eq!(any.identity.as_ref(), Some(&a), "logout revokes at a's org");
+        assert!(StoredTokens::load(&keychain, "acct", &b).unwrap().is_none());
+        assert!(
+            StoredTokens::load_any(&keychain, "acct").unwrap().is_none(),
+            "deleted once seen for another identity"
+        );
+        let old =
+            br#"{"client_id":"0oa1","server":null,"refresh_token":"rt","device_secret":null}"#;
+        keychain.set(&tokens_item("acct"), old).unwrap();
+        assert!(StoredTokens::load(&keychain, "acct", &a).unwrap().is_none());
     }
 
     #[test]

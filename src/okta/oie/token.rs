@@ -9,6 +9,7 @@ use super::{
 use crate::config::OktaSettings;
 use crate::error::exit;
 use crate::keychain::Keychain;
+use crate::okta::identity::Identity;
 use crate::okta::OktaAccount;
 use crate::saml::{extract_saml_response, SamlAssertion};
 use crate::{Error, Result};
@@ -72,7 +73,8 @@ pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
     };
 
     let server_name = server.map(str::to_string);
-    if let Some(stored) = StoredTokens::load(req.keychain, label)?
+    let identity = Identity::of(req.account);
+    if let Some(stored) = StoredTokens::load(req.keychain, label, &identity)?
         .filter(|s| s.client_id == client.client_id && s.server == server_name)
     {
         match refresh_and_finish(&client, req, &stored, app_id.as_deref()).await {
@@ -175,6 +177,7 @@ fn remember(
             },
             refresh_token,
             device_secret: device_secret.clone(),
+            identity: Some(Identity::of(req.account)),
         }
         .store(req.keychain, req.okta.account_label())?,
         None => tracing::debug!(

@@ -329,8 +329,11 @@ pub(crate) struct Data {
     pub(crate) user_agents: Vec<String>,
     /// `Cookie` names sent with each `POST /api/v1/authn`, in order.
     pub(crate) authn_cookies: Vec<Vec<String>>,
-    /// Every secret the fake handed out (state/session tokens, sids, DTs, Duo cookies).
+    /// Every secret the fake handed out (state/session tokens, sids, DTs, Duo cookies,
+    /// refresh tokens and device secrets).
     pub(crate) issued: Vec<String>,
+    /// Every request (except to `/__fake/*`): request line, headers and body, in order.
+    pub(crate) received: Vec<String>,
 }
 
 pub(crate) struct DuoTx {
@@ -444,9 +447,17 @@ impl ServerState {
     }
 
     /// Every secret handed out so far: state tokens, session tokens, `sid`s, `DT`s, Duo
-    /// cookies and signatures (for "never in the logs" assertions).
+    /// cookies and signatures, refresh tokens and device secrets (for "never in the logs"
+    /// assertions).
     pub fn issued_secrets(&self) -> Vec<String> {
         self.data().issued.clone()
+    }
+
+    /// Every request received so far (except the fake's own `/__fake/*` control endpoints),
+    /// each as its request line, headers and body: what this org learnt, for "never sent
+    /// here" assertions.
+    pub fn received(&self) -> Vec<String> {
+        self.data().received.clone()
     }
 
     /// `DT` cookies of the remembered devices.

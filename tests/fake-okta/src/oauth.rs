@@ -428,6 +428,7 @@ fn issue(state: &ServerState, issuer: &str, scope: &str) -> Response {
     }
     if scopes.contains("offline_access") {
         let refresh = random("rt.", 32);
+        data.issued.push(refresh.clone());
         data.oauth
             .refresh
             .insert(refresh.clone(), scope.to_string());
@@ -435,6 +436,7 @@ fn issue(state: &ServerState, issuer: &str, scope: &str) -> Response {
     }
     if scopes.contains("device_sso") && config.oauth.device_sso {
         let secret = random("ds.", 32);
+        data.issued.push(secret.clone());
         data.oauth.device_secrets.insert(secret.clone());
         body["device_secret"] = json!(secret);
     }

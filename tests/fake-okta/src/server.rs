@@ -632,9 +632,25 @@ async fn count_and_rate_headers(
     let path = request.uri().path().to_string();
     let is_control = path.starts_with("/__fake/");
     let is_api = path.starts_with("/api/v1/");
+    // The whole request, as an org that should not have got it would have learnt it.
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 4 << 20)
+        .await
+        .unwrap_or_default();
+    let mut whole = format!("{} {}\n", parts.method, parts.uri);
+    for (name, value) in &parts.headers {
+        whole.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
+    }
+    whole.push('\n');
+    whole.push_str(&String::from_utf8_lossy(&body));
+    let request = Request::from_parts(parts, Body::from(body));
     let (remaining, reset) = {
         let mut data = state.data();
         if !is_control {
+            data.received.push(whole);
             data.counters.total += 1;
             let agent = request
                 .headers()
