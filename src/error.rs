@@ -186,6 +186,28 @@ impl Error {
     }
 }
 
+fn lock_timeout_message(account: &str, pid: Option<u32>, waited_secs: u64) -> String {
+    let waited = short_duration(std::time::Duration::from_secs(waited_secs));
+    match pid {
+        Some(pid) => format!(
+            "gave up after {waited} waiting for another aws-okta process (pid {pid}) that is logging in to Okta account '{account}': finish that login (approve its push, enter its code or complete its browser sign-in) or stop it (`kill {pid}`), then retry"
+        ),
+        None => format!(
+            "gave up after {waited} waiting for another aws-okta process that is logging in to Okta account '{account}': finish that login (approve its push, enter its code or complete its browser sign-in) or stop it, then retry"
+        ),
+    }
+}
+
+/// `45s`, `3 min`, `11 min 10s`: a wait as a person reads it.
+pub fn short_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,27 +285,5 @@ mod tests {
         for e in &transient {
             assert!(e.is_transient(), "{e:?}");
         }
-    }
-}
-
-fn lock_timeout_message(account: &str, pid: Option<u32>, waited_secs: u64) -> String {
-    let waited = short_duration(std::time::Duration::from_secs(waited_secs));
-    match pid {
-        Some(pid) => format!(
-            "gave up after {waited} waiting for another aws-okta process (pid {pid}) that is logging in to Okta account '{account}': finish that login (approve its push, enter its code or complete its browser sign-in) or stop it (`kill {pid}`), then retry"
-        ),
-        None => format!(
-            "gave up after {waited} waiting for another aws-okta process that is logging in to Okta account '{account}': finish that login (approve its push, enter its code or complete its browser sign-in) or stop it, then retry"
-        ),
-    }
-}
-
-/// `45s`, `3 min`, `11 min 10s`: a wait as a person reads it.
-pub fn short_duration(d: std::time::Duration) -> String {
-    let secs = d.as_secs();
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m} min"),
-        (m, s) => format!("{m} min {s}s"),
     }
 }

@@ -185,6 +185,18 @@ pub fn select(prompt: &str, items: &[String]) -> Result<usize, String> {
         .map_err(|e| format!("cannot read from the terminal: {e}"))
 }
 
+/// A list the user filters by typing (fuzzy match) and picks from with the arrows and Enter.
+pub fn fuzzy_select(prompt: &str, items: &[String]) -> Result<usize, String> {
+    may_ask(prompt).map_err(|e| e.to_string())?;
+    dialoguer::FuzzySelect::new()
+        .with_prompt(prompt)
+        .items(items)
+        .default(0)
+        .max_length(15)
+        .interact()
+        .map_err(|e| format!("cannot read from the terminal: {e}"))
+}
+
 /// Reads one line from stdin (for scripts piping a password in), without the newline.
 pub fn read_stdin_line() -> Result<Zeroizing<String>, String> {
     // After the hand-over stdin is the command's: a line read here would be lost to it.

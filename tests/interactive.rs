@@ -194,3 +194,48 @@ fn a_new_file_keychain_asks_twice_and_refuses_a_mismatch_or_an_empty_passphrase(
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `env` (like `exec` and `login`) without a profile on a terminal: a list of the profiles
+/// aws-okta serves, filtered by typing, most recently used first; without a terminal, the
+/// usage error it always was.
+#[test]
+fn a_missing_profile_is_picked_from_a_list_most_recent_first() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let mut config = config_text();
+    config.push_str("\n[profile sso-only]\nsso_session = corp\n");
+    env.write_config(&config);
+
+    let mut p = spawn(&env, &["env"]);
+    p.expect("Profile (type to filter)").unwrap();
+    p.send("sub").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("\r").unwrap();
+    p.expect("AWS_OKTA_PROFILE=sub").unwrap();
+    finish(p);
+
+    // Enter at once takes the most recently used profile.
+    let mut p = spawn(&env, &["env"]);
+    p.expect("Profile (type to filter)").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("\r").unwrap();
+    let shown = p.expect("AWS_OKTA_PROFILE=sub").unwrap();
+    let screen = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(
+        screen.contains("spoke") && screen.contains("hub"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("sso-only"),
+        "other tools' profiles are not offered: {screen}"
+    );
+    let sub = screen.find("sub").unwrap();
+    assert!(
+        sub < screen.find("spoke").unwrap(),
+        "most recent first: {screen}"
+    );
+    finish(p);
+
+    let out = env.run(&["env"]);
+    assert_exit(&out, 2, "<PROFILE>");
+}

@@ -4,11 +4,12 @@ use crate::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    target: super::ProfileArgs,
+    target: super::PickProfileArgs,
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let (chain, creds) = global.credentials(&args.target)?;
+    let target = args.target.resolve("env")?;
+    let (chain, creds) = global.credentials(&target)?;
     let (vars, remove) = credential_env(&chain, &creds);
     let mut out = format!("unset {}\n", remove.join(" "));
     for (name, value) in vars {

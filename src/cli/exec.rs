@@ -1,4 +1,4 @@
-use super::{credential_env, Global, ProfileArgs};
+use super::{credential_env, Global};
 use crate::config::Chain;
 use crate::keychain::Keychain;
 use crate::provider::{self, Credentials};
@@ -9,7 +9,7 @@ use std::process::Command;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    target: ProfileArgs,
+    target: super::PickProfileArgs,
     /// Serve refreshing credentials to the command from a local endpoint (ECS style)
     /// instead of fixed environment variables: for commands that outlive a session.
     #[arg(long)]
@@ -20,12 +20,13 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let chain = Chain::resolve(&global.load_config()?, &args.target.profile)?;
+    let target = args.target.resolve("exec")?;
+    let chain = Chain::resolve(&global.load_config()?, &target.profile)?;
     // One keychain for the first credentials and for the server's later refreshes: whatever
     // it had to ask to open (a file keychain's passphrase) is asked now, while the terminal
     // is still ours, not on the server thread.
     let keychain = global.keychain()?;
-    let creds = global.chain_credentials_in(&chain, keychain.as_ref(), args.target.no_cache)?;
+    let creds = global.chain_credentials_in(&chain, keychain.as_ref(), target.no_cache)?;
     let mut argv = args.command.into_iter();
     let program = argv
         .next()

@@ -1,4 +1,4 @@
-use super::{Global, ProfileArgs};
+use super::Global;
 use crate::config::Chain;
 use crate::federation::{self, Partition};
 use crate::okta::OktaAccount;
@@ -7,7 +7,7 @@ use crate::Result;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    target: ProfileArgs,
+    target: super::PickProfileArgs,
     /// Console page to open, e.g. /s3/home (in the profile's region).
     #[arg(long, conflicts_with = "destination")]
     path: Option<String>,
@@ -20,8 +20,9 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
+    let wanted = args.target.resolve("login")?;
     let cfg = global.load_config()?;
-    let chain = Chain::resolve(&cfg, &args.target.profile)?;
+    let chain = Chain::resolve(&cfg, &wanted.profile)?;
     // A profile with its own aws_saml_url opens that Okta app (Okta's console role picker).
     let target = cfg.profile(&chain.target)?;
     let own_saml_url = target.as_ref().and_then(|p| p.get("aws_saml_url"));
@@ -39,7 +40,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                 .config_url("aws_saml_url", path)?
         }
         None => {
-            let creds = global.chain_credentials(&chain, args.target.no_cache)?;
+            let creds = global.chain_credentials(&chain, wanted.no_cache)?;
             let partition =
                 Partition::of_arn(chain.final_role_arn().unwrap_or(&creds.assumed_role_arn));
             let destination = args.destination.clone().unwrap_or_else(|| {

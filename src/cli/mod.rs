@@ -10,6 +10,7 @@ mod list;
 mod login;
 mod logout;
 mod man;
+mod pick;
 mod write_credentials;
 
 use crate::config::{Chain, ConfigFile};
@@ -112,6 +113,30 @@ pub struct ProfileArgs {
     /// Ignore cached credentials and the Okta session: log in afresh.
     #[arg(long)]
     pub no_cache: bool,
+}
+
+/// [`ProfileArgs`] for the commands a person runs by hand (`exec`, `env`, `login`): without a
+/// PROFILE, a terminal shows a list to pick from (most recently used first).
+#[derive(Debug, clap::Args)]
+pub struct PickProfileArgs {
+    /// Profile in ~/.aws/config [default on a terminal: pick from a list].
+    #[arg(add = clap_complete::engine::ArgValueCompleter::new(completion::profiles))]
+    pub profile: Option<String>,
+    /// Ignore cached credentials and the Okta session: log in afresh.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl PickProfileArgs {
+    /// The profile given or picked, remembered as the most recently used one.
+    pub fn resolve(self, command: &str) -> Result<ProfileArgs> {
+        let profile = pick::profile(self.profile, command)?;
+        pick::touch(&profile);
+        Ok(ProfileArgs {
+            profile,
+            no_cache: self.no_cache,
+        })
+    }
 }
 
 impl Cli {
