@@ -109,7 +109,8 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
             .get(url)
             .send()
             .await
-            .map_err(|e| Error::Network(format!("cannot reach the AWS federation endpoint ({host}): {e}")))?;
+            // Without the URL: its query holds the credentials themselves.
+            .map_err(|e| Error::Network(format!("cannot reach the AWS federation endpoint ({host}): {}", e.without_url())))?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::Federation(format!(
@@ -119,7 +120,7 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
         let body: serde_json::Value = response
             .json()
             .await
-            .map_err(|e| Error::Federation(format!("the AWS federation endpoint ({host}) sent no JSON ({e})")))?;
+            .map_err(|e| Error::Federation(format!("the AWS federation endpoint ({host}) sent no JSON ({})", e.without_url())))?;
         body.get("SigninToken")
             .and_then(|t| t.as_str())
             .filter(|t| !t.is_empty())

@@ -1,10 +1,9 @@
-use aws_okta::cli::Cli;
-use clap::{CommandFactory, Parser};
+use aws_okta::cli;
 
 fn main() {
     // Shell completion requests (`COMPLETE=bash aws-okta -- ...`) are answered and exit here.
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
-    let cli = Cli::parse();
+    clap_complete::CompleteEnv::with_factory(cli::command).complete();
+    let cli = cli::parse();
     if cli.debug {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)

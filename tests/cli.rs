@@ -682,3 +682,61 @@ fn warm_file_backend_runs_need_no_passphrase_within_the_login_session_only() {
     let again = cred_process_json(&env.run(&["cred-process", "spoke"]));
     assert_ne!(again["AccessKeyId"], first["AccessKeyId"], "fetched anew");
 }
+
+/// Flags appear only on the commands that use them (`config init --help` lists no MFA flag),
+/// and the old position before the command still works, as in segmentio's aws-okta.
+#[test]
+fn options_appear_where_they_apply_and_still_parse_before_the_command() {
+    // Two factors: without a choice a script gets an error; the flag picks the code factor.
+    let mut config = totp_config();
+    config.factors.push(Factor::Push {
+        id: "opf1push".into(),
+        behavior: PushBehavior::Reject,
+        number_challenge: None,
+    });
+    let env = TestEnv::new(config);
+    env.add();
+    let out = env.run_with_stdin(&["cred-process", "hub"], "123456\n");
+    assert_ne!(code(&out), 0, "no factor chosen: {}", stderr(&out));
+    let help = |args: &[&str]| stdout(&env.run(args));
+    let init = help(&["config", "init", "--help"]);
+    assert!(
+        !init.contains("--mfa") && !init.contains("--backend"),
+        "{init}"
+    );
+    let top = help(&["--help"]);
+    assert!(!top.contains("--mfa") && top.contains("--debug"), "{top}");
+    let exec = help(&["exec", "--help"]);
+    for flag in [
+        "--mfa-factor-type",
+        "--backend",
+        "--auth-flow",
+        "--no-browser",
+    ] {
+        assert!(exec.contains(flag), "{flag}: {exec}");
+    }
+    assert!(help(&["cache", "list", "--help"]).contains("--backend"));
+
+    // Before and after the command, the factor choice is honoured.
+    let out = env.run_with_stdin(
+        &[
+            "--mfa-factor-type",
+            "token:software:totp",
+            "cred-process",
+            "hub",
+        ],
+        "123456\n",
+    );
+    cred_process_json(&out);
+    let out = env.run_with_stdin(
+        &[
+            "cred-process",
+            "hub",
+            "--no-cache",
+            "--mfa-factor-type",
+            "token:software:totp",
+        ],
+        "123456\n",
+    );
+    cred_process_json(&out);
+}

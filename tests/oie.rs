@@ -438,9 +438,10 @@ fn list_says_which_flow_a_profile_uses() {
             .to_string()
     };
     assert!(
-        line("hub").ends_with("okta (home/amazon_aws/0oa1abcdEFGH/272)"),
+        line("hub").contains("okta (home/amazon_aws/0oa1abcdEFGH/272)"),
         "{text}"
     );
+    assert!(!line("hub").contains("flow"), "{text}");
     assert!(
         line("dev").contains("flow device (okta_auth_flow)"),
         "{text}"

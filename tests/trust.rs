@@ -518,7 +518,7 @@ fn write_to_credentials_keeps_a_symlinked_credentials_file_a_symlink() {
     std::fs::write(&real, "[mine]\naws_access_key_id = AKIAKEEP\n").unwrap();
     let link = env.home().join(".aws/credentials");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out = env.run(&["write-to-credentials", "hub"]);
+    let out = env.run(&["write-to-credentials", "hub", "--as", "hub-creds"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()
@@ -606,4 +606,30 @@ fn an_oauth_post_never_follows_a_redirect_with_its_secrets() {
     assert_exit(&out, exit::OKTA_API, "redirect");
     assert_eq!(evil.count(), 0, "{}", evil.received());
     assert!(!evil.received().contains(PASSWORD));
+}
+
+/// The console sign-in request carries the credentials in its query; an error reaching the
+/// federation endpoint must not print that URL.
+#[test]
+fn a_failed_console_sign_in_never_prints_the_credentials() {
+    let env = TestEnv::new(Config::default());
+    env.add();
+    let creds = cred_process_json(&env.run(&["cred-process", "hub"]));
+    let secret = creds["SecretAccessKey"].as_str().unwrap().to_string();
+    let closed = format!("http://127.0.0.1:{}/federation", free_port());
+    let out = env
+        .cmd(&["--debug", "login", "hub", "--stdout"])
+        .env("AWS_OKTA_FEDERATION_ENDPOINT", &closed)
+        .output()
+        .unwrap();
+    assert_exit(
+        &out,
+        exit::NETWORK,
+        "cannot reach the AWS federation endpoint",
+    );
+    let err = stderr(&out);
+    assert!(
+        !err.contains(&secret) && !err.contains("sessionKey"),
+        "{err}"
+    );
 }

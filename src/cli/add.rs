@@ -18,6 +18,14 @@ pub struct Args {
     /// Store under this okta_account_name (keychain item okta-creds-NAME).
     #[arg(long)]
     account: Option<String>,
+    #[command(flatten)]
+    keychain: super::KeychainFlags,
+}
+
+impl Args {
+    pub fn keychain(&self) -> &super::KeychainFlags {
+        &self.keychain
+    }
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {

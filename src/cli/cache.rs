@@ -6,18 +6,31 @@ use chrono::Utc;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// What is cached, for which profile, until when (never the secrets).
-    List,
+    List {
+        #[command(flatten)]
+        keychain: super::KeychainFlags,
+    },
     /// Delete cached AWS credentials (of one profile, or all); the Okta session stays.
     Clear {
         #[arg(add = clap_complete::engine::ArgValueCompleter::new(super::completion::profiles))]
         profile: Option<String>,
+        #[command(flatten)]
+        keychain: super::KeychainFlags,
     },
+}
+
+impl Command {
+    pub fn keychain(&self) -> &super::KeychainFlags {
+        match self {
+            Command::List { keychain } | Command::Clear { keychain, .. } => keychain,
+        }
+    }
 }
 
 pub fn run(global: &Global, command: Command) -> Result<i32> {
     match command {
-        Command::List => list(global),
-        Command::Clear { profile } => {
+        Command::List { .. } => list(global),
+        Command::Clear { profile, .. } => {
             let keychain = global.keychain()?;
             let removed = Cache::new(keychain.as_ref()).clear_credentials(profile.as_deref())?;
             eprintln!(

@@ -1,6 +1,5 @@
 use crate::config::{default_path, ConfigFile};
 use crate::{Error, Result};
-use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::Shells;
 
@@ -22,7 +21,7 @@ pub fn run(args: Args) -> Result<i32> {
             shells.names().collect::<Vec<_>>().join(", ")
         ))
     })?;
-    let name = crate::cli::Cli::command().get_name().to_string();
+    let name = crate::cli::command().get_name().to_string();
     let mut out = Vec::new();
     shell
         .write_registration("COMPLETE", &name, &name, &name, &mut out)

@@ -11,6 +11,12 @@ pub struct Args {
     pretty: bool,
 }
 
+impl Args {
+    pub fn flags(&self) -> &super::CredentialFlags {
+        &self.target.flags
+    }
+}
+
 /// The `credential_process` format of the AWS SDKs and CLI.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -7,6 +7,12 @@ pub struct Args {
     target: super::PickProfileArgs,
 }
 
+impl Args {
+    pub fn flags(&self) -> &super::CredentialFlags {
+        &self.target.flags
+    }
+}
+
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let target = args.target.resolve("env")?;
     let (chain, creds) = global.credentials(&target)?;

@@ -19,6 +19,12 @@ pub struct Args {
     command: Vec<OsString>,
 }
 
+impl Args {
+    pub fn flags(&self) -> &super::CredentialFlags {
+        &self.target.flags
+    }
+}
+
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let target = args.target.resolve("exec")?;
     let chain = Chain::resolve(&global.load_config()?, &target.profile)?;

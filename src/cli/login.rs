@@ -19,6 +19,12 @@ pub struct Args {
     stdout: bool,
 }
 
+impl Args {
+    pub fn flags(&self) -> &super::CredentialFlags {
+        &self.target.flags
+    }
+}
+
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let wanted = args.target.resolve("login")?;
     let cfg = global.load_config()?;

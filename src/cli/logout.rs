@@ -13,6 +13,14 @@ pub struct Args {
     /// With --all: the okta_account_name(s) whose passwords to delete (default: the default account).
     #[arg(long = "account", requires = "all")]
     accounts: Vec<String>,
+    #[command(flatten)]
+    keychain: super::KeychainFlags,
+}
+
+impl Args {
+    pub fn keychain(&self) -> &super::KeychainFlags {
+        &self.keychain
+    }
 }
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {

@@ -1,10 +1,9 @@
 use crate::{Error, Result};
-use clap::CommandFactory;
 
 /// Writes the man page (roff) to stdout: `aws-okta man > aws-okta.1`.
 pub fn run() -> Result<i32> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(crate::cli::Cli::command())
+    clap_mangen::Man::new(crate::cli::command())
         .render(&mut out)
         .map_err(|e| Error::Io(e.to_string()))?;
     print!("{}", String::from_utf8_lossy(&out));

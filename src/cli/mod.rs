@@ -31,44 +31,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub debug: bool,
 
-    /// Keychain backend: secret-service, keyutils, keychain, wincred or file.
-    #[arg(long, global = true, env = "AWS_OKTA_BACKEND", value_name = "NAME")]
-    pub backend: Option<String>,
-
-    /// MFA provider to use (e.g. OKTA, GOOGLE), overriding mfa_provider in the config.
-    #[arg(
-        long,
-        global = true,
-        env = "AWS_OKTA_MFA_PROVIDER",
-        value_name = "PROVIDER"
-    )]
-    pub mfa_provider: Option<String>,
-
-    /// MFA factor type to use (e.g. push, token:software:totp), overriding mfa_factor_type.
-    #[arg(
-        long,
-        global = true,
-        env = "AWS_OKTA_MFA_FACTOR_TYPE",
-        value_name = "TYPE"
-    )]
-    pub mfa_factor_type: Option<String>,
-
-    /// Duo device to push to (phone1, phone2, ...) or `passcode`, overriding mfa_duo_device.
-    #[arg(
-        long,
-        global = true,
-        env = "AWS_OKTA_MFA_DUO_DEVICE",
-        value_name = "DEVICE"
-    )]
-    pub mfa_duo_device: Option<String>,
-
-    /// Login flow: auto, classic, direct or device (Okta Identity Engine), over okta_auth_flow.
-    #[arg(long, global = true, env = "AWS_OKTA_AUTH_FLOW", value_name = "FLOW")]
-    pub auth_flow: Option<String>,
-
-    /// Do not open a browser for the device flow: print the address and code only.
-    #[arg(long, global = true, env = "AWS_OKTA_NO_BROWSER")]
-    pub no_browser: bool,
+    /// Accepted before the command too (`aws-okta --backend file exec prod`, as segmentio's
+    /// aws-okta did), but listed only in the help of the commands that use them.
+    #[command(flatten)]
+    pub compat: CredentialFlags,
 
     #[command(subcommand)]
     pub command: Command,
@@ -104,7 +70,100 @@ pub enum Command {
     Man,
 }
 
-/// The profile argument and cache bypass shared by the credential commands.
+/// Which keychain, for the commands that read or write it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KeychainFlags {
+    /// Keychain backend: secret-service, keyutils, keychain, wincred or file.
+    #[arg(long, env = "AWS_OKTA_BACKEND", value_name = "NAME")]
+    pub backend: Option<String>,
+}
+
+/// How to log in, for the commands that may log in to Okta.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LoginFlags {
+    /// MFA provider to use (e.g. OKTA, GOOGLE), overriding mfa_provider in the config.
+    #[arg(long, env = "AWS_OKTA_MFA_PROVIDER", value_name = "PROVIDER")]
+    pub mfa_provider: Option<String>,
+
+    /// MFA factor type to use (e.g. push, token:software:totp), overriding mfa_factor_type.
+    #[arg(long, env = "AWS_OKTA_MFA_FACTOR_TYPE", value_name = "TYPE")]
+    pub mfa_factor_type: Option<String>,
+
+    /// Duo device to push to (phone1, phone2, ...) or `passcode`, overriding mfa_duo_device.
+    #[arg(long, env = "AWS_OKTA_MFA_DUO_DEVICE", value_name = "DEVICE")]
+    pub mfa_duo_device: Option<String>,
+
+    /// Login flow: auto, classic, direct or device (Okta Identity Engine), over okta_auth_flow.
+    #[arg(long, env = "AWS_OKTA_AUTH_FLOW", value_name = "FLOW")]
+    pub auth_flow: Option<String>,
+
+    /// Do not open a browser for the device flow: print the address and code only.
+    #[arg(long, env = "AWS_OKTA_NO_BROWSER")]
+    pub no_browser: bool,
+}
+
+/// Keychain and login flags together: what the credential commands take.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CredentialFlags {
+    #[command(flatten)]
+    pub keychain: KeychainFlags,
+    #[command(flatten)]
+    pub login: LoginFlags,
+}
+
+impl CredentialFlags {
+    pub fn keychain_only(keychain: &KeychainFlags) -> CredentialFlags {
+        CredentialFlags {
+            keychain: keychain.clone(),
+            login: LoginFlags::default(),
+        }
+    }
+
+    /// These flags where given, else `fallback`'s (the ones given before the command).
+    fn or(&self, fallback: &CredentialFlags) -> CredentialFlags {
+        let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+        CredentialFlags {
+            keychain: KeychainFlags {
+                backend: pick(&self.keychain.backend, &fallback.keychain.backend),
+            },
+            login: LoginFlags {
+                mfa_provider: pick(&self.login.mfa_provider, &fallback.login.mfa_provider),
+                mfa_factor_type: pick(&self.login.mfa_factor_type, &fallback.login.mfa_factor_type),
+                mfa_duo_device: pick(&self.login.mfa_duo_device, &fallback.login.mfa_duo_device),
+                auth_flow: pick(&self.login.auth_flow, &fallback.login.auth_flow),
+                no_browser: self.login.no_browser || fallback.login.no_browser,
+            },
+        }
+    }
+}
+
+/// Ids of the flags in [`CredentialFlags`], hidden from the top-level help.
+const COMPAT_FLAG_IDS: &[&str] = &[
+    "backend",
+    "mfa_provider",
+    "mfa_factor_type",
+    "mfa_duo_device",
+    "auth_flow",
+    "no_browser",
+];
+
+/// The command line definition: [`Cli`] with the flags accepted before the command hidden
+/// from the top-level help (each command lists the ones it uses).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    COMPAT_FLAG_IDS
+        .iter()
+        .fold(Cli::command(), |cmd, id| cmd.mut_arg(*id, |a| a.hide(true)))
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The profile argument, cache bypass and login flags shared by the credential commands.
 #[derive(Debug, clap::Args)]
 pub struct ProfileArgs {
     /// Profile in ~/.aws/config.
@@ -113,6 +172,8 @@ pub struct ProfileArgs {
     /// Ignore cached credentials and the Okta session: log in afresh.
     #[arg(long)]
     pub no_cache: bool,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
 }
 
 /// [`ProfileArgs`] for the commands a person runs by hand (`exec`, `env`, `login`): without a
@@ -125,6 +186,8 @@ pub struct PickProfileArgs {
     /// Ignore cached credentials and the Okta session: log in afresh.
     #[arg(long)]
     pub no_cache: bool,
+    #[command(flatten)]
+    pub flags: CredentialFlags,
 }
 
 impl PickProfileArgs {
@@ -135,21 +198,35 @@ impl PickProfileArgs {
         Ok(ProfileArgs {
             profile,
             no_cache: self.no_cache,
+            flags: self.flags,
         })
     }
 }
 
 impl Cli {
     pub fn run(self) -> Result<i32> {
+        // The flags given after the command win over those given before it.
+        let given = match &self.command {
+            Command::Add(args) => Some(CredentialFlags::keychain_only(args.keychain())),
+            Command::Exec(args) => Some(args.flags().clone()),
+            Command::Env(args) => Some(args.flags().clone()),
+            Command::CredProcess(args) => Some(args.flags().clone()),
+            Command::Login(args) => Some(args.flags().clone()),
+            Command::WriteToCredentials(args) => Some(args.flags().clone()),
+            Command::Cache(command) => Some(CredentialFlags::keychain_only(command.keychain())),
+            Command::Logout(args) => Some(CredentialFlags::keychain_only(args.keychain())),
+            Command::List(_) | Command::Config(_) | Command::Completion(_) | Command::Man => None,
+        };
+        let flags = given.map_or_else(|| self.compat.clone(), |g| g.or(&self.compat));
         let global = Global {
-            backend: self.backend,
+            backend: flags.keychain.backend,
             factor: FactorChoice {
-                provider: self.mfa_provider,
-                factor_type: self.mfa_factor_type,
-                duo_device: self.mfa_duo_device,
+                provider: flags.login.mfa_provider,
+                factor_type: flags.login.mfa_factor_type,
+                duo_device: flags.login.mfa_duo_device,
             },
-            auth_flow: self.auth_flow,
-            no_browser: self.no_browser,
+            auth_flow: flags.login.auth_flow,
+            no_browser: flags.login.no_browser,
         };
         match self.command {
             Command::Add(args) => add::run(&global, args),

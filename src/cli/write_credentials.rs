@@ -14,6 +14,12 @@ pub struct Args {
     as_name: Option<String>,
 }
 
+impl Args {
+    pub fn flags(&self) -> &super::CredentialFlags {
+        &self.target.flags
+    }
+}
+
 /// Config keys that make AWS SDKs get a profile's credentials before they look at the shared
 /// credentials file (botocore's and the other SDKs' order: assume-role, web identity, SSO, then
 /// the credentials file). A `[NAME]` written there for such a profile would never be used.
