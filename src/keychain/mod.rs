@@ -89,17 +89,25 @@ pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
 }
 
 /// A separate store for cached AWS credentials, or `None` to keep them in the keychain itself.
-/// Only the `file` backend has one, where the machine has a kernel keyring: credentials are
-/// sealed under a random key held in the session keyring (see `session_key`), so a warm run
-/// derives no Argon2id key.
+///
+/// Decision (every backend, where the machine has a kernel session keyring, i.e. Linux): the
+/// short-lived AWS credentials a warm run reads (at most 12 h) are sealed under a random key
+/// held only in the session keyring (see `session_key`), in files under `~/.aws-okta/`. A
+/// warm run then costs no D-Bus session with the Secret Service (11-16 ms per process), no
+/// Argon2id derivation (`file`), no keychain prompt. The Okta password, session, device token
+/// and OAuth tokens stay in the backend the user chose. Trade-off, the ssh-agent one: a
+/// process of the same login session can read these credentials while the key lives (the AWS
+/// CLI keeps the same credentials in plain files under `~/.aws/cli/cache`). Without a session
+/// keyring (macOS, Windows, a seccomp-filtered container) the chosen backend keeps the cache.
 pub fn credential_cache(backend: Backend) -> Option<Box<dyn Keychain>> {
-    if backend != Backend::File {
-        return None;
-    }
     let state = crate::config::state_dir();
     let description = session_key::description(&state);
-    FileKeychain::sealed_by_session_key(state.join("cache"), description)
-        .map(|k| Box::new(k) as Box<dyn Keychain>)
+    // One directory per backend, so two backends' items of the same name never meet.
+    let dir = match backend {
+        Backend::File => state.join("cache"),
+        other => state.join(format!("cache-{}", other.name())),
+    };
+    FileKeychain::sealed_by_session_key(dir, description).map(|k| Box::new(k) as Box<dyn Keychain>)
 }
 
 /// Invalidates the kernel key of the file backend's credential cache: whatever it sealed can
