@@ -853,3 +853,57 @@ fn profiles_of_an_installed_team_config_resolve() {
     assert!(out.starts_with("OK: 7 profiles"), "{out}");
     assert!(config.exists());
 }
+
+// ---------------------------------------------------------------- init: changing team, summary
+
+fn init_team(env: &TestEnv, extra: &[&str]) -> Output {
+    let tc = team_configs();
+    let mut args = vec!["config", "init", "--source", s(&tc)];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+#[test]
+fn init_output_stays_short_with_a_large_config() {
+    let env = env();
+    let config = env.config_path();
+    let mut text = fs::read_to_string(&config).unwrap();
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "\n[profile user-{i:04}]\nregion = eu-west-1\noutput = json\n"
+        ));
+    }
+    fs::write(&config, &text).unwrap();
+
+    let out = init_team(&env, &["--team", "oncall"]);
+    ok(&out);
+    let err = stderr(&out);
+    assert!(err.len() < 2048, "{} bytes:\n{err}", err.len());
+    assert!(!err.contains("user-0"), "{err}");
+    assert!(err.contains("added 7 profiles: "), "{err}");
+    assert!(fs::read_to_string(&config).unwrap().starts_with(&text));
+
+    // A team with many profiles: the list is cut after ten names.
+    let src = tempfile::tempdir_in(env.home()).unwrap();
+    fs::create_dir(src.path().join("teams")).unwrap();
+    let mut big = String::from("[okta]\naws_saml_url = home/amazon_aws/0oa1abcdEFGH/272\n");
+    for i in 1..=25 {
+        big.push_str(&format!(
+            "\n[profile big-{i:02}]\nokta_role_arn = arn:aws:iam::111111111111:role/r{i}\n\
+             credential_process = aws-okta cred-process big-{i:02}\n"
+        ));
+    }
+    fs::write(src.path().join("teams/big.config"), big).unwrap();
+    let out = env.run(&["config", "init", "--team", "big", "--source", s(src.path())]);
+    ok(&out);
+    let err = stderr(&out);
+    assert!(err.len() < 2048, "{} bytes:\n{err}", err.len());
+    let names: Vec<String> = (1..=10).map(|i| format!("big-{i:02}")).collect();
+    assert!(
+        err.contains(&format!(
+            "added 25 profiles: {} and 15 more\n",
+            names.join(", ")
+        )),
+        "{err}"
+    );
+}

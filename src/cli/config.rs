@@ -221,6 +221,9 @@ fn init(args: InitArgs) -> Result<i32> {
                 if report.created { "create" } else { "update" },
                 report.team_file
             );
+            for line in report.summary() {
+                eprintln!("{line}");
+            }
         } else {
             eprintln!(
                 "dry run: {file} already has the current config of team {team} (nothing to write)"
@@ -243,25 +246,12 @@ fn init(args: InitArgs) -> Result<i32> {
     if let Some(backup) = &report.backup_path {
         eprintln!("backup of the old file: {}", backup.display());
     }
-    let profiles = profile_names(&report.config_path);
-    if !profiles.is_empty() {
-        eprintln!("profiles: {}", profiles.join(", "));
+    // What this run did to the team's profiles, not every profile of the file: a config can
+    // hold thousands.
+    for line in report.summary() {
+        eprintln!("{line}");
     }
     Ok(0)
-}
-
-/// The profiles of the file just written (for the summary only; errors are ignored).
-fn profile_names(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| ConfigFile::parse(path, &text).ok())
-        .map(|cfg| {
-            cfg.profile_names()
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn validate(args: ValidateArgs) -> Result<i32> {

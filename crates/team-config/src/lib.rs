@@ -27,8 +27,8 @@ pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
 pub use init::{
-    backup, block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX,
-    DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV,
+    backup, block_markers, init, merge_managed_block, InitOptions, InitReport, ProfileChanges,
+    BACKUP_INFIX, DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV, SUMMARY_NAMES,
 };
 pub use scan::{dangerous_keys, is_aws_okta_cred_process, saml_url_leaves_org, DangerousKey};
 

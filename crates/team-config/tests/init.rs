@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aws_okta_team_config::{
     generate, init, merge_managed_block, write_files, DangerousKey, Error, InitOptions, InitReport,
-    BACKUP_INFIX, DEFAULT_GIT_TIMEOUT,
+    ProfileChanges, BACKUP_INFIX, DEFAULT_GIT_TIMEOUT, SUMMARY_NAMES,
 };
 
 /// A source directory holding the example org's generated team configs.
@@ -100,6 +100,18 @@ fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
 
     let first = init(&opts("product", src.path(), &config), &accept).unwrap();
     assert!(first.changed && !first.created);
+    let product = [
+        "product-hub",
+        "dev-developer",
+        "dev-readonly",
+        "staging-readonly",
+    ];
+    assert_eq!(first.profiles.added, product);
+    assert!(first.profiles.changed.is_empty() && first.profiles.unchanged.is_empty());
+    assert_eq!(
+        first.summary(),
+        ["added 4 profiles: product-hub, dev-developer, dev-readonly, staging-readonly"]
+    );
     let after_first = fs::read_to_string(&config).unwrap();
     assert!(after_first.starts_with(&format!("{user}\n\n# BEGIN aws-okta team product\n")));
     // The backup holds the old bytes.
@@ -123,6 +135,13 @@ fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
     fs::write(&team_file, &changed_team).unwrap();
     let second = init(&opts("product", src.path(), &config), &accept).unwrap();
     assert!(second.changed);
+    assert_eq!(
+        second.summary(),
+        [
+            "changed 3 profiles: dev-developer, dev-readonly, staging-readonly",
+            "unchanged: 1"
+        ]
+    );
     assert!(
         second
             .diff
@@ -147,6 +166,8 @@ fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
     // Up to date: nothing is written, no backup.
     let third = init(&opts("product", src.path(), &config), &accept).unwrap();
     assert!(!third.changed && third.diff.is_empty() && third.backup_path.is_none());
+    assert_eq!(third.profiles.unchanged, product);
+    assert_eq!(third.summary(), ["unchanged: 4"]);
     assert_eq!(backups(&config).len(), 2);
 
     // A second team gets its own block; the first is untouched.
@@ -188,6 +209,100 @@ fn merge_replaces_in_place_and_keeps_everything_else() {
         merge_managed_block("a\n\n", "x", "b").unwrap(),
         "a\n\n# BEGIN aws-okta team x\nb\n# END aws-okta team x\n"
     );
+}
+
+#[test]
+fn profile_changes_compare_the_old_block_with_the_new_one() {
+    let old = "# BEGIN aws-okta team x\n# a comment\n[okta]\naws_saml_url = a\n\n\
+               [profile gone]\nregion = a\n\n\
+               [profile same]\nregion=us-east-1\nsession_ttl = 1h\n\n\
+               [ profile  edited ]\nregion = a\n\n\
+               [default]\noutput = json\n\n\
+               [profile moved]\nregion = a\noutput = json\n\
+               # END aws-okta team x\n";
+    // Spaces, blank lines and comments do not count; another value or another order does.
+    // `[okta]` is not a profile.
+    let new = "[okta]\naws_saml_url = b\n\n\
+               [profile same]\n  region =   us-east-1\n\n; note\nsession_ttl = 1h\n\n\
+               [profile edited]\nregion = b\n\n\
+               [profile new]\nregion = a\n\n\
+               [default]\noutput = json\n\n\
+               [profile moved]\noutput = json\nregion = a\n\n\
+               [profile nested]\ns3 =\n  region = a\n";
+    let c = ProfileChanges::between(old, new);
+    assert_eq!(c.added, ["new", "nested"]);
+    assert_eq!(c.changed, ["same", "edited", "moved"]);
+    assert_eq!(c.removed, ["gone"]);
+    assert_eq!(c.unchanged, ["default"]);
+
+    // Indentation is a subsection: the same key at the top is another setting.
+    let c = ProfileChanges::between(
+        "[profile p]\ns3 =\n  region = a\n",
+        "[profile p]\ns3 =\nregion = a\n",
+    );
+    assert_eq!(c.changed, ["p"]);
+    // No old block: everything is added.
+    let c = ProfileChanges::between("", "[okta]\n[profile a]\n[profile b]\nk = v\n");
+    assert_eq!(c.added, ["a", "b"]);
+    assert!(c.changed.is_empty() && c.removed.is_empty() && c.unchanged.is_empty());
+}
+
+#[test]
+fn the_summary_is_short_however_many_profiles_there_are() {
+    let names = |prefix: &str, n: usize| -> Vec<String> {
+        (1..=n).map(|i| format!("{prefix}{i}")).collect()
+    };
+    let mut report = InitReport {
+        config_path: PathBuf::from("config"),
+        team_file: "src: teams/x.config".into(),
+        created: false,
+        changed: true,
+        backup_path: None,
+        diff: String::new(),
+        dry_run: false,
+        findings: Vec::new(),
+        profiles: ProfileChanges {
+            added: names("a", 3),
+            changed: names("c", 1),
+            removed: names("r", 2),
+            unchanged: names("u", 12),
+        },
+    };
+    assert_eq!(
+        report.summary(),
+        [
+            "added 3 profiles: a1, a2, a3",
+            "changed 1 profile: c1",
+            "removed 2 profiles: r1, r2",
+            "unchanged: 12",
+        ]
+    );
+
+    report.profiles = ProfileChanges {
+        added: names("p", 5000),
+        changed: names("c", SUMMARY_NAMES),
+        removed: names("r", SUMMARY_NAMES + 1),
+        unchanged: names("u", 5000),
+    };
+    let lines = report.summary();
+    assert_eq!(
+        lines[0],
+        "added 5000 profiles: p1, p2, p3, p4, p5, p6, p7, p8, p9, p10 and 4990 more"
+    );
+    assert_eq!(
+        lines[1],
+        "changed 10 profiles: c1, c2, c3, c4, c5, c6, c7, c8, c9, c10"
+    );
+    assert_eq!(
+        lines[2],
+        "removed 11 profiles: r1, r2, r3, r4, r5, r6, r7, r8, r9, r10 and 1 more"
+    );
+    assert_eq!(lines[3], "unchanged: 5000");
+    assert_eq!(lines.len(), 4);
+
+    // Nothing to say: no lines.
+    report.profiles = ProfileChanges::default();
+    assert!(report.summary().is_empty());
 }
 
 #[test]
