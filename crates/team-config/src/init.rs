@@ -175,11 +175,13 @@ impl ProfileChanges {
     }
 }
 
-/// Each profile of `text` with its settings, normalised: `(indented, key, value)` per line
-/// (a line without `=` is all key), blank lines and comments left out. A profile defined
-/// twice gets both bodies.
-fn profile_bodies(text: &str) -> Vec<(String, Vec<(bool, String, String)>)> {
-    let mut out: Vec<(String, Vec<(bool, String, String)>)> = Vec::new();
+/// One line of a profile, normalised: (indented, key, value); a line without `=` is all key.
+type Setting = (bool, String, String);
+
+/// Each profile of `text` with its settings in order, blank lines and comments left out. A
+/// profile defined twice gets both bodies.
+fn profile_bodies(text: &str) -> Vec<(String, Vec<Setting>)> {
+    let mut out: Vec<(String, Vec<Setting>)> = Vec::new();
     // Index into `out` of the profile whose lines these are; None in other sections.
     let mut current: Option<usize> = None;
     for raw in text.lines() {
