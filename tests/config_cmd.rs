@@ -465,12 +465,14 @@ fn init_replaces_its_block_keeps_user_lines_byte_for_byte_and_backs_up() {
     assert_eq!(fs::read_to_string(&config).unwrap(), after);
     assert_eq!(backups(&config).len(), 1);
 
-    // A second team (without profiles in common) gets its own block; the first one stays.
+    // With --add, a second team (without profiles in common) gets its own block; the first
+    // one stays.
     ok(&env.run(&[
         "config",
         "init",
         "--team",
         "finance",
+        "--add",
         "--source",
         s(&team_configs()),
     ]));
@@ -852,4 +854,215 @@ fn profiles_of_an_installed_team_config_resolve() {
     let out = ok(&env.run(&["config", "validate"]));
     assert!(out.starts_with("OK: 7 profiles"), "{out}");
     assert!(config.exists());
+}
+
+// ---------------------------------------------------------------- init: changing team, summary
+
+const ONCALL_PROFILES: &str = "oncall-hub, dev-readonly, staging-readonly, prod-readonly, \
+     dev-administrator, staging-administrator, prod-administrator";
+
+fn init_team(env: &TestEnv, extra: &[&str]) -> Output {
+    let tc = team_configs();
+    let mut args = vec!["config", "init", "--source", s(&tc)];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+#[test]
+fn init_of_another_team_replaces_the_old_teams_block_in_place() {
+    let env = env();
+    let config = env.config_path();
+    let head = "# mine\n[profile personal]\nregion = eu-west-1   \n; note\n\n";
+    fs::write(&config, head).unwrap();
+
+    ok(&init_team(&env, &["--team", "finance"]));
+    assert_eq!(backups(&config).len(), 1);
+    // The user adds a profile after the block.
+    let tail = "\n[profile after]\nregion = ap-south-1\n";
+    let with_finance = format!("{}{tail}", fs::read_to_string(&config).unwrap());
+    fs::write(&config, &with_finance).unwrap();
+
+    let out = init_team(&env, &["--team", "oncall"]);
+    ok(&out);
+    let after = fs::read_to_string(&config).unwrap();
+    // The user's lines, byte for byte; oncall's block where finance's was.
+    assert!(after.starts_with(head), "{after:?}");
+    assert!(after.ends_with(tail), "{after:?}");
+    let block = &after[head.len()..after.len() - tail.len()];
+    assert!(
+        block.starts_with("# BEGIN aws-okta team oncall\n"),
+        "{block:?}"
+    );
+    assert!(block.ends_with("# END aws-okta team oncall\n"), "{block:?}");
+    assert_eq!(block.matches("# BEGIN aws-okta team").count(), 1);
+    assert!(!after.contains("finance"), "{after}");
+
+    // One new backup, holding the file as it was before this run.
+    let b = backups(&config);
+    assert_eq!(b.len(), 2, "{b:?}");
+    assert!(b
+        .iter()
+        .any(|p| fs::read_to_string(p).unwrap() == with_finance));
+
+    // The summary: the team removed and the profiles added, not the user's own.
+    let err = stderr(&out);
+    assert!(err.contains("removed team finance (1 profile)"), "{err}");
+    assert!(
+        err.contains(&format!("added 7 profiles: {ONCALL_PROFILES}\n")),
+        "{err}"
+    );
+    assert!(!err.contains("personal") && !err.contains("after"), "{err}");
+
+    // The same run again changes nothing and makes no backup.
+    let out = init_team(&env, &["--team", "oncall"]);
+    ok(&out);
+    assert!(stderr(&out).contains("nothing written"), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&config).unwrap(), after);
+    assert_eq!(backups(&config).len(), 2);
+}
+
+#[test]
+fn init_add_keeps_other_teams_and_refuses_a_profile_of_two_teams() {
+    let env = env();
+    let config = env.config_path();
+    let user = fs::read_to_string(&config).unwrap();
+    ok(&init_team(&env, &["--team", "finance"]));
+    let with_finance = fs::read_to_string(&config).unwrap();
+
+    let out = init_team(&env, &["--team", "oncall", "--add"]);
+    ok(&out);
+    let both = fs::read_to_string(&config).unwrap();
+    assert!(both.starts_with(&with_finance), "finance's block kept");
+    assert!(both.contains("\n# BEGIN aws-okta team oncall\n"), "{both}");
+    let err = stderr(&out);
+    assert!(!err.contains("removed team"), "{err}");
+    assert!(err.contains("added 7 profiles: "), "{err}");
+    assert_eq!(backups(&config).len(), 2);
+
+    // product defines dev-readonly and staging-readonly, as oncall does.
+    let out = init_team(&env, &["--team", "product", "--add"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    for p in ["dev-readonly", "staging-readonly"] {
+        assert!(
+            err.contains(&format!(
+                "profile `{p}` is already defined here by team oncall"
+            )) && err.contains("team product defines it too"),
+            "{err}"
+        );
+    }
+    assert_eq!(fs::read_to_string(&config).unwrap(), both);
+    assert_eq!(backups(&config).len(), 2, "nothing written");
+
+    // Without --add, finance again: its block stays in place, oncall's goes (the blank line
+    // written before oncall's block is outside it, and stays like every such byte).
+    let out = init_team(&env, &["--team", "finance"]);
+    ok(&out);
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        format!("{with_finance}\n")
+    );
+    let err = stderr(&out);
+    assert!(err.contains("removed team oncall (7 profiles)"), "{err}");
+    assert!(err.contains("unchanged: 1\n"), "{err}");
+    assert!(!err.contains("added"), "{err}");
+    assert!(with_finance.starts_with(&user));
+}
+
+#[test]
+fn init_will_not_remove_a_team_whose_profiles_the_users_own_need() {
+    let env = env();
+    let config = env.config_path();
+    ok(&init_team(&env, &["--team", "finance"]));
+    let mine = "\n[profile mine]\nokta_source_profile = finance-hub\n\
+                okta_role_arn = arn:aws:iam::222222222222:role/x\n\
+                credential_process = aws-okta cred-process mine\n";
+    let before = format!("{}{mine}", fs::read_to_string(&config).unwrap());
+    fs::write(&config, &before).unwrap();
+
+    let out = init_team(&env, &["--team", "oncall"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("refusing to write"), "{err}");
+    assert!(err.contains("'finance-hub'"), "{err}");
+    assert!(
+        err.contains("(this would remove the managed block of team finance; --add keeps it)"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), before);
+    assert_eq!(backups(&config).len(), 1);
+
+    ok(&init_team(&env, &["--team", "oncall", "--add"]));
+}
+
+#[test]
+fn init_dry_run_prints_the_summary_and_writes_nothing() {
+    let env = env();
+    let config = env.config_path();
+    ok(&init_team(&env, &["--team", "finance"]));
+    let before = fs::read(&config).unwrap();
+    let backups_before = backups(&config);
+
+    let out = init_team(&env, &["--team", "oncall", "--dry-run"]);
+    let diff = ok(&out);
+    assert!(
+        diff.contains("\n-# BEGIN aws-okta team finance\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("\n+# BEGIN aws-okta team oncall\n"), "{diff}");
+    let err = stderr(&out);
+    assert!(err.contains("dry run: would update"), "{err}");
+    assert!(err.contains("removed team finance (1 profile)"), "{err}");
+    assert!(
+        err.contains(&format!("added 7 profiles: {ONCALL_PROFILES}\n")),
+        "{err}"
+    );
+    assert_eq!(fs::read(&config).unwrap(), before);
+    assert_eq!(backups(&config), backups_before);
+}
+
+#[test]
+fn init_output_stays_short_with_a_large_config() {
+    let env = env();
+    let config = env.config_path();
+    let mut text = fs::read_to_string(&config).unwrap();
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "\n[profile user-{i:04}]\nregion = eu-west-1\noutput = json\n"
+        ));
+    }
+    fs::write(&config, &text).unwrap();
+
+    let out = init_team(&env, &["--team", "oncall"]);
+    ok(&out);
+    let err = stderr(&out);
+    assert!(err.len() < 2048, "{} bytes:\n{err}", err.len());
+    assert!(!err.contains("user-0"), "{err}");
+    assert!(err.contains("added 7 profiles: "), "{err}");
+    assert!(fs::read_to_string(&config).unwrap().starts_with(&text));
+
+    // A team with many profiles: the list is cut after ten names.
+    let src = tempfile::tempdir_in(env.home()).unwrap();
+    fs::create_dir(src.path().join("teams")).unwrap();
+    let mut big = String::from("[okta]\naws_saml_url = home/amazon_aws/0oa1abcdEFGH/272\n");
+    for i in 1..=25 {
+        big.push_str(&format!(
+            "\n[profile big-{i:02}]\nokta_role_arn = arn:aws:iam::111111111111:role/r{i}\n\
+             credential_process = aws-okta cred-process big-{i:02}\n"
+        ));
+    }
+    fs::write(src.path().join("teams/big.config"), big).unwrap();
+    let out = env.run(&["config", "init", "--team", "big", "--source", s(src.path())]);
+    ok(&out);
+    let err = stderr(&out);
+    assert!(err.len() < 2048, "{} bytes:\n{err}", err.len());
+    let names: Vec<String> = (1..=10).map(|i| format!("big-{i:02}")).collect();
+    assert!(
+        err.contains(&format!(
+            "added 25 profiles: {} and 15 more\n",
+            names.join(", ")
+        )),
+        "{err}"
+    );
+    assert!(err.contains("removed team oncall (7 profiles)"), "{err}");
 }

@@ -2,9 +2,9 @@
 //!
 //! * `generate` renders `team-configs/teams/<team>.config` and the Terraform JSON from
 //!   `team-configs/org.toml`; `--check` writes nothing and fails (exit 3) listing stale files.
-//! * `init` installs one team's config into `~/.aws/config` inside a managed block; the merged
-//!   file must pass the same checks as `validate` (the parser `exec` uses, and every profile's
-//!   chain) before it is written.
+//! * `init` installs one team's config into `~/.aws/config` inside a managed block, replacing
+//!   other teams' blocks unless `--add`; the merged file must pass the same checks as
+//!   `validate` (the parser `exec` uses, and every profile's chain) before it is written.
 //! * `validate` reports every problem of a config file, one per line, and warns about each
 //!   aws-okta profile AWS SDKs would misread.
 //! * `migrate` rewrites segmentio-style profiles into the SDK-native form.
@@ -61,6 +61,10 @@ pub struct InitArgs {
     /// Print the diff (on stdout) and write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Keep the other teams' managed blocks (for people in several teams). Without it, the
+    /// blocks of every other team are removed: changing team replaces the old team's profiles.
+    #[arg(long)]
+    add: bool,
     /// Install a team config even though it sets keys that make AWS tools run a program or
     /// send requests elsewhere (credential_process, *_process, endpoint_url, ca_bundle,
     /// [services], an aws_saml_url off the Okta org). Review them first: `--dry-run` lists them.
@@ -195,6 +199,7 @@ fn init(args: InitArgs) -> Result<i32> {
         source,
         config_path: config_path.clone(),
         dry_run: args.dry_run,
+        keep_other_teams: args.add,
         allow_executable_keys: args.allow_executable_keys,
         git_timeout,
     };
@@ -221,6 +226,9 @@ fn init(args: InitArgs) -> Result<i32> {
                 if report.created { "create" } else { "update" },
                 report.team_file
             );
+            for line in report.summary() {
+                eprintln!("{line}");
+            }
         } else {
             eprintln!(
                 "dry run: {file} already has the current config of team {team} (nothing to write)"
@@ -243,25 +251,12 @@ fn init(args: InitArgs) -> Result<i32> {
     if let Some(backup) = &report.backup_path {
         eprintln!("backup of the old file: {}", backup.display());
     }
-    let profiles = profile_names(&report.config_path);
-    if !profiles.is_empty() {
-        eprintln!("profiles: {}", profiles.join(", "));
+    // What this run did to the team's profiles, not every profile of the file: a config can
+    // hold thousands.
+    for line in report.summary() {
+        eprintln!("{line}");
     }
     Ok(0)
-}
-
-/// The profiles of the file just written (for the summary only; errors are ignored).
-fn profile_names(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| ConfigFile::parse(path, &text).ok())
-        .map(|cfg| {
-            cfg.profile_names()
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn validate(args: ValidateArgs) -> Result<i32> {

@@ -31,6 +31,11 @@ pub struct InitOptions {
     pub config_path: PathBuf,
     /// Compute and report the diff, write nothing.
     pub dry_run: bool,
+    /// Keep the managed blocks of other teams (`--add`, for people in several teams); then a
+    /// profile the new block shares with another team's block is refused. Without it, every
+    /// other team's block is removed: one team per engineer, so changing team replaces the old
+    /// team's profiles (see [`OtherTeams`]).
+    pub keep_other_teams: bool,
     /// Install the team config even if it has keys that make AWS tools run programs or send
     /// requests or credentials elsewhere (`--allow-executable-keys`; see
     /// [`crate::dangerous_keys`]). Without it a real run refuses with
@@ -69,6 +74,143 @@ pub struct InitReport {
     /// [`crate::dangerous_keys`]). Only a dry run or a run with `allow_executable_keys` gets
     /// this far with findings; the caller should print them as warnings.
     pub findings: Vec<DangerousKey>,
+    /// The team's profiles before (its old block, if any) and after this run.
+    pub profiles: ProfileChanges,
+    /// Other teams' blocks this run removes (none with `keep_other_teams`), in file order.
+    pub removed_teams: Vec<RemovedTeam>,
+}
+
+impl InitReport {
+    /// What this run did (or would do) to the profiles, for people: at most a few short lines,
+    /// each list of names cut after [`SUMMARY_NAMES`] (`a, b, ... and 5 more`), however many
+    /// profiles the file has. Lines without anything to say are left out.
+    pub fn summary(&self) -> Vec<String> {
+        let p = &self.profiles;
+        let mut lines: Vec<String> = self
+            .removed_teams
+            .iter()
+            .map(|t| {
+                format!(
+                    "removed team {} ({})",
+                    t.team,
+                    count(t.profiles.len(), "profile")
+                )
+            })
+            .collect();
+        for (verb, list) in [
+            ("added", &p.added),
+            ("changed", &p.changed),
+            ("removed", &p.removed),
+        ] {
+            if !list.is_empty() {
+                lines.push(format!(
+                    "{verb} {}: {}",
+                    count(list.len(), "profile"),
+                    name_list(list)
+                ));
+            }
+        }
+        if !p.unchanged.is_empty() {
+            lines.push(format!("unchanged: {}", p.unchanged.len()));
+        }
+        lines
+    }
+}
+
+/// How many names [`InitReport::summary`] lists before `and N more`.
+pub const SUMMARY_NAMES: usize = 10;
+
+/// `1 profile`, `7 profiles`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `a, b, c`, or the first [`SUMMARY_NAMES`] names and `and N more`.
+fn name_list(names: &[String]) -> String {
+    let shown = names[..names.len().min(SUMMARY_NAMES)].join(", ");
+    if names.len() > SUMMARY_NAMES {
+        format!("{shown} and {} more", names.len() - SUMMARY_NAMES)
+    } else {
+        shown
+    }
+}
+
+/// A team's profiles before and after `config init`: `[profile NAME]` (and `[default]`)
+/// sections of the old and the new managed block. Other sections (`[okta]`, ...) and comments
+/// are not counted. Names are in block order (`removed`: the old block's order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChanges {
+    /// In the new block only.
+    pub added: Vec<String>,
+    /// In both, with different keys or values (or the same ones in another order).
+    pub changed: Vec<String>,
+    /// In the old block only.
+    pub removed: Vec<String>,
+    /// In both, with the same keys and values.
+    pub unchanged: Vec<String>,
+}
+
+impl ProfileChanges {
+    /// Compares the profiles of `old` and `new` (config text: a managed block, markers and
+    /// comments allowed). Two profiles are the same when they have the same `key = value`
+    /// lines in the same order; spaces around keys and values, blank lines and comments do
+    /// not count.
+    pub fn between(old: &str, new: &str) -> ProfileChanges {
+        let old = profile_bodies(old);
+        let new = profile_bodies(new);
+        let mut c = ProfileChanges::default();
+        for (name, body) in &new {
+            match old.iter().find(|(n, _)| n == name) {
+                None => c.added.push(name.clone()),
+                Some((_, b)) if b != body => c.changed.push(name.clone()),
+                Some(_) => c.unchanged.push(name.clone()),
+            }
+        }
+        for (name, _) in &old {
+            if !new.iter().any(|(n, _)| n == name) {
+                c.removed.push(name.clone());
+            }
+        }
+        c
+    }
+}
+
+/// One line of a profile, normalised: (indented, key, value); a line without `=` is all key.
+type Setting = (bool, String, String);
+
+/// Each profile of `text` with its settings in order, blank lines and comments left out. A
+/// profile defined twice gets both bodies.
+fn profile_bodies(text: &str) -> Vec<(String, Vec<Setting>)> {
+    let mut out: Vec<(String, Vec<Setting>)> = Vec::new();
+    // Index into `out` of the profile whose lines these are; None in other sections.
+    let mut current: Option<usize> = None;
+    for raw in text.lines() {
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+            continue;
+        }
+        if t.starts_with('[') && t.ends_with(']') {
+            let name = t[1..t.len() - 1]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            current = profile_of(&name).map(|p| {
+                out.iter().position(|(n, _)| n == p).unwrap_or_else(|| {
+                    out.push((p.to_string(), Vec::new()));
+                    out.len() - 1
+                })
+            });
+            continue;
+        }
+        if let Some(i) = current {
+            let indented = raw.starts_with(|c: char| c.is_whitespace());
+            let (k, v) = t.split_once('=').unwrap_or((t, ""));
+            out[i]
+                .1
+                .push((indented, k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    out
 }
 
 /// Backups are named `<config file name><BACKUP_INFIX><UTC time>`, e.g.
@@ -86,8 +228,9 @@ pub fn block_markers(team: &str) -> (String, String) {
 const BEGIN_PREFIX: &str = "# BEGIN aws-okta team ";
 const END_PREFIX: &str = "# END aws-okta team ";
 
-/// Where a team's block is in a file.
-struct BlockPos {
+/// A team's managed block in a file.
+struct Block {
+    team: String,
     /// Byte range of the block, END line (and its newline) included.
     start: usize,
     end: usize,
@@ -96,67 +239,135 @@ struct BlockPos {
     last_line: usize,
 }
 
-fn locate_block(existing: &str, team: &str) -> Result<Option<BlockPos>, Error> {
-    let (begin, end) = block_markers(team);
-    let mut found: Option<BlockPos> = None;
-    let mut open: Option<(usize, usize)> = None; // (byte start, line)
+/// `(true, team)` for a BEGIN marker line, `(false, team)` for an END one (`line` trimmed).
+fn marker(line: &str) -> Option<(bool, &str)> {
+    if let Some(team) = line.strip_prefix(BEGIN_PREFIX) {
+        Some((true, team.trim()))
+    } else {
+        line.strip_prefix(END_PREFIX)
+            .map(|team| (false, team.trim()))
+    }
+}
+
+/// Every team's managed block in `existing`, in file order. Malformed markers of any team are
+/// refused: a BEGIN without its END, an END without its BEGIN, a marker inside another block,
+/// two blocks of one team.
+fn locate_blocks(existing: &str) -> Result<Vec<Block>, Error> {
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut open: Option<(String, usize, usize)> = None; // (team, byte start, line)
     let mut offset = 0;
     for (idx, raw) in existing.split_inclusive('\n').enumerate() {
         let line_no = idx + 1;
         let line = raw.trim();
         let start = offset;
         offset += raw.len();
-        if let Some((_, open_line)) = open {
-            if line == end {
-                let (s, l) = open.take().unwrap_or((start, line_no));
-                found = Some(BlockPos {
-                    start: s,
-                    end: offset,
-                    first_line: l,
-                    last_line: line_no,
-                });
-            } else if line.starts_with(BEGIN_PREFIX) || line.starts_with(END_PREFIX) {
+        let Some((is_begin, team)) = marker(line) else {
+            continue;
+        };
+        match open.take() {
+            Some((open_team, s, l)) if !is_begin && team == open_team => blocks.push(Block {
+                team: open_team,
+                start: s,
+                end: offset,
+                first_line: l,
+                last_line: line_no,
+            }),
+            Some((open_team, _, l)) => {
                 return Err(Error::ManagedBlock {
                     line: line_no,
                     message: format!(
-                        "`{line}` inside the managed block of team {team} that starts at line {open_line}: fix the markers by hand"
+                        "`{line}` inside the managed block of team {open_team} that starts at line {l}: fix the markers by hand"
                     ),
-                });
+                })
             }
-        } else if line == begin {
-            if let Some(prev) = &found {
+            None if is_begin => {
+                if let Some(prev) = blocks.iter().find(|b| b.team == team) {
+                    return Err(Error::ManagedBlock {
+                        line: line_no,
+                        message: format!(
+                            "a second managed block for team {team} (the first is at line {}): remove one by hand",
+                            prev.first_line
+                        ),
+                    });
+                }
+                open = Some((team.to_string(), start, line_no));
+            }
+            None => {
+                let (begin, _) = block_markers(team);
                 return Err(Error::ManagedBlock {
                     line: line_no,
                     message: format!(
-                        "a second managed block for team {team} (the first is at line {}): remove one by hand",
-                        prev.first_line
+                        "`{line}` without a `{begin}` before it: fix the markers by hand"
                     ),
                 });
             }
-            open = Some((start, line_no));
-        } else if line == end {
-            return Err(Error::ManagedBlock {
-                line: line_no,
-                message: format!("`{end}` without a `{begin}` before it: fix the markers by hand"),
-            });
         }
     }
-    if let Some((_, line)) = open {
+    if let Some((team, _, line)) = open {
+        let (begin, end) = block_markers(&team);
         return Err(Error::ManagedBlock {
             line,
             message: format!("`{begin}` has no `{end}` after it: fix the markers by hand"),
         });
     }
-    Ok(found)
+    Ok(blocks)
+}
+
+/// What [`merge_managed_block`] does with the managed blocks of teams other than the one it
+/// installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtherTeams {
+    /// Remove them: one team per engineer, so changing team replaces the old team's profiles
+    /// (`config init`).
+    Replace,
+    /// Keep them, for people in several teams (`config init --add`).
+    Keep,
+}
+
+/// A managed block of another team that [`merge_managed_block`] removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedTeam {
+    pub team: String,
+    /// The profiles its block defined, in block order.
+    pub profiles: Vec<String>,
+}
+
+/// The result of [`merge_managed_block`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The new file.
+    pub text: String,
+    /// Other teams' blocks removed ([`OtherTeams::Replace`]), in file order.
+    pub removed_teams: Vec<RemovedTeam>,
 }
 
 /// Puts `block` (a team config, without markers) into `existing` between
-/// `# BEGIN aws-okta team <team>` and `# END aws-okta team <team>`: replaces that team's earlier
-/// block in place, or appends a new one (after a blank line) at the end. Every byte outside the
-/// block is kept as it was. The block uses the file's line ending (`\r\n` if the file has any).
-/// Fails on malformed markers (a BEGIN without END, two blocks for the team, ...) rather than
-/// guess which lines are the user's.
-pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<String, Error> {
+/// `# BEGIN aws-okta team <team>` and `# END aws-okta team <team>`, and with
+/// [`OtherTeams::Replace`] removes every other team's managed block. The new block goes where
+/// the team's earlier block was; without one, where the other team's block was if it replaces
+/// exactly one; else at the end (after a blank line). Every byte outside the managed blocks is
+/// kept as it was (so the blank line written before an appended block stays when that block is
+/// removed later). The block uses the file's line ending (`\r\n` if the file has any).
+/// Fails on malformed markers of any team (a BEGIN without END, two blocks for a team, ...)
+/// rather than guess which lines are the user's.
+pub fn merge_managed_block(
+    existing: &str,
+    team: &str,
+    block: &str,
+    others: OtherTeams,
+) -> Result<Merged, Error> {
+    let blocks = locate_blocks(existing)?;
+    Ok(merge_blocks(existing, &blocks, team, block, others))
+}
+
+/// [`merge_managed_block`] with the blocks already located.
+fn merge_blocks(
+    existing: &str,
+    blocks: &[Block],
+    team: &str,
+    block: &str,
+    others: OtherTeams,
+) -> Merged {
     let nl = if existing.contains("\r\n") {
         "\r\n"
     } else {
@@ -173,28 +384,51 @@ pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<St
     text.push_str(&end);
     text.push_str(nl);
 
-    Ok(match locate_block(existing, team)? {
-        Some(pos) => {
-            let mut out = String::with_capacity(existing.len() + text.len());
-            out.push_str(&existing[..pos.start]);
-            out.push_str(&text);
-            out.push_str(&existing[pos.end..]);
-            out
+    let replace = others == OtherTeams::Replace;
+    // Index in `blocks` of the block whose place the new one takes, if any.
+    let slot = blocks
+        .iter()
+        .position(|b| b.team == team)
+        .or_else(|| (replace && blocks.len() == 1).then_some(0));
+    let mut out = String::with_capacity(existing.len() + text.len());
+    let mut removed_teams = Vec::new();
+    let mut copied = 0;
+    for (i, b) in blocks.iter().enumerate() {
+        let ours = b.team == team;
+        if !ours && !replace {
+            continue; // copied with the bytes around it
         }
-        None => {
-            let mut out = existing.to_string();
-            if !out.is_empty() {
-                if !out.ends_with('\n') {
-                    out.push_str(nl);
-                }
-                if !out.ends_with(&format!("{nl}{nl}")) && out != nl {
-                    out.push_str(nl);
-                }
+        out.push_str(&existing[copied..b.start]);
+        copied = b.end;
+        if !ours {
+            removed_teams.push(RemovedTeam {
+                team: b.team.clone(),
+                profiles: profile_bodies(&existing[b.start..b.end])
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect(),
+            });
+        }
+        if slot == Some(i) {
+            out.push_str(&text);
+        }
+    }
+    out.push_str(&existing[copied..]);
+    if slot.is_none() {
+        if !out.is_empty() {
+            if !out.ends_with('\n') {
+                out.push_str(nl);
             }
-            out.push_str(&text);
-            out
+            if !out.ends_with(&format!("{nl}{nl}")) && out != nl {
+                out.push_str(nl);
+            }
         }
-    })
+        out.push_str(&text);
+    }
+    Merged {
+        text: out,
+        removed_teams,
+    }
 }
 
 /// Installs `teams/<team>.config` from `opts.source` into `opts.config_path`:
@@ -205,8 +439,9 @@ pub fn merge_managed_block(existing: &str, team: &str, block: &str) -> Result<St
 ///    `allow_executable_keys`, a real run stops here with [`Error::DangerousKeys`], before the
 ///    config file is even read; a dry run goes on and returns them in the report, so the user
 ///    sees both the diff and what it would let run;
-/// 3. the team config is merged with [`merge_managed_block`] (profiles or an `[okta]` section
-///    that clash with ones outside the block are refused);
+/// 3. the team config is merged with [`merge_managed_block`], which removes the other teams'
+///    blocks unless `keep_other_teams` (profiles or an `[okta]` section that clash with the
+///    user's own lines, or with a kept team's block, are refused);
 /// 4. `validate` (the CLI's own config parser) must accept the merged file;
 /// 5. unless `dry_run`: a timestamped backup of the old file, then an atomic write (mode
 ///    0600 when the file is created, otherwise the old mode is kept).
@@ -269,12 +504,45 @@ pub fn init(
         }]),
         e => e,
     };
-    let old_block = locate_block(&existing, &opts.team).map_err(at)?;
-    conflicts(&existing, old_block.as_ref(), &content, &config_path)?;
-    let merged = merge_managed_block(&existing, &opts.team, &block).map_err(at)?;
-    validate(&merged).map_err(|message| Error::Validation {
-        path: config_path.clone(),
-        message,
+    let blocks = locate_blocks(&existing).map_err(at)?;
+    let others = if opts.keep_other_teams {
+        OtherTeams::Keep
+    } else {
+        OtherTeams::Replace
+    };
+    let profiles = ProfileChanges::between(
+        blocks
+            .iter()
+            .find(|b| b.team == opts.team)
+            .map(|b| &existing[b.start..b.end])
+            .unwrap_or(""),
+        &block,
+    );
+    conflicts(
+        &existing,
+        &blocks,
+        &opts.team,
+        others,
+        &content,
+        &config_path,
+    )?;
+    let Merged {
+        text: merged,
+        removed_teams,
+    } = merge_blocks(&existing, &blocks, &opts.team, &block, others);
+    validate(&merged).map_err(|mut message| {
+        // Profiles of the user's may have used the removed teams' profiles.
+        if !removed_teams.is_empty() {
+            let names: Vec<&str> = removed_teams.iter().map(|t| t.team.as_str()).collect();
+            message.push_str(&format!(
+                "\n(this would remove the managed block of team {}; --add keeps it)",
+                names.join(", team ")
+            ));
+        }
+        Error::Validation {
+            path: config_path.clone(),
+            message,
+        }
     })?;
 
     let label = config_path.display().to_string();
@@ -293,6 +561,8 @@ pub fn init(
         diff,
         dry_run: opts.dry_run,
         findings,
+        profiles,
+        removed_teams,
     };
     if opts.dry_run || !report.changed {
         return Ok(report);
@@ -441,31 +711,50 @@ fn profile_of(section: &str) -> Option<&str> {
         .filter(|p| *p != "okta")
 }
 
-/// Refuses profiles of the new block that the file already defines outside the team's block,
-/// and an `[okta]` section outside it with a different `aws_saml_url`.
+/// Refuses profiles of the new block that the file already defines outside the managed
+/// blocks, or in another team's block that is kept ([`OtherTeams::Keep`]), and an `[okta]`
+/// section there with a different `aws_saml_url`.
 fn conflicts(
     existing: &str,
-    old_block: Option<&BlockPos>,
+    blocks: &[Block],
+    team: &str,
+    others: OtherTeams,
     content: &str,
     config_path: &Path,
 ) -> Result<(), Error> {
+    // The block a line is in, if any.
+    let block_of = |n: usize| {
+        blocks
+            .iter()
+            .find(|b| b.first_line <= n && n <= b.last_line)
+    };
     let outside = existing
         .split_inclusive('\n')
         .enumerate()
         .map(|(i, l)| (i + 1, l))
-        .filter(|(n, _)| old_block.is_none_or(|b| *n < b.first_line || *n > b.last_line));
+        .filter(|(n, _)| match block_of(*n) {
+            None => true,
+            Some(b) => b.team != team && others == OtherTeams::Keep,
+        });
     let outside = sections(outside);
     let new = sections(content.lines().enumerate().map(|(i, l)| (i + 1, l)));
     let mut diags = Vec::new();
     for s in &new {
         if let Some(p) = profile_of(&s.name) {
             if let Some(o) = outside.iter().find(|o| profile_of(&o.name) == Some(p)) {
+                let message = match block_of(o.line) {
+                    None => format!(
+                        "profile `{p}` is already defined here; the team config defines it too: rename or remove this one first"
+                    ),
+                    Some(b) => format!(
+                        "profile `{p}` is already defined here by team {0}; team {team} defines it too: a profile can come from one team only (without --add, team {team} replaces team {0})",
+                        b.team
+                    ),
+                };
                 diags.push(Diagnostic {
                     path: config_path.to_path_buf(),
                     line: o.line,
-                    message: format!(
-                        "profile `{p}` is already defined here; the team config defines it too: rename or remove this one first"
-                    ),
+                    message,
                 });
             }
         } else if s.name == "okta" {
@@ -477,11 +766,15 @@ fn conflicts(
             {
                 let theirs = o.keys.get("aws_saml_url");
                 if theirs.is_some() && theirs != url {
+                    let whose = match block_of(o.line) {
+                        None => String::new(),
+                        Some(b) => format!(" of team {}", b.team),
+                    };
                     diags.push(Diagnostic {
                         path: config_path.to_path_buf(),
                         line: o.line,
                         message: format!(
-                            "this [okta] section has aws_saml_url = {}, the team config has {}: make them agree first",
+                            "this [okta] section{whose} has aws_saml_url = {}, the team config has {}: make them agree first",
                             theirs.map(String::as_str).unwrap_or(""),
                             url.map(String::as_str).unwrap_or("(none)")
                         ),

@@ -5,7 +5,8 @@
 //!   `terraform/examples/hub-and-spoke`; [`write_files`] writes them and [`stale_files`] says
 //!   which are out of date (`aws-okta config generate --check`).
 //! * [`init`] installs one team's config into `~/.aws/config` inside a managed block
-//!   (`aws-okta config init --team NAME`); [`merge_managed_block`] is its pure core, and
+//!   (`aws-okta config init --team NAME`), replacing other teams' blocks unless asked to keep
+//!   them (`--add`); [`merge_managed_block`] is its pure core, and
 //!   [`dangerous_keys`] the check that keeps a compromised team repository from making the
 //!   user's AWS tools run programs or send credentials elsewhere.
 //!
@@ -27,8 +28,8 @@ pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
 pub use init::{
-    backup, block_markers, init, merge_managed_block, InitOptions, InitReport, BACKUP_INFIX,
-    DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV,
+    backup, block_markers, init, merge_managed_block, InitOptions, InitReport, Merged, OtherTeams,
+    ProfileChanges, RemovedTeam, BACKUP_INFIX, DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV, SUMMARY_NAMES,
 };
 pub use scan::{dangerous_keys, is_aws_okta_cred_process, saml_url_leaves_org, DangerousKey};
 

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aws_okta_team_config::{
     generate, init, merge_managed_block, write_files, DangerousKey, Error, InitOptions, InitReport,
-    BACKUP_INFIX, DEFAULT_GIT_TIMEOUT,
+    OtherTeams, ProfileChanges, RemovedTeam, BACKUP_INFIX, DEFAULT_GIT_TIMEOUT, SUMMARY_NAMES,
 };
 
 /// A source directory holding the example org's generated team configs.
@@ -24,9 +24,25 @@ fn opts(team: &str, source: &Path, config: &Path) -> InitOptions {
         source: source.display().to_string(),
         config_path: config.to_path_buf(),
         dry_run: false,
+        keep_other_teams: false,
         allow_executable_keys: false,
         git_timeout: DEFAULT_GIT_TIMEOUT,
     }
+}
+
+/// [`opts`] with `keep_other_teams` (`--add`).
+fn add(team: &str, source: &Path, config: &Path) -> InitOptions {
+    InitOptions {
+        keep_other_teams: true,
+        ..opts(team, source, config)
+    }
+}
+
+/// `merge_managed_block(...).text`, keeping other teams' blocks.
+fn merge_keep(existing: &str, team: &str, block: &str) -> String {
+    merge_managed_block(existing, team, block, OtherTeams::Keep)
+        .unwrap()
+        .text
 }
 
 fn accept(_: &str) -> Result<(), String> {
@@ -100,6 +116,18 @@ fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
 
     let first = init(&opts("product", src.path(), &config), &accept).unwrap();
     assert!(first.changed && !first.created);
+    let product = [
+        "product-hub",
+        "dev-developer",
+        "dev-readonly",
+        "staging-readonly",
+    ];
+    assert_eq!(first.profiles.added, product);
+    assert!(first.profiles.changed.is_empty() && first.profiles.unchanged.is_empty());
+    assert_eq!(
+        first.summary(),
+        ["added 4 profiles: product-hub, dev-developer, dev-readonly, staging-readonly"]
+    );
     let after_first = fs::read_to_string(&config).unwrap();
     assert!(after_first.starts_with(&format!("{user}\n\n# BEGIN aws-okta team product\n")));
     // The backup holds the old bytes.
@@ -123,6 +151,13 @@ fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
     fs::write(&team_file, &changed_team).unwrap();
     let second = init(&opts("product", src.path(), &config), &accept).unwrap();
     assert!(second.changed);
+    assert_eq!(
+        second.summary(),
+        [
+            "changed 3 profiles: dev-developer, dev-readonly, staging-readonly",
+            "unchanged: 1"
+        ]
+    );
     assert!(
         second
             .diff
@@ -147,13 +182,39 @@ fn keeps_user_lines_byte_for_byte_and_replaces_its_block() {
     // Up to date: nothing is written, no backup.
     let third = init(&opts("product", src.path(), &config), &accept).unwrap();
     assert!(!third.changed && third.diff.is_empty() && third.backup_path.is_none());
+    assert_eq!(third.profiles.unchanged, product);
+    assert_eq!(third.summary(), ["unchanged: 4"]);
     assert_eq!(backups(&config).len(), 2);
 
-    // A second team gets its own block; the first is untouched.
-    init(&opts("finance", src.path(), &config), &accept).unwrap();
+    // With --add a second team gets its own block; the first is untouched.
+    let fourth = init(&add("finance", src.path(), &config), &accept).unwrap();
+    assert!(fourth.removed_teams.is_empty());
     let after_fourth = fs::read_to_string(&config).unwrap();
     assert!(after_fourth.starts_with(&after_second));
     assert!(after_fourth.contains("# BEGIN aws-okta team finance\n"));
+
+    // Without it, product's block goes: the user's lines stay, finance's block stays in place.
+    let fifth = init(&opts("finance", src.path(), &config), &accept).unwrap();
+    assert_eq!(
+        fifth.removed_teams,
+        [RemovedTeam {
+            team: "product".into(),
+            profiles: product.map(String::from).to_vec(),
+        }]
+    );
+    assert_eq!(
+        fifth.summary(),
+        ["removed team product (4 profiles)", "unchanged: 1"]
+    );
+    let after_fifth = fs::read_to_string(&config).unwrap();
+    let finance_block =
+        &after_fourth[after_fourth.find("# BEGIN aws-okta team finance").unwrap()..];
+    assert_eq!(
+        after_fifth,
+        format!("{user}\n\n{tail}\n{finance_block}"),
+        "every byte outside the blocks kept"
+    );
+    assert_eq!(backups(&config).len(), 4);
 }
 
 #[test]
@@ -161,33 +222,336 @@ fn merge_replaces_in_place_and_keeps_everything_else() {
     let old_block = "# BEGIN aws-okta team x\n[profile old]\nregion = a\n# END aws-okta team x\n";
     let before = "top\r\n  # indented comment\n\n";
     let after = "[profile z]\nk=v\n\n\n";
-    let merged = merge_managed_block(
+    let merged = merge_keep(
         &format!("{before}{old_block}{after}"),
         "x",
         "[profile new]\nregion = b\n",
-    )
-    .unwrap();
+    );
     assert_eq!(
         merged,
         format!("{before}# BEGIN aws-okta team x\r\n[profile new]\r\nregion = b\r\n# END aws-okta team x\r\n{after}")
     );
-    // Other teams' blocks are other lines.
+    // Kept, other teams' blocks are other lines.
     let other = "# BEGIN aws-okta team y\n[profile y]\n# END aws-okta team y\n";
-    let merged = merge_managed_block(other, "x", "[profile x]").unwrap();
+    let merged = merge_keep(other, "x", "[profile x]");
     assert_eq!(
         merged,
         format!("{other}\n# BEGIN aws-okta team x\n[profile x]\n# END aws-okta team x\n")
     );
     // Empty file: just the block.
     assert_eq!(
-        merge_managed_block("", "x", "a\n").unwrap(),
+        merge_keep("", "x", "a\n"),
         "# BEGIN aws-okta team x\na\n# END aws-okta team x\n"
     );
     // Already ends with a blank line: no second one.
     assert_eq!(
-        merge_managed_block("a\n\n", "x", "b").unwrap(),
+        merge_keep("a\n\n", "x", "b"),
         "a\n\n# BEGIN aws-okta team x\nb\n# END aws-okta team x\n"
     );
+}
+
+#[test]
+fn profile_changes_compare_the_old_block_with_the_new_one() {
+    let old = "# BEGIN aws-okta team x\n# a comment\n[okta]\naws_saml_url = a\n\n\
+               [profile gone]\nregion = a\n\n\
+               [profile same]\nregion=us-east-1\nsession_ttl = 1h\n\n\
+               [ profile  edited ]\nregion = a\n\n\
+               [default]\noutput = json\n\n\
+               [profile moved]\nregion = a\noutput = json\n\
+               # END aws-okta team x\n";
+    // Spaces, blank lines and comments do not count; another value or another order does.
+    // `[okta]` is not a profile.
+    let new = "[okta]\naws_saml_url = b\n\n\
+               [profile same]\n  region =   us-east-1\n\n; note\nsession_ttl = 1h\n\n\
+               [profile edited]\nregion = b\n\n\
+               [profile new]\nregion = a\n\n\
+               [default]\noutput = json\n\n\
+               [profile moved]\noutput = json\nregion = a\n\n\
+               [profile nested]\ns3 =\n  region = a\n";
+    let c = ProfileChanges::between(old, new);
+    assert_eq!(c.added, ["new", "nested"]);
+    assert_eq!(c.changed, ["same", "edited", "moved"]);
+    assert_eq!(c.removed, ["gone"]);
+    assert_eq!(c.unchanged, ["default"]);
+
+    // Indentation is a subsection: the same key at the top is another setting.
+    let c = ProfileChanges::between(
+        "[profile p]\ns3 =\n  region = a\n",
+        "[profile p]\ns3 =\nregion = a\n",
+    );
+    assert_eq!(c.changed, ["p"]);
+    // No old block: everything is added.
+    let c = ProfileChanges::between("", "[okta]\n[profile a]\n[profile b]\nk = v\n");
+    assert_eq!(c.added, ["a", "b"]);
+    assert!(c.changed.is_empty() && c.removed.is_empty() && c.unchanged.is_empty());
+}
+
+#[test]
+fn the_summary_is_short_however_many_profiles_there_are() {
+    let names = |prefix: &str, n: usize| -> Vec<String> {
+        (1..=n).map(|i| format!("{prefix}{i}")).collect()
+    };
+    let mut report = InitReport {
+        config_path: PathBuf::from("config"),
+        team_file: "src: teams/x.config".into(),
+        created: false,
+        changed: true,
+        backup_path: None,
+        diff: String::new(),
+        dry_run: false,
+        findings: Vec::new(),
+        removed_teams: Vec::new(),
+        profiles: ProfileChanges {
+            added: names("a", 3),
+            changed: names("c", 1),
+            removed: names("r", 2),
+            unchanged: names("u", 12),
+        },
+    };
+    assert_eq!(
+        report.summary(),
+        [
+            "added 3 profiles: a1, a2, a3",
+            "changed 1 profile: c1",
+            "removed 2 profiles: r1, r2",
+            "unchanged: 12",
+        ]
+    );
+
+    report.profiles = ProfileChanges {
+        added: names("p", 5000),
+        changed: names("c", SUMMARY_NAMES),
+        removed: names("r", SUMMARY_NAMES + 1),
+        unchanged: names("u", 5000),
+    };
+    let lines = report.summary();
+    assert_eq!(
+        lines[0],
+        "added 5000 profiles: p1, p2, p3, p4, p5, p6, p7, p8, p9, p10 and 4990 more"
+    );
+    assert_eq!(
+        lines[1],
+        "changed 10 profiles: c1, c2, c3, c4, c5, c6, c7, c8, c9, c10"
+    );
+    assert_eq!(
+        lines[2],
+        "removed 11 profiles: r1, r2, r3, r4, r5, r6, r7, r8, r9, r10 and 1 more"
+    );
+    assert_eq!(lines[3], "unchanged: 5000");
+    assert_eq!(lines.len(), 4);
+
+    // Removed teams come first.
+    report.removed_teams = vec![
+        RemovedTeam {
+            team: "finance".into(),
+            profiles: names("f", 1),
+        },
+        RemovedTeam {
+            team: "oncall".into(),
+            profiles: names("o", 7),
+        },
+    ];
+    report.profiles = ProfileChanges {
+        added: names("a", 1),
+        ..ProfileChanges::default()
+    };
+    assert_eq!(
+        report.summary(),
+        [
+            "removed team finance (1 profile)",
+            "removed team oncall (7 profiles)",
+            "added 1 profile: a1",
+        ]
+    );
+
+    // Nothing to say: no lines.
+    report.removed_teams.clear();
+    report.profiles = ProfileChanges::default();
+    assert!(report.summary().is_empty());
+}
+
+/// A team's block as `merge_managed_block` writes it (`\n` endings).
+fn blk(team: &str, body: &str) -> String {
+    format!("# BEGIN aws-okta team {team}\n{body}# END aws-okta team {team}\n")
+}
+
+fn removed(team: &str, profiles: &[&str]) -> RemovedTeam {
+    RemovedTeam {
+        team: team.into(),
+        profiles: profiles.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+#[test]
+fn merge_without_other_blocks_is_the_same_either_way() {
+    for existing in ["", "a\n", "a", "[profile me]\nk = v\n\n", "x\r\ny\r\n"] {
+        let keep = merge_managed_block(existing, "x", "[profile x]\n", OtherTeams::Keep).unwrap();
+        let replace =
+            merge_managed_block(existing, "x", "[profile x]\n", OtherTeams::Replace).unwrap();
+        assert_eq!(keep, replace, "{existing:?}");
+        assert!(replace.removed_teams.is_empty());
+        assert!(replace.text.starts_with(existing));
+    }
+    // The team's own block is replaced in place either way.
+    let existing = format!("a\n{}b\n", blk("x", "[profile old]\n"));
+    let m = merge_managed_block(&existing, "x", "[profile x]\n", OtherTeams::Replace).unwrap();
+    assert_eq!(m.text, format!("a\n{}b\n", blk("x", "[profile x]\n")));
+    assert!(m.removed_teams.is_empty());
+}
+
+#[test]
+fn merge_replaces_the_one_other_teams_block_in_its_place() {
+    let head = "# mine\n[profile me]\nregion = a   \n\n";
+    let tail = "\n[profile after]\nk=v";
+    let existing = format!(
+        "{head}{}{tail}",
+        blk(
+            "finance",
+            "[okta]\nx = 1\n\n[profile finance-hub]\nk = v\n[default]\n"
+        )
+    );
+    let m = merge_managed_block(
+        &existing,
+        "oncall",
+        "[profile oncall-hub]\n",
+        OtherTeams::Replace,
+    )
+    .unwrap();
+    assert_eq!(
+        m.text,
+        format!("{head}{}{tail}", blk("oncall", "[profile oncall-hub]\n"))
+    );
+    assert_eq!(
+        m.removed_teams,
+        [removed("finance", &["finance-hub", "default"])]
+    );
+
+    // Kept with OtherTeams::Keep: the new block is appended after a blank line.
+    let m = merge_managed_block(
+        &existing,
+        "oncall",
+        "[profile oncall-hub]\n",
+        OtherTeams::Keep,
+    )
+    .unwrap();
+    assert_eq!(
+        m.text,
+        format!("{existing}\n\n{}", blk("oncall", "[profile oncall-hub]\n"))
+    );
+    assert!(m.removed_teams.is_empty());
+}
+
+#[test]
+fn merge_with_two_other_blocks_removes_both_and_appends() {
+    let a = blk("a", "[profile a1]\n[profile a2]\n");
+    let c = blk("c", "[profile c1]\n");
+    let existing = format!("top\n\n{a}middle\n\n{c}bottom\n");
+    let m = merge_managed_block(&existing, "b", "[profile b1]\n", OtherTeams::Replace).unwrap();
+    // Every byte outside the blocks stays; the new block is appended after a blank line.
+    assert_eq!(
+        m.text,
+        format!("top\n\nmiddle\n\nbottom\n\n{}", blk("b", "[profile b1]\n"))
+    );
+    assert_eq!(
+        m.removed_teams,
+        [removed("a", &["a1", "a2"]), removed("c", &["c1"])]
+    );
+
+    // The team's own block among them: it stays where it is, the others go.
+    let b = blk("b", "[profile old]\n");
+    let existing = format!("top\n{a}{b}{c}bottom\n");
+    let m = merge_managed_block(&existing, "b", "[profile b1]\n", OtherTeams::Replace).unwrap();
+    assert_eq!(
+        m.text,
+        format!("top\n{}bottom\n", blk("b", "[profile b1]\n"))
+    );
+    assert_eq!(m.removed_teams.len(), 2);
+    // With Keep only the team's own block changes.
+    let m = merge_managed_block(&existing, "b", "[profile b1]\n", OtherTeams::Keep).unwrap();
+    assert_eq!(
+        m.text,
+        format!("top\n{a}{}{c}bottom\n", blk("b", "[profile b1]\n"))
+    );
+    assert!(m.removed_teams.is_empty());
+
+    // Nothing but other teams' blocks: just the new one is left.
+    let m = merge_managed_block(
+        &format!("{a}{c}"),
+        "b",
+        "[profile b1]\n",
+        OtherTeams::Replace,
+    )
+    .unwrap();
+    assert_eq!(m.text, blk("b", "[profile b1]\n"));
+}
+
+#[test]
+fn merge_keeps_crlf_files_crlf_and_their_bytes() {
+    let head = "[default]\r\nregion = a\r\n\r\n";
+    let other = "# BEGIN aws-okta team y\r\n[profile y]\r\nk = v\r\n# END aws-okta team y\r\n";
+    let tail = "\r\n[profile mine]\r\nk = v\r\n";
+    let existing = format!("{head}{other}{tail}");
+    let m =
+        merge_managed_block(&existing, "x", "[profile x]\nk = v\n", OtherTeams::Replace).unwrap();
+    assert_eq!(
+        m.text,
+        format!("{head}# BEGIN aws-okta team x\r\n[profile x]\r\nk = v\r\n# END aws-okta team x\r\n{tail}")
+    );
+    assert_eq!(m.removed_teams, [removed("y", &["y"])]);
+
+    let m = merge_managed_block(&existing, "x", "[profile x]\n", OtherTeams::Keep).unwrap();
+    assert_eq!(
+        m.text,
+        format!(
+            "{existing}\r\n# BEGIN aws-okta team x\r\n[profile x]\r\n# END aws-okta team x\r\n"
+        )
+    );
+    // A block written with CRLF is found and replaced in place.
+    let m = merge_managed_block(&m.text, "x", "[profile x2]\n", OtherTeams::Replace).unwrap();
+    assert_eq!(
+        m.text,
+        format!(
+            "{head}{tail}\r\n# BEGIN aws-okta team x\r\n[profile x2]\r\n# END aws-okta team x\r\n"
+        )
+    );
+    assert_eq!(m.removed_teams, [removed("y", &["y"])]);
+}
+
+#[test]
+fn removing_a_team_the_users_profiles_need_is_refused_with_a_hint() {
+    let src = source_dir();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    fs::write(&config, "").unwrap();
+    init(&opts("finance", src.path(), &config), &accept).unwrap();
+    let mine = "\n[profile mine]\nokta_source_profile = finance-hub\n";
+    let before = format!("{}{mine}", fs::read_to_string(&config).unwrap());
+    fs::write(&config, &before).unwrap();
+    // Stands in for the CLI's validator: `mine` needs finance-hub.
+    let needs_finance_hub = |s: &str| {
+        if s.contains("okta_source_profile = finance-hub") && !s.contains("[profile finance-hub]") {
+            Err("profile 'mine': source_profile 'finance-hub' does not exist".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let e = init(&opts("oncall", src.path(), &config), &needs_finance_hub).unwrap_err();
+    assert!(matches!(e, Error::Validation { .. }));
+    assert!(
+        e.to_string().ends_with(
+            "source_profile 'finance-hub' does not exist\n(this would remove the managed block of team finance; --add keeps it)"
+        ),
+        "{e}"
+    );
+    assert_eq!(fs::read_to_string(&config).unwrap(), before);
+    assert_eq!(
+        backups(&config).len(),
+        1,
+        "only the backup of the first init"
+    );
+    // With --add it goes through.
+    let r = init(&add("oncall", src.path(), &config), &needs_finance_hub).unwrap();
+    assert!(r.changed && r.removed_teams.is_empty());
 }
 
 #[test]
@@ -205,13 +569,28 @@ fn malformed_markers_are_refused_with_their_line() {
             2,
             "inside the managed block of team x",
         ),
+        // Another team's markers are checked just as strictly: its block may be removed.
+        ("a\n# BEGIN aws-okta team y\nb\n", 2, "`# BEGIN aws-okta team y` has no `# END aws-okta team y`"),
+        ("a\r\n# END aws-okta team y\r\n", 2, "`# END aws-okta team y` without a `# BEGIN aws-okta team y`"),
+        (
+            "# BEGIN aws-okta team y\n# END aws-okta team y\n# BEGIN aws-okta team y\n# END aws-okta team y\n",
+            3,
+            "a second managed block for team y (the first is at line 1)",
+        ),
+        (
+            "# BEGIN aws-okta team y\n[profile y]\n# END aws-okta team z\n",
+            3,
+            "`# END aws-okta team z` inside the managed block of team y that starts at line 1",
+        ),
     ] {
-        match merge_managed_block(text, "x", "new") {
-            Err(Error::ManagedBlock { line: l, message }) => {
-                assert_eq!(l, line, "{text}");
-                assert!(message.contains(what), "{message}");
+        for others in [OtherTeams::Keep, OtherTeams::Replace] {
+            match merge_managed_block(text, "x", "new", others) {
+                Err(Error::ManagedBlock { line: l, message }) => {
+                    assert_eq!(l, line, "{text}");
+                    assert!(message.contains(what), "{message}");
+                }
+                other => panic!("{text}: {other:?}"),
             }
-            other => panic!("{text}: {other:?}"),
         }
     }
 
@@ -334,15 +713,34 @@ fn clashes_with_the_users_own_sections_are_refused() {
     );
     assert_eq!(fs::read_to_string(&config).unwrap(), text);
 
-    // Another team's block defining the same profile is a clash too.
+    // With --add, another team's block defining the same profile is a clash too, naming
+    // both teams; without --add that block is replaced.
     fs::write(&config, "").unwrap();
     init(&opts("oncall", src.path(), &config), &accept).unwrap();
-    let e = init(&opts("product", src.path(), &config), &accept).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("profile `dev-readonly` is already defined here"),
-        "{e}"
-    );
+    let with_oncall = fs::read_to_string(&config).unwrap();
+    let e = init(&add("product", src.path(), &config), &accept).unwrap_err();
+    let line = |p: &str| {
+        with_oncall
+            .lines()
+            .position(|l| l == format!("[profile {p}]"))
+            .unwrap()
+            + 1
+    };
+    let d = e.diagnostics();
+    assert_eq!(d.len(), 2, "{e}");
+    for (d, p) in d.iter().zip(["dev-readonly", "staging-readonly"]) {
+        assert_eq!(d.path, config);
+        assert_eq!(d.line, line(p));
+        assert_eq!(
+            d.message,
+            format!("profile `{p}` is already defined here by team oncall; team product defines it too: a profile can come from one team only (without --add, team product replaces team oncall)")
+        );
+    }
+    assert_eq!(fs::read_to_string(&config).unwrap(), with_oncall);
+    let r = init(&opts("product", src.path(), &config), &accept).unwrap();
+    assert_eq!(r.removed_teams.len(), 1);
+    assert_eq!(r.removed_teams[0].team, "oncall");
+    assert_eq!(r.removed_teams[0].profiles.len(), 7);
 
     // An [okta] section pointing elsewhere.
     fs::write(&config, "[okta]\naws_saml_url = home/amazon_aws/other/1\n").unwrap();
