@@ -22,7 +22,7 @@ fn full_flow_with(backend: &str) {
     let second = cred_process_json(&env.run(&["cred-process", "spoke"]));
     assert_eq!(
         first, second,
-        "{backend}: the cache is served from the keychain"
+        "{backend}: the cache is served (sealed by the kernel session key)"
     );
     assert_eq!(
         env.okta.counters().total,
@@ -106,7 +106,10 @@ fn a_locked_secret_service_says_so_and_loses_nothing() {
         "$BIN" cred-process spoke > "$KEYRING_DIR/first.json" || exit 91
         dbus-send --session --dest=org.freedesktop.secrets --print-reply /org/freedesktop/secrets \
             org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null || exit 92
-        "$BIN" cred-process spoke > "$KEYRING_DIR/locked.out" 2> "$KEYRING_DIR/locked.err"
+        # Cached AWS credentials are sealed by the kernel session key, not kept in the
+        # Secret Service: a warm run still works while the keychain is locked.
+        "$BIN" cred-process spoke > "$KEYRING_DIR/warm.json" || exit 94
+        "$BIN" cred-process spoke --no-cache > "$KEYRING_DIR/locked.out" 2> "$KEYRING_DIR/locked.err"
         echo $? > "$KEYRING_DIR/locked.code"
         start  # a new daemon unlocks the same keyring files, as logging in to the desktop would
         "$BIN" cred-process spoke > "$KEYRING_DIR/after.json" || exit 93
@@ -141,6 +144,67 @@ fn a_locked_secret_service_says_so_and_loses_nothing() {
             && lines[0].contains("--backend file"),
         "{err}"
     );
+    assert_eq!(
+        read("warm.json"),
+        read("first.json"),
+        "served from the sealed cache"
+    );
     let after: serde_json::Value = serde_json::from_str(&read("after.json")).unwrap();
     assert!(after["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()));
+}
+
+/// With the Linux default backend a warm run reads no D-Bus: the cached AWS credentials are
+/// sealed by the kernel session key (the Okta password stays in the Secret Service). Another
+/// login session, `cache clear` and `logout` each end what was sealed.
+#[test]
+fn a_warm_secret_service_run_needs_no_d_bus_and_each_end_of_the_cache_is_honoured() {
+    require_session_bus();
+    let mut env = TestEnv::new(Config::default());
+    env.backend = "secret-service".into();
+    env.add();
+    let first = cred_process_json(&env.run(&["cred-process", "spoke"]));
+    let no_bus = |env: &TestEnv| {
+        env.cmd(&["cred-process", "spoke"])
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/aws-okta-test-bus",
+            )
+            .output()
+            .unwrap()
+    };
+    env.okta.reset_counters();
+    let warm = no_bus(&env);
+    assert_eq!(cred_process_json(&warm), first, "{}", stderr(&warm));
+    assert_eq!(env.okta.counters().total, 0);
+
+    // Another login session has no key: a miss, which needs the keychain, which it cannot reach.
+    let inner = env.cmd(&["cred-process", "spoke"]);
+    let other_session = std::process::Command::new("keyctl")
+        .args([
+            "session",
+            "-",
+            env!("CARGO_BIN_EXE_aws-okta"),
+            "cred-process",
+            "spoke",
+        ])
+        .env_clear()
+        .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/aws-okta-test-bus",
+        )
+        .output()
+        .unwrap();
+    assert_exit(&other_session, 4, "secret-service");
+
+    // `cache clear` ends it in this session too.
+    assert!(env.run(&["cache", "clear"]).status.success());
+    assert_exit(&no_bus(&env), 4, "secret-service");
+
+    // So does `logout` (after a new login fills the cache again).
+    let again = cred_process_json(&env.run(&["cred-process", "spoke"]));
+    assert_ne!(again["AccessKeyId"], first["AccessKeyId"]);
+    assert_eq!(cred_process_json(&no_bus(&env)), again);
+    assert!(env.run(&["logout"]).status.success());
+    assert_exit(&no_bus(&env), 4, "secret-service");
 }

@@ -212,7 +212,7 @@ impl<'a> Cache<'a> {
     pub fn clear_credentials(&self, profile: Option<&str>) -> Result<usize> {
         let removed = self.clear_credentials_where(|e| profile.is_none_or(|p| p == e.profile))?;
         if profile.is_none() && self.sealed.is_some() {
-            crate::keychain::forget_credential_cache_key();
+            crate::keychain::forget_credential_cache_key(self.keychain.backend());
         }
         Ok(removed)
     }

@@ -101,19 +101,30 @@ pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
 /// keyring (macOS, Windows, a seccomp-filtered container) the chosen backend keeps the cache.
 pub fn credential_cache(backend: Backend) -> Option<Box<dyn Keychain>> {
     let state = crate::config::state_dir();
-    let description = session_key::description(&state);
-    // One directory per backend, so two backends' items of the same name never meet.
+    // One directory and one key per backend, so two backends' items of the same name never
+    // meet and `cache clear`/`logout` on one backend leaves the other's cache alone.
     let dir = match backend {
         Backend::File => state.join("cache"),
         other => state.join(format!("cache-{}", other.name())),
     };
-    FileKeychain::sealed_by_session_key(dir, description).map(|k| Box::new(k) as Box<dyn Keychain>)
+    FileKeychain::sealed_by_session_key(dir, cache_key_description(backend))
+        .map(|k| Box::new(k) as Box<dyn Keychain>)
+}
+
+/// The kernel key's name for `backend`'s credential cache (the `file` backend's as it always
+/// was, so its cache survives the upgrade).
+fn cache_key_description(backend: Backend) -> String {
+    let base = session_key::description(&crate::config::state_dir());
+    match backend {
+        Backend::File => base,
+        other => format!("{base}:{}", other.name()),
+    }
 }
 
 /// Invalidates the kernel key of the file backend's credential cache: whatever it sealed can
 /// no longer be opened by anyone (logout, `cache clear`).
-pub fn forget_credential_cache_key() {
-    session_key::forget(&session_key::description(&crate::config::state_dir()));
+pub fn forget_credential_cache_key(backend: Backend) {
+    session_key::forget(&cache_key_description(backend));
 }
 
 pub(crate) fn error(backend: Backend, message: impl std::fmt::Display) -> Error {
