@@ -99,6 +99,7 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
     let host = endpoint.host_str().unwrap_or("?").to_string();
     runtime.block_on(async {
         let client = reqwest::Client::builder()
+            .use_preconfigured_tls(crate::tls::client_config()?)
             .user_agent(crate::USER_AGENT)
             .timeout(std::time::Duration::from_secs(30))
             .https_only(!crate::okta::is_loopback(endpoint))
@@ -110,7 +111,13 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
             .send()
             .await
             // Without the URL: its query holds the credentials themselves.
-            .map_err(|e| Error::Network(format!("cannot reach the AWS federation endpoint ({host}): {}", e.without_url())))?;
+            .map_err(|e| match crate::tls::certificate_problem(&e) {
+                Some(problem) => problem.error("AWS federation endpoint", &host),
+                None => Error::Network(format!(
+                    "cannot reach the AWS federation endpoint ({host}): {}",
+                    e.without_url()
+                )),
+            })?;
         let status = response.status();
         if !status.is_success() {
             return Err(Error::Federation(format!(

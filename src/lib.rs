@@ -19,6 +19,7 @@ pub mod saml;
 pub mod server;
 pub mod sts;
 pub mod terminal;
+pub mod tls;
 
 pub use error::{Error, Result};
 

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 pub struct Sts {
     base: aws_config::SdkConfig,
+    /// The endpoint override, to name the host in a certificate error.
+    endpoint: Option<String>,
 }
 
 /// Where STS calls go when the user overrides it: `AWS_ENDPOINT_URL_STS`, else
@@ -64,18 +66,49 @@ impl Sts {
             .region(Region::new("us-east-1"))
             .profile_files(no_files)
             .no_credentials();
-        if let Some(endpoint) = endpoint {
+        if let Some(endpoint) = &endpoint {
             tracing::debug!(endpoint = %endpoint, "sts endpoint from the environment");
             loader = loader.endpoint_url(endpoint);
         }
+        // AWS_CA_BUNDLE / SSL_CERT_FILE: the SDK's own client (rustls, the system store), with
+        // their certificates added. The SDK itself reads neither variable, and a config file's
+        // `ca_bundle` is deliberately not read (a team repository must not choose our CAs).
+        if let Some(tls) = crate::tls::sts_tls_context()? {
+            use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+            let client = aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(tls)
+                .build_https();
+            loader = loader.http_client(client);
+        }
         Ok(Sts {
             base: loader.load().await,
+            endpoint,
         })
     }
 
+    /// The STS host a call in `region` goes to: the override's, else the regional endpoint.
+    fn host(&self, region: &str) -> String {
+        if let Some(host) = self
+            .endpoint
+            .as_deref()
+            .and_then(|e| url::Url::parse(e).ok())
+            .and_then(|u| u.host_str().map(str::to_string))
+        {
+            return host;
+        }
+        let suffix = if region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
+        format!("sts.{region}.{suffix}")
+    }
+
     fn client(&self, region: &str, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
-        let mut config =
-            aws_sdk_sts::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        let mut config = aws_sdk_sts::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .retry_classifier(CertificateErrorsAreFinal);
         if let Some(c) = credentials {
             config = config.credentials_provider(aws_credential_types::Credentials::new(
                 &c.access_key_id,
@@ -106,7 +139,7 @@ impl Sts {
             .duration_seconds(seconds(duration))
             .send()
             .await
-            .map_err(|e| sts_error("AssumeRoleWithSAML", &role.role_arn, e))?;
+            .map_err(|e| sts_error("AssumeRoleWithSAML", &role.role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
         Credentials::from_sts(
             output.credentials(),
@@ -135,7 +168,7 @@ impl Sts {
             .duration_seconds(seconds(duration))
             .send()
             .await
-            .map_err(|e| sts_error("AssumeRole", role_arn, e))?;
+            .map_err(|e| sts_error("AssumeRole", role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
         Credentials::from_sts(
             output.credentials(),
@@ -166,13 +199,43 @@ impl Sts {
             .duration_seconds(seconds(duration))
             .send()
             .await
-            .map_err(|e| sts_error("AssumeRoleWithWebIdentity", role_arn, e))?;
+            .map_err(|e| sts_error("AssumeRoleWithWebIdentity", role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
         Credentials::from_sts(
             output.credentials(),
             arn.unwrap_or_else(|| role_arn.to_string()),
             "AssumeRoleWithWebIdentity",
         )
+    }
+}
+
+/// Tells the SDK's retry strategy that a refused certificate is final: it retries every
+/// dispatch failure otherwise (three attempts with backoff), and a certificate that is not
+/// trusted now is not trusted a second later. A `RetryForbidden` ends the classification
+/// whatever the other classifiers said, so the priority does not matter.
+#[derive(Debug)]
+struct CertificateErrorsAreFinal;
+
+impl aws_sdk_sts::config::retry::ClassifyRetry for CertificateErrorsAreFinal {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_sts::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_sts::config::retry::RetryAction {
+        use aws_sdk_sts::config::retry::RetryAction;
+        match ctx.output_or_error() {
+            Some(Err(err))
+                if err
+                    .as_connector_error()
+                    .is_some_and(|e| crate::tls::certificate_problem(e).is_some()) =>
+            {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "aws-okta: certificate errors are final"
     }
 }
 
@@ -202,11 +265,21 @@ pub fn session_name(raw: &str) -> String {
     name
 }
 
-fn sts_error<E>(operation: &'static str, role: &str, err: SdkError<E, HttpResponse>) -> Error
+fn sts_error<E>(
+    operation: &'static str,
+    role: &str,
+    host: &str,
+    err: SdkError<E, HttpResponse>,
+) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let role = role.to_string();
+    // Reported as what it is, not as an unreachable network (and not retried, see
+    // `CertificateErrorsAreFinal`).
+    if let Some(problem) = crate::tls::certificate_problem(&err) {
+        return problem.error("AWS STS", host);
+    }
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             return Error::Network(format!(

@@ -1,4 +1,5 @@
 use super::{rfc3339, Global};
+use crate::provider::Credentials;
 use crate::Result;
 use serde::Serialize;
 
@@ -30,6 +31,12 @@ struct Output<'a> {
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let (_, creds) = global.credentials(&args.target)?;
+    println!("{}", json(&creds, args.pretty)?);
+    Ok(0)
+}
+
+/// The JSON `credential_process` expects (also `env --format process`).
+pub fn json(creds: &Credentials, pretty: bool) -> Result<String> {
     let output = Output {
         version: 1,
         access_key_id: &creds.access_key_id,
@@ -37,11 +44,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         session_token: &creds.session_token,
         expiration: rfc3339(&creds.expiration),
     };
-    let json = if args.pretty {
+    let json = if pretty {
         serde_json::to_string_pretty(&output)
     } else {
         serde_json::to_string(&output)
     };
-    println!("{}", json.map_err(|e| crate::Error::Io(e.to_string()))?);
-    Ok(0)
+    json.map_err(|e| crate::Error::Io(e.to_string()))
 }

@@ -1,3 +1,4 @@
+use super::env_format::{Exported, Format};
 use super::{credential_env, Global};
 use crate::Result;
 
@@ -5,6 +6,10 @@ use crate::Result;
 pub struct Args {
     #[command(flatten)]
     target: super::PickProfileArgs,
+    /// Output syntax (the names of `aws configure export-credentials --format`): env (POSIX
+    /// `export`), env-no-export (`docker --env-file`), fish, powershell, windows-cmd, process.
+    #[arg(long, value_enum, default_value_t = Format::Env, value_name = "FORMAT")]
+    format: Format,
 }
 
 impl Args {
@@ -17,13 +22,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let target = args.target.resolve("env")?;
     let (chain, creds) = global.credentials(&target)?;
     let (vars, remove) = credential_env(&chain, &creds);
-    let mut out = format!("unset {}\n", remove.join(" "));
-    for (name, value) in vars {
-        out.push_str(&format!(
-            "export {name}={}\n",
-            shell_escape::unix::escape(value.into())
-        ));
-    }
+    let out = args.format.formatter().render(&Exported {
+        vars: &vars,
+        remove,
+        creds: &creds,
+    })?;
     print!("{out}");
     Ok(0)
 }

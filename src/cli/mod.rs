@@ -5,6 +5,7 @@ mod completion;
 mod config;
 mod cred_process;
 mod env;
+mod env_format;
 mod exec;
 mod list;
 mod login;
@@ -46,7 +47,7 @@ pub enum Command {
     Add(add::Args),
     /// Run a command with the profile's credentials in its environment.
     Exec(exec::Args),
-    /// Print `export` lines with the profile's credentials.
+    /// Print the profile's credentials as shell lines (`export`, or --format fish, powershell, ...).
     Env(env::Args),
     /// Print credentials in the AWS `credential_process` JSON format.
     CredProcess(cred_process::Args),

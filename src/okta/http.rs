@@ -110,13 +110,15 @@ pub struct OktaClient {
 /// The HTTP client every Okta request uses (classic and Identity Engine): no automatic
 /// redirects (each one is checked by [`OktaOrigin`] and followed by the caller, and a POST
 /// never follows one), timeouts from `AWS_OKTA_CONNECT_TIMEOUT`/`AWS_OKTA_HTTP_TIMEOUT`,
-/// proxies from the environment, https only unless the org is a loopback test server.
+/// proxies from the environment, https only unless the org is a loopback test server, and the
+/// trust of [`crate::tls`] (system store, `AWS_CA_BUNDLE`, `SSL_CERT_FILE`).
 pub fn build_http(base: &Url) -> Result<reqwest::Client> {
     // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s); connecting takes at most
     // `AWS_OKTA_CONNECT_TIMEOUT` (default 10s, never more than the request timeout).
     let timeout = env_duration("AWS_OKTA_HTTP_TIMEOUT", DEFAULT_TIMEOUT);
     let connect = env_duration("AWS_OKTA_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT);
     reqwest::Client::builder()
+        .use_preconfigured_tls(crate::tls::client_config()?)
         .user_agent(crate::USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect.min(timeout))
@@ -316,12 +318,10 @@ impl OktaClient {
             .send_with(|| self.http.post(url.clone()).form(form), retry)
             .await?;
         let status = response.status();
-        let service = if self.origin.contains(&url) {
-            "Okta"
-        } else {
-            "Duo"
-        };
-        Ok((status, read_text(service, response).await?))
+        Ok((
+            status,
+            read_text(service_of(&self.origin, &url), response).await?,
+        ))
     }
 
     /// Sends an idempotent request (GET) with retries.
@@ -345,6 +345,8 @@ impl OktaClient {
                 .build()
                 .map_err(|e| Error::Network(format!("bad request: {}", e.without_url())))?;
             let target = redact::url(req.url().as_str());
+            let url = req.url().clone();
+            let host = url.host_str().unwrap_or("?").to_string();
             tracing::debug!(method = %req.method(), url = %target, attempt, "okta request");
             match self.http.execute(req).await {
                 Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
@@ -393,6 +395,10 @@ impl OktaClient {
                     // reqwest's Display includes the URL, and with it a `sessionToken`.
                     let e = e.without_url();
                     tracing::debug!(url = %target, error = %e, "okta connection error");
+                    // A refused certificate is refused again on every attempt: say so at once.
+                    if let Some(problem) = crate::tls::certificate_problem(&e) {
+                        return Err(problem.error(service_of(&self.origin, &url), &host));
+                    }
                     // A refused connection never reached Okta; a reset or timeout may have.
                     let unsent = e.is_connect() && !e.is_timeout();
                     if last || (retry == Retry::Once && !unsent) {
@@ -413,6 +419,15 @@ impl OktaClient {
                 }
             }
         }
+    }
+}
+
+/// Who answers at `url`, for messages: the org, or Duo (the only other host the client talks to).
+fn service_of(origin: &OktaOrigin, url: &Url) -> &'static str {
+    if origin.contains(url) {
+        "Okta"
+    } else {
+        "Duo"
     }
 }
 

@@ -329,6 +329,10 @@ impl OAuthClient {
                     tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
                 }
                 Ok(r) => break r,
+                // A refused certificate fails the same way every time: never retried.
+                Err(e) if crate::tls::certificate_problem(&e).is_some() => {
+                    return Err(certificate_error(&url, &e))
+                }
                 Err(e) if attempt < 4 && e.is_connect() && !e.is_timeout() => {
                     tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
                 }
@@ -378,6 +382,9 @@ impl OAuthClient {
             let target = redact::url(url.as_str());
             tracing::debug!(url = %target, "okta request");
             let response = self.http.get(url.clone()).send().await.map_err(|e| {
+                if crate::tls::certificate_problem(&e).is_some() {
+                    return certificate_error(&url, &e);
+                }
                 Error::Network(format!("connection to Okta failed ({})", e.without_url()))
             })?;
             let status = response.status();
@@ -396,6 +403,14 @@ impl OAuthClient {
             return Ok((status, super::http::read_text("Okta", response).await?));
         }
         Err(Error::OktaResponse("Okta redirected too many times".into()))
+    }
+}
+
+/// The certificate error of a request to the org (see [`crate::tls`]).
+fn certificate_error(url: &Url, e: &reqwest::Error) -> Error {
+    match crate::tls::certificate_problem(e) {
+        Some(problem) => problem.error("Okta", url.host_str().unwrap_or("?")),
+        None => Error::Network(format!("connection to Okta failed ({e})")),
     }
 }
 

@@ -24,6 +24,7 @@ mod duo;
 mod oauth;
 mod saml;
 mod server;
+pub mod tls;
 pub mod webauthn;
 
 pub use oauth::{
@@ -471,11 +472,36 @@ pub async fn serve(listener: tokio::net::TcpListener, state: ServerState) -> std
     axum::serve(listener, router(state)).await
 }
 
+/// Serves the fake over TLS on `listener`: every request is marked `X-Forwarded-Proto: https`,
+/// so the links and redirects the fake writes are `https://` ones.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+    config: Arc<rustls::ServerConfig>,
+    stats: Arc<tls::TlsStats>,
+) -> std::io::Result<()> {
+    async fn mark_https(mut request: axum::extract::Request) -> axum::extract::Request {
+        request.headers_mut().insert(
+            "x-forwarded-proto",
+            axum::http::HeaderValue::from_static("https"),
+        );
+        request
+    }
+    let listener = tls::TlsListener::new(listener, config, stats)?;
+    axum::serve(
+        listener,
+        router(state).layer(axum::middleware::map_request(mark_https)),
+    )
+    .await
+}
+
 /// A fake Okta org serving on `127.0.0.1:<random port>` from a background thread with its own
 /// tokio runtime. Dropping it stops the server.
 pub struct FakeOkta {
     addr: SocketAddr,
     state: ServerState,
+    /// Set in TLS mode ([`FakeOkta::start_tls`]).
+    tls: Option<Arc<tls::TlsStats>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -486,6 +512,16 @@ impl FakeOkta {
     ///
     /// Panics if the port cannot be bound or the runtime cannot be built (test-only code).
     pub fn start(config: Config) -> FakeOkta {
+        FakeOkta::start_with(config, None)
+    }
+
+    /// Like [`FakeOkta::start`], over TLS with `tls` (e.g. [`tls::TestCa::server_config`]):
+    /// [`FakeOkta::url`] is then `https://127.0.0.1:PORT`.
+    pub fn start_tls(config: Config, tls: Arc<rustls::ServerConfig>) -> FakeOkta {
+        FakeOkta::start_with(config, Some(tls))
+    }
+
+    fn start_with(config: Config, tls_config: Option<Arc<rustls::ServerConfig>>) -> FakeOkta {
         let std_listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("fake-okta: cannot bind 127.0.0.1:0");
         std_listener
@@ -495,6 +531,10 @@ impl FakeOkta {
             .local_addr()
             .expect("fake-okta: listener has no local address");
         let state = ServerState::new(config);
+        let tls_stats = tls_config
+            .as_ref()
+            .map(|_| Arc::new(tls::TlsStats::default()));
+        let thread_tls = tls_config.zip(tls_stats.clone());
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let thread_state = state.clone();
@@ -520,8 +560,16 @@ impl FakeOkta {
                         }
                     };
                     let _ = ready_tx.send(Ok(()));
+                    let server = async move {
+                        match thread_tls {
+                            Some((config, stats)) => {
+                                serve_tls(listener, thread_state, config, stats).await
+                            }
+                            None => serve(listener, thread_state).await,
+                        }
+                    };
                     tokio::select! {
-                        result = serve(listener, thread_state) => {
+                        result = server => {
                             if let Err(e) = result {
                                 eprintln!("fake-okta: server stopped: {e}");
                             }
@@ -541,14 +589,21 @@ impl FakeOkta {
         FakeOkta {
             addr,
             state,
+            tls: tls_stats,
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         }
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://` in TLS mode (no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// TCP connections and completed TLS handshakes so far (TLS mode only).
+    pub fn tls_counts(&self) -> Option<tls::TlsCounts> {
+        self.tls.as_ref().map(|stats| stats.counts())
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -301,7 +301,15 @@ fn base_url(headers: &HeaderMap) -> String {
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    // TLS mode marks every request (see `serve_tls`).
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
 }
 
 /// The AWS app id from the embed link path (`home/amazon_aws/<id>/<n>`).

@@ -100,14 +100,22 @@ pub(crate) fn random_token(prefix: &str, len: usize) -> String {
     format!("{prefix}{body}")
 }
 
-/// `http://<Host header>`: hrefs must work on whatever port the fake was bound to.
+/// `http(s)://<Host header>`: hrefs must work on whatever port the fake was bound to.
 fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty())
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    // TLS mode marks every request (see `serve_tls`).
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
 }
 
 fn link(href: String, methods: &[&str]) -> Value {

@@ -1,0 +1,539 @@
+//! Which certificates aws-okta trusts, and what it says when a certificate is not trusted.
+//!
+//! Many companies inspect TLS with a proxy that re-signs every site with the company's own CA.
+//! That CA is installed in the operating system's store (or handed out as a PEM file), never
+//! in a program's built-in list, so a client that trusts only built-in roots fails there with
+//! an error that looks like a network outage. aws-okta's own clients (Okta, Duo, the console
+//! federation endpoint) therefore trust:
+//!
+//! - the built-in Mozilla roots (`webpki-roots`: what they always trusted, so a machine with no
+//!   usable system store still reaches a public Okta);
+//! - the operating system's store (`rustls-native-certs`: the OpenSSL locations on Linux, the
+//!   keychain on macOS, the certificate store on Windows). As in OpenSSL, `SSL_CERT_FILE` and
+//!   `SSL_CERT_DIR` name that store, so when set they are read in its place;
+//! - every certificate in the PEM files named by `AWS_CA_BUNDLE` and `SSL_CERT_FILE`, added
+//!   to the above (unlike the AWS CLI, `AWS_CA_BUNDLE` does not replace anything: a bundle
+//!   holding only the company CA must not cut aws-okta off from the public Okta).
+//!
+//! AWS STS goes through the SDK's own client, see [`sts_tls_context`].
+//!
+//! A certificate that fails verification is reported as such ([`certificate_problem`]) and
+//! never retried: it fails the same way every time, and each retry only adds backoff.
+use crate::{Error, Result};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// The variables whose PEM files are added to the trusted roots, in the order they are read.
+pub const BUNDLE_VARS: [&str; 2] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE"];
+
+/// The TLS configuration of aws-okta's own HTTPS clients (built once per process: reading the
+/// system store costs a few milliseconds, and only a login that goes to the network pays it).
+pub fn client_config() -> Result<rustls::ClientConfig> {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    if let Some(config) = CONFIG.get() {
+        return Ok(config.clone());
+    }
+    let config = build_client_config()?;
+    Ok(CONFIG.get_or_init(|| config).clone())
+}
+
+fn build_client_config() -> Result<rustls::ClientConfig> {
+    let started = std::time::Instant::now();
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let native = rustls_native_certs::load_native_certs();
+    for error in &native.errors {
+        // A missing or unreadable store is not fatal: the built-in roots remain.
+        tracing::debug!(%error, "system certificate store");
+    }
+    let (system, _) = roots.add_parsable_certificates(native.certs);
+    let mut extra = 0;
+    for bundle in extra_bundles()? {
+        let (added, _) = roots.add_parsable_certificates(bundle.certs);
+        extra += added;
+    }
+    tracing::debug!(
+        builtin = webpki_roots::TLS_SERVER_ROOTS.len(),
+        system,
+        extra,
+        ms = started.elapsed().as_millis() as u64,
+        "trusted roots"
+    );
+    // ring, the provider reqwest's rustls is built with (the process has two: the AWS SDK
+    // brings aws-lc-rs, so none can be picked implicitly).
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| Error::Network(format!("cannot set up certificate checks: {e}")))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Network(format!("cannot set up TLS: {e}")))?
+        // "dangerous" only in name: every decision is the standard WebPKI verifier's, ours only
+        // adds the issuer's name to its refusal.
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(NamingVerifier { inner: verifier }))
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// The certificates of one `AWS_CA_BUNDLE`/`SSL_CERT_FILE` file.
+struct Bundle {
+    certs: Vec<CertificateDer<'static>>,
+}
+
+/// Reads the files named by [`BUNDLE_VARS`]. A variable that is set but names a file that
+/// cannot be read or holds no certificate is an error naming it: ignoring it would turn a
+/// typo into a "certificate not trusted" later, far from its cause.
+fn extra_bundles() -> Result<Vec<Bundle>> {
+    let mut bundles = Vec::new();
+    for var in BUNDLE_VARS {
+        let Some(path) = std::env::var_os(var).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let path = PathBuf::from(path);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::Config(format!(
+                "{var}={} cannot be read: {e}; it must name a PEM file of CA certificates",
+                path.display()
+            ))
+        })?;
+        let certs = CertificateDer::pem_slice_iter(&bytes)
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| {
+                Error::Config(format!(
+                    "{var}={} is not a valid PEM file: {e}",
+                    path.display()
+                ))
+            })?;
+        // Only certificates that can be trust anchors count (the STS client panics on others).
+        let usable: Vec<_> = certs
+            .into_iter()
+            .filter(|c| RootCertStore::empty().add(c.clone()).is_ok())
+            .collect();
+        if usable.is_empty() {
+            return Err(Error::Config(format!(
+                "{var}={} holds no usable CA certificate (-----BEGIN CERTIFICATE----- blocks)",
+                path.display()
+            )));
+        }
+        tracing::debug!(var, path = %path.display(), certificates = usable.len(), "extra CA bundle");
+        bundles.push(Bundle { certs: usable });
+    }
+    Ok(bundles)
+}
+
+/// The TLS context for the AWS SDK's STS client when `AWS_CA_BUNDLE` or `SSL_CERT_FILE` is
+/// set: the SDK's default trust (the system store, or `SSL_CERT_FILE`/`SSL_CERT_DIR` in its
+/// place) plus every certificate of those files. `None` leaves the SDK's default client alone.
+///
+/// Through the SDK's public API the verifier cannot be wrapped, so an STS certificate error
+/// names the host but not the issuer.
+pub fn sts_tls_context() -> Result<Option<aws_smithy_http_client::tls::TlsContext>> {
+    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+    let bundles = extra_bundles()?;
+    if bundles.is_empty() {
+        return Ok(None);
+    }
+    let mut store = TrustStore::default();
+    for cert in bundles.iter().flat_map(|b| &b.certs) {
+        // Re-encoded from the checked DER: the SDK panics on a PEM block it cannot use.
+        store.add_pem_certificate(pem(cert));
+    }
+    TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .map(Some)
+        .map_err(|e| Error::Network(format!("cannot set up TLS for AWS STS: {e}")))
+}
+
+fn pem(cert: &CertificateDer) -> Vec<u8> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out.into_bytes()
+}
+
+/// The WebPKI verifier, with the issuer of the presented chain attached to a refusal so the
+/// message can say which CA to trust.
+#[derive(Debug)]
+struct NamingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+}
+
+/// A refused server certificate: why, and who issued the top of the presented chain.
+#[derive(Debug)]
+struct Refused {
+    kind: CertificateError,
+    issuer: Option<String>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.issuer {
+            Some(issuer) => write!(f, "{:?} (issuer {issuer})", self.kind),
+            None => write!(f, "{:?}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl ServerCertVerifier for NamingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| match e {
+                rustls::Error::InvalidCertificate(kind) => {
+                    // The top of the chain the server sent: its issuer is the root to trust
+                    // (for a proxy's certificate, the company CA).
+                    let top = intermediates.last().unwrap_or(end_entity);
+                    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(
+                        Arc::new(Refused {
+                            kind,
+                            issuer: issuer_name(top.as_ref()),
+                        }),
+                    )))
+                }
+                other => other,
+            })
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A server certificate that failed verification, found in an error's chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateProblem {
+    kind: CertificateError,
+    issuer: Option<String>,
+}
+
+/// The certificate failure somewhere in `err`'s source chain (reqwest's and the AWS SDK's
+/// errors wrap rustls' in hyper's and in `io::Error`s), if that is what failed.
+pub fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    let rustls_error = find_rustls_error(err, 0)?;
+    let rustls::Error::InvalidCertificate(kind) = rustls_error else {
+        return None;
+    };
+    if let CertificateError::Other(OtherError(inner)) = kind {
+        if let Some(refused) = inner.downcast_ref::<Refused>() {
+            return Some(CertificateProblem {
+                kind: refused.kind.clone(),
+                issuer: refused.issuer.clone(),
+            });
+        }
+    }
+    Some(CertificateProblem {
+        kind: kind.clone(),
+        issuer: None,
+    })
+}
+
+fn find_rustls_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+    depth: usize,
+) -> Option<&'a rustls::Error> {
+    if depth > 16 {
+        return None;
+    }
+    if let Some(found) = err.downcast_ref::<rustls::Error>() {
+        return Some(found);
+    }
+    // `io::Error::source` skips the error it wraps: look inside it explicitly.
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        if let Some(found) = find_rustls_error(inner, depth + 1) {
+            return Some(found);
+        }
+    }
+    find_rustls_error(err.source()?, depth + 1)
+}
+
+impl CertificateProblem {
+    /// The user-facing error: what is wrong with `host`'s certificate (`service` names the
+    /// server) and what to do about it. Exit code 18, like the other network failures.
+    pub fn error(&self, service: &str, host: &str) -> Error {
+        use CertificateError as C;
+        let trust_hint = "If your company inspects TLS, trust its CA: add it to the system's certificate store, \
+                          or set SSL_CERT_FILE or AWS_CA_BUNDLE to a PEM file that holds it";
+        let message = match &self.kind {
+            C::UnknownIssuer => {
+                let issuer = match &self.issuer {
+                    Some(issuer) => format!(": it was issued by \"{issuer}\", which is not a trusted CA"),
+                    None => String::new(),
+                };
+                format!("TLS certificate not trusted for {host} ({service}){issuer}. {trust_hint}")
+            }
+            C::Expired | C::ExpiredContext { .. } => format!(
+                "TLS certificate of {host} ({service}) has expired: check this machine's clock; if it is right, the server or a proxy in the way is misconfigured"
+            ),
+            C::NotValidYet | C::NotValidYetContext { .. } => format!(
+                "TLS certificate of {host} ({service}) is not valid yet: check this machine's clock"
+            ),
+            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                "TLS certificate presented for {host} ({service}) is for another name: check the domain (`aws-okta add`), or whether a proxy is in the way"
+            ),
+            C::Revoked => format!("TLS certificate of {host} ({service}) has been revoked"),
+            other => {
+                let issuer = match &self.issuer {
+                    Some(issuer) => format!(", issued by \"{issuer}\""),
+                    None => String::new(),
+                };
+                format!(
+                    "TLS certificate of {host} ({service}) was refused ({other:?}{issuer}). {trust_hint}"
+                )
+            }
+        };
+        Error::Network(message)
+    }
+}
+
+/// The issuer of a DER certificate as `CN=..., O=...` (most specific first, like RFC 4514),
+/// for the message only: a minimal DER walk, `None` on anything unexpected. The text comes from
+/// the server, so control characters are replaced and the length is capped.
+fn issuer_name(cert: &[u8]) -> Option<String> {
+    let (0x30, cert, _) = der(cert)? else {
+        return None;
+    };
+    let (0x30, tbs, _) = der(cert)? else {
+        return None;
+    };
+    let (tag, _, mut rest) = der(tbs)?;
+    if tag == 0xa0 {
+        // [0] version, then the serial number.
+        rest = der(rest)?.2;
+    }
+    let rest = der(rest)?.2; // signature algorithm
+    let (0x30, mut rdns, _) = der(rest)? else {
+        return None;
+    };
+    let mut parts = Vec::new();
+    while !rdns.is_empty() {
+        let (0x31, mut set, next) = der(rdns)? else {
+            return None;
+        };
+        rdns = next;
+        while !set.is_empty() {
+            let (0x30, attribute, next) = der(set)? else {
+                return None;
+            };
+            set = next;
+            let (0x06, oid, value) = der(attribute)? else {
+                return None;
+            };
+            let label = match oid {
+                [0x55, 0x04, 0x03] => "CN",
+                [0x55, 0x04, 0x0a] => "O",
+                [0x55, 0x04, 0x0b] => "OU",
+                [0x55, 0x04, 0x06] => "C",
+                _ => continue,
+            };
+            let (tag, value, _) = der(value)?;
+            let text = match tag {
+                // UTF8String, PrintableString, TeletexString, IA5String
+                0x0c | 0x13 | 0x14 | 0x16 => String::from_utf8_lossy(value).into_owned(),
+                // BMPString
+                0x1e => String::from_utf16_lossy(
+                    &value
+                        .chunks_exact(2)
+                        .map(|p| u16::from_be_bytes([p[0], p[1]]))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => continue,
+            };
+            parts.push(format!("{label}={text}"));
+        }
+    }
+    parts.reverse();
+    let name: String = parts
+        .join(", ")
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(200)
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// One DER element: tag, contents, what follows.
+fn der(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        first as usize
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        rest = &rest[n..];
+        len
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real certificate (ISRG Root X2, from rustls-native-certs' docs): self-issued.
+    const ISRG_X2: &str = "-----BEGIN CERTIFICATE-----
+MIICGzCCAaGgAwIBAgIQQdKd0XLq7qeAwSxs6S+HUjAKBggqhkjOPQQDAzBPMQsw
+CQYDVQQGEwJVUzEpMCcGA1UEChMgSW50ZXJuZXQgU2VjdXJpdHkgUmVzZWFyY2gg
+R3JvdXAxFTATBgNVBAMTDElTUkcgUm9vdCBYMjAeFw0yMDA5MDQwMDAwMDBaFw00
+MDA5MTcxNjAwMDBaME8xCzAJBgNVBAYTAlVTMSkwJwYDVQQKEyBJbnRlcm5ldCBT
+ZWN1cml0eSBSZXNlYXJjaCBHcm91cDEVMBMGA1UEAxMMSVNSRyBSb290IFgyMHYw
+EAYHKoZIzj0CAQYFK4EEACIDYgAEzZvVn4CDCuwJSvMWSj5cz3es3mcFDR0HttwW
++1qLFNvicWDEukWVEYmO6gbf9yoWHKS5xcUy4APgHoIYOIvXRdgKam7mAHf7AlF9
+ItgKbppbd9/w+kHsOdx1ymgHDB/qo0IwQDAOBgNVHQ8BAf8EBAMCAQYwDwYDVR0T
+AQH/BAUwAwEB/zAdBgNVHQ4EFgQUfEKWrt5LSDv6kviejM9ti6lyN5UwCgYIKoZI
+zj0EAwMDaAAwZQIwe3lORlCEwkSHRhtFcP9Ymd70/aTSVaYgLXTWNLxBo1BfASdW
+tL4ndQavEi51mI38AjEAi/V3bNTIZargCyzuFJ0nN6T5U6VR5CmD1/iQMVtCnwr1
+/q4AaOeMSQ+2b1tbFfLn
+-----END CERTIFICATE-----
+";
+
+    fn isrg_x2() -> CertificateDer<'static> {
+        CertificateDer::from_pem_slice(ISRG_X2.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn issuer_is_read_from_a_real_certificate() {
+        assert_eq!(
+            issuer_name(isrg_x2().as_ref()).as_deref(),
+            Some("CN=ISRG Root X2, O=Internet Security Research Group, C=US")
+        );
+    }
+
+    #[test]
+    fn issuer_parsing_never_panics_on_cut_or_garbage_input() {
+        let der = isrg_x2();
+        for len in 0..der.len() {
+            let _ = issuer_name(&der[..len]);
+        }
+        assert_eq!(issuer_name(b"\x30\x84\xff\xff\xff\xff"), None);
+        assert_eq!(issuer_name(b""), None);
+    }
+
+    #[test]
+    fn control_characters_from_the_server_never_reach_the_terminal() {
+        // A certificate whose issuer CN is "a\x1b[31mb": patch the CN of a real one in place.
+        let mut der = isrg_x2().as_ref().to_vec();
+        let at = der.windows(12).position(|w| w == b"ISRG Root X2").unwrap();
+        der[at..at + 12].copy_from_slice(b"I\x1b[31mRoot X");
+        let name = issuer_name(&der).unwrap();
+        assert!(name.starts_with("CN=I?[31mRoot X,"), "{name}");
+    }
+
+    #[test]
+    fn certificate_problems_are_found_through_io_errors_and_sources() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("connect error")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused = rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(
+            Arc::new(Refused {
+                kind: CertificateError::UnknownIssuer,
+                issuer: Some("CN=Corp Root".into()),
+            }),
+        )));
+        let err = Wrapper(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            refused,
+        ));
+        let problem = certificate_problem(&err).unwrap();
+        assert_eq!(problem.issuer.as_deref(), Some("CN=Corp Root"));
+        let msg = problem.error("Okta", "example.okta.com").to_string();
+        assert!(
+            msg.contains("TLS certificate not trusted for example.okta.com (Okta)")
+                && msg.contains("\"CN=Corp Root\"")
+                && msg.contains("SSL_CERT_FILE")
+                && msg.contains("AWS_CA_BUNDLE"),
+            "{msg}"
+        );
+        assert!(matches!(problem.error("Okta", "h"), Error::Network(_)));
+
+        // The SDK's plain rustls error: no issuer, still a certificate problem.
+        let plain = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        let problem = certificate_problem(&Wrapper(plain)).unwrap();
+        assert_eq!(problem.issuer, None);
+        assert!(problem
+            .error("AWS STS", "sts.us-east-1.amazonaws.com")
+            .to_string()
+            .starts_with(
+                "TLS certificate not trusted for sts.us-east-1.amazonaws.com (AWS STS). "
+            ));
+
+        // Not a certificate failure: left to the usual network handling.
+        let other = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::General("alert".into()),
+        );
+        assert_eq!(certificate_problem(&Wrapper(other)), None);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(certificate_problem(&Wrapper(refused)), None);
+    }
+
+    #[test]
+    fn pem_round_trips() {
+        let der = isrg_x2();
+        let back = CertificateDer::from_pem_slice(&pem(&der)).unwrap();
+        assert_eq!(back, der);
+    }
+}
