@@ -5,6 +5,9 @@
 //! untrusted, the login fails at once (one connection, no retry) with a certificate error
 //! that names the CA and says how to trust it; trusted through `SSL_CERT_FILE`,
 //! `AWS_CA_BUNDLE` or the system store, the same login works.
+// Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
+// JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
+#![cfg(target_os = "linux")]
 mod common;
 
 use common::*;

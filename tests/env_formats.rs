@@ -5,6 +5,9 @@
 //! backtick and a double quote, so a format that quotes wrongly either fails to parse or
 //! changes the value. (The region cannot: it is also the region STS signs for, and STS
 //! refuses such a region; the unit tests in `src/cli/env_format.rs` cover every value.)
+// Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
+// JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
+#![cfg(target_os = "linux")]
 mod common;
 
 use common::*;

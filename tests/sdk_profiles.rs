@@ -2,6 +2,9 @@
 //! CLI (PyPI), boto3 and the AWS SDK for JavaScript v3 (npm) read `AWS_PROFILE`, find
 //! `credential_process = aws-okta cred-process <profile>` and get the whole hub → spoke chain
 //! from aws-okta. Cold once, then warm with no request to Okta and no AssumeRole to STS.
+// Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
+// JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
+#![cfg(target_os = "linux")]
 mod common;
 
 #[path = "common/chaos.rs"]
