@@ -104,9 +104,11 @@ fn add_for_another_org_forgets_the_old_identity_and_sends_it_nothing() {
     );
     assert_nothing_of(&env.okta, &b);
     let c = b.counters();
+    // One app-link request (after the login; an old sid tried there would be a second) and
+    // one Sessions API read of the new org's own new session.
     assert_eq!(
-        (c.authn, c.pushes, c.saml_issued, c.sessions_me),
-        (1, 1, 1, 0),
+        (c.authn, c.pushes, c.saml_issued, c.app_link, c.sessions_me),
+        (1, 1, 1, 1, 1),
         "a full login at the new org, no session cookie sent there: {c:?}"
     );
     assert_eq!(
@@ -177,9 +179,9 @@ fn leftover_items_of_another_org_are_never_sent_to_the_new_one() {
     assert_nothing_of(&env.okta, &b);
     let c = b.counters();
     assert_eq!(
-        (c.authn, c.pushes, c.sessions_me),
-        (1, 1, 0),
-        "the old sid is not tried at the new org: {c:?}"
+        (c.authn, c.pushes, c.app_link, c.sessions_me),
+        (1, 1, 1, 1),
+        "the old sid is not tried at the new org (only the new session is read once): {c:?}"
     );
     assert_eq!(b.state().authn_cookies(), vec![Vec::<String>::new()]);
     for (path, old) in &left {

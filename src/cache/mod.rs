@@ -111,12 +111,23 @@ struct StoredSession {
     sid: SecretString,
     #[serde(default)]
     identity: Option<Identity>,
+    /// When Okta said the session ends (`expiresAt` of the Sessions API), when known.
+    #[serde(default)]
+    expires_at: Option<chrono::DateTime<Utc>>,
 }
 
 #[derive(Serialize)]
 struct SessionOut<'a> {
     sid: &'a str,
     identity: &'a Identity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// A cached Okta session: the `sid` and, when Okta said, when it ends.
+pub struct CachedSession {
+    pub sid: SecretString,
+    pub expires_at: Option<chrono::DateTime<Utc>>,
 }
 
 impl<'a> Cache<'a> {
@@ -269,10 +280,18 @@ impl<'a> Cache<'a> {
 
     /// The account's cached `sid`, if it was issued for `identity`; one issued for another
     /// identity (or for none: written before items recorded it) is deleted and not returned.
-    pub fn okta_session(&self, account: &str, identity: &Identity) -> Result<Option<SecretString>> {
-        let Some((sid, issued_for)) = self.stored_okta_session(account)? else {
+    pub fn okta_session(
+        &self,
+        account: &str,
+        identity: &Identity,
+    ) -> Result<Option<CachedSession>> {
+        let Some(data) = self.keychain.get(&session_item(account))? else {
             return Ok(None);
         };
+        let Ok(stored) = serde_json::from_slice::<StoredSession>(&data) else {
+            return Ok(None);
+        };
+        let (sid, issued_for, expires_at) = (stored.sid, stored.identity, stored.expires_at);
         if !identity.admits(issued_for.as_ref()) {
             tracing::debug!(
                 account,
@@ -281,7 +300,7 @@ impl<'a> Cache<'a> {
             self.forget_okta_session(account)?;
             return Ok(None);
         }
-        Ok(Some(sid))
+        Ok(Some(CachedSession { sid, expires_at }))
     }
 
     /// The account's cached `sid` and the identity it was issued for, whatever that is (for
@@ -303,11 +322,13 @@ impl<'a> Cache<'a> {
         account: &str,
         identity: &Identity,
         sid: &SecretString,
+        expires_at: Option<chrono::DateTime<Utc>>,
     ) -> Result<()> {
         let data = Zeroizing::new(
             serde_json::to_vec(&SessionOut {
                 sid: sid.expose_secret(),
                 identity,
+                expires_at,
             })
             .map_err(|e| Error::Io(e.to_string()))?,
         );

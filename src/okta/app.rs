@@ -25,15 +25,10 @@ pub struct AppPage {
 /// Okta's redirects to the auto-post page. The link and every redirect must stay on the org
 /// ([`super::origin::OktaOrigin`]); cookies go only to the origin that set them.
 pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) -> Result<AppPage> {
+    // With a cached `sid` the app link itself is the check: a live session answers with the
+    // SAML page (one request), an ended one with Okta's sign-in page (no SAMLResponse), and the
+    // caller logs in. No separate Sessions API call first.
     let mut url = client.origin().config_url("aws_saml_url", app_path)?;
-    if let SessionProof::Cookie(sid) = &proof {
-        if super::session::validate(client, sid).await? == super::session::SessionState::Gone {
-            return Ok(AppPage {
-                html: String::new(),
-                sid: None,
-            });
-        }
-    }
     match proof {
         SessionProof::Token(token) => {
             url.query_pairs_mut()

@@ -1,6 +1,8 @@
-//! The Okta browser session behind a cached `sid`: validated with `GET /api/v1/sessions/me`
-//! before it is used, refreshed with `POST /api/v1/sessions/me/lifecycle/refresh` when it is
-//! close to expiry; 404 `E0000007` means it is gone and the user logs in again.
+//! The Okta browser session behind a cached `sid`. Reusing it costs one request: the AWS app
+//! link with the cookie (an ended session answers with the sign-in page, and the user logs in
+//! again). Its end (`expiresAt`) is learnt once with `GET /api/v1/sessions/me` right after the
+//! login that created it and kept with the `sid`; a session known to end within the refresh
+//! window is extended first with `POST /api/v1/sessions/me/lifecycle/refresh`.
 //!
 //! Also the remembered-device token (`DT` cookie), kept per Okta account in the keychain so
 //! "MFA once per device" policies do not ask for MFA on every login.
@@ -47,6 +49,17 @@ fn refresh_window() -> chrono::Duration {
         .and_then(|v| crate::config::parse_duration(&v).ok())
         .unwrap_or(DEFAULT_REFRESH_WINDOW);
     chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(15))
+}
+
+/// Whether a session Okta said ends at `expires_at` should be extended before use.
+pub fn due_for_refresh(expires_at: Option<DateTime<Utc>>) -> bool {
+    expires_at.is_some_and(|end| end - Utc::now() <= refresh_window())
+}
+
+/// Extends the session (`POST /api/v1/sessions/me/lifecycle/refresh`).
+pub async fn refresh(client: &OktaClient, sid: &SecretString) -> Result<SessionState> {
+    let refresh = client.url("api/v1/sessions/me/lifecycle/refresh")?;
+    call(client, Method::POST, refresh, &cookie(sid)).await
 }
 
 /// Checks the session, refreshing it when it ends within the refresh window.

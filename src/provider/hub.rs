@@ -9,6 +9,7 @@ use crate::okta::identity::Identity;
 use crate::okta::oie::detect::Pipeline;
 use crate::okta::oie::token::HubProof;
 use crate::okta::oie::{self, Flow, FlowSetting, HubTrust};
+use crate::okta::session::{self, SessionState};
 use crate::okta::{authn, OktaAccount, OktaClient};
 use crate::saml::{extract_saml_response, SamlAssertion, SamlRole};
 use crate::sts::{self, Sts};
@@ -198,11 +199,11 @@ async fn saml_assertion(
     } else {
         cache.okta_session(label, &identity)?
     };
-    if let Some(sid) = cached_session {
-        let page = app::open(&client, app_path, SessionProof::Cookie(&sid)).await?;
-        if let Some(encoded) = extract_saml_response(&page.html) {
-            tracing::debug!("reused the cached Okta session");
-            return SamlAssertion::parse(encoded);
+    if let Some(cached) = cached_session {
+        if let Some(assertion) =
+            reuse_session(&client, cache, label, &identity, app_path, cached).await?
+        {
+            return Ok(assertion);
         }
         tracing::debug!("cached Okta session is no longer valid; logging in");
         cache.forget_okta_session(label)?;
@@ -230,7 +231,12 @@ async fn saml_assertion(
     crate::okta::session::save_device_token(&client, cache.keychain(), label, &identity)?;
     let page = app::open(&client, app_path, SessionProof::Token(&token)).await?;
     if let Some(sid) = &page.sid {
-        cache.store_okta_session(label, &identity, sid)?;
+        // Learnt once per session, so each reuse can be the app link alone.
+        let expires_at = match session::validate(&client, sid).await? {
+            SessionState::Active { expires_at } => expires_at,
+            _ => None,
+        };
+        cache.store_okta_session(label, &identity, sid, expires_at)?;
     }
     let encoded = extract_saml_response(&page.html).ok_or_else(|| {
         Error::Saml(format!(
@@ -238,6 +244,48 @@ async fn saml_assertion(
         ))
     })?;
     SamlAssertion::parse(encoded)
+}
+
+/// The SAML assertion from the cached Okta session, or `None` when the session has ended.
+/// Usually one request (the app link); a session known to end soon is extended first, and
+/// one whose end is unknown (cached before it was recorded) has it learnt once afterwards.
+async fn reuse_session(
+    client: &OktaClient,
+    cache: &Cache<'_>,
+    label: &str,
+    identity: &crate::okta::identity::Identity,
+    app_path: &str,
+    cached: crate::cache::CachedSession,
+) -> Result<Option<SamlAssertion>> {
+    let mut expires_at = cached.expires_at;
+    let mut changed = false;
+    if session::due_for_refresh(expires_at) {
+        match session::refresh(client, &cached.sid).await? {
+            SessionState::Active { expires_at: end } => {
+                tracing::debug!("extended the Okta session before its end");
+                (expires_at, changed) = (end, true);
+            }
+            SessionState::Gone => return Ok(None),
+            SessionState::Unknown => {}
+        }
+    }
+    let page = app::open(client, app_path, SessionProof::Cookie(&cached.sid)).await?;
+    let Some(encoded) = extract_saml_response(&page.html) else {
+        return Ok(None);
+    };
+    tracing::debug!("reused the cached Okta session");
+    let assertion = SamlAssertion::parse(encoded)?;
+    if expires_at.is_none() {
+        if let SessionState::Active { expires_at: end } =
+            session::validate(client, &cached.sid).await?
+        {
+            (expires_at, changed) = (end, true);
+        }
+    }
+    if changed {
+        cache.store_okta_session(label, identity, &cached.sid, expires_at)?;
+    }
+    Ok(Some(assertion))
 }
 
 fn choose_role(assertion: &SamlAssertion, wanted: Option<&str>) -> Result<SamlRole> {
