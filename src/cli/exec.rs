@@ -2,7 +2,7 @@ use super::{credential_env, Global};
 use crate::config::Chain;
 use crate::keychain::Keychain;
 use crate::provider::{self, Credentials};
-use crate::{keychain, server, terminal, Error, Result};
+use crate::{server, terminal, Error, Result};
 use std::ffi::OsString;
 use std::process::Command;
 
@@ -40,10 +40,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .unwrap_or_else(|| OsString::from(if cfg!(windows) { "cmd.exe" } else { "/bin/sh" }));
     let mut command = Command::new(&program);
     command.args(argv);
-    for variable in HIDDEN_FROM_CHILD {
-        command.env_remove(variable);
-    }
-    crate::hardening::restore_in_child(&mut command);
+    crate::hardening::prepare_child(&mut command);
     let name = program.to_string_lossy().into_owned();
     tracing::debug!(program = %name, server = args.server, "exec");
     if args.server {
@@ -75,16 +72,6 @@ fn replace_process(mut command: Command, name: &str) -> Result<i32> {
 fn replace_process(command: Command, name: &str) -> Result<i32> {
     wait_for(command, name)
 }
-
-/// aws-okta's own secrets and the ways to them: the command gets AWS credentials, nothing
-/// else. (The passphrase command and file are not secret themselves, but they open the file
-/// keychain, which holds the Okta password.)
-const HIDDEN_FROM_CHILD: &[&str] = &[
-    keychain::file::PASSPHRASE_ENV,
-    keychain::file::PASSPHRASE_FILE_ENV,
-    keychain::file::PASSPHRASE_COMMAND_ENV,
-    "AWS_OKTA_WEBAUTHN_SOFT_TOKEN",
-];
 
 /// Variables that would shadow the credential endpoint in the SDKs' provider chains.
 const STATIC_CREDENTIALS: &[&str] = &[
