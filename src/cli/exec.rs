@@ -11,10 +11,12 @@ pub struct Args {
     #[command(flatten)]
     target: super::PickProfileArgs,
     /// Serve refreshing credentials to the command from a local endpoint (ECS style)
-    /// instead of fixed environment variables: for commands that outlive a session.
+    /// instead of fixed environment variables: for commands that outlive a session. Always
+    /// so for the shell started without a command.
     #[arg(long)]
     server: bool,
-    /// The command and its arguments (default: $SHELL).
+    /// The command and its arguments (default: $SHELL, served by the credential endpoint,
+    /// so it keeps working past the first session's expiry).
     #[arg(last = true)]
     command: Vec<OsString>,
 }
@@ -33,6 +35,9 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     // is still ours, not on the server thread.
     let keychain = global.keychain()?;
     let creds = global.chain_credentials_in(&chain, keychain.as_ref(), target.no_cache)?;
+    // A shell is interactive and lives for hours: it gets the endpoint, whose credentials
+    // are refreshed from the cache and the Okta session, instead of variables that expire.
+    let server = args.server || args.command.is_empty();
     let mut argv = args.command.into_iter();
     let program = argv
         .next()
@@ -42,8 +47,8 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     command.args(argv);
     crate::hardening::prepare_child(&mut command);
     let name = program.to_string_lossy().into_owned();
-    tracing::debug!(program = %name, server = args.server, "exec");
-    if args.server {
+    tracing::debug!(program = %name, server, "exec");
+    if server {
         return run_with_server(global, chain, keychain, creds, command, &name);
     }
     drop(keychain);
