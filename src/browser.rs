@@ -126,15 +126,17 @@ impl Choice {
             match self.browser {
                 None => self.browser = Some(Browser::Firefox),
                 Some(Browser::Firefox) => {}
-                Some(other) => return Err(Error::Usage(format!(
+                Some(other) => {
+                    return Err(Error::Usage(format!(
                     "--container opens a Firefox container: it cannot be used with --browser {}",
                     other.name()
-                ))),
+                )))
+                }
             }
         }
         if self.profile.is_some() && self.browser.is_none() {
             return Err(Error::Usage(
-                "--browser-profile needs --browser (chrome, chromium, brave, edge or firefox)"
+                "a browser profile needs a browser: --browser (or okta_console_browser) chrome, chromium, brave, edge or firefox"
                     .into(),
             ));
         }

@@ -59,7 +59,7 @@ fn setting(
 }
 
 /// The browser, profile and container: flags first, then the config's defaults. A browser
-/// chosen on the command line drops the configured profile of another browser (a Chrome
+/// chosen on the command line drops the profile configured for another browser (a Chrome
 /// profile directory means nothing to Firefox) and, unless it is Firefox, the container.
 fn browser_choice(
     flags: [&Option<String>; 3],
@@ -76,7 +76,7 @@ fn browser_choice(
         .map(str::parse::<Browser>)
         .transpose()?;
     let browser = flagged.or(configured);
-    let other_browser = flagged.is_some() && flagged != configured;
+    let other_browser = flagged.is_some() && configured.is_some() && flagged != configured;
     let profile = match profile_flag {
         Some(p) => Some(p.clone()),
         None if other_browser => None,
@@ -84,7 +84,7 @@ fn browser_choice(
     };
     let container = match container_flag {
         Some(c) => Some(c.clone()),
-        None if other_browser && flagged != Some(Browser::Firefox) => None,
+        None if flagged.is_some() && flagged != Some(Browser::Firefox) => None,
         None => setting(&none, section, cfg, keys::OKTA_CONSOLE_CONTAINER),
     };
     Choice {
