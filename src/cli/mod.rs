@@ -4,6 +4,7 @@ mod cache;
 mod completion;
 mod config;
 mod cred_process;
+mod each;
 mod env;
 mod env_format;
 mod exec;
@@ -55,6 +56,8 @@ pub enum Command {
     List(list::Args),
     /// Open the AWS console in the browser, signed in as the profile's role.
     Login(login::Args),
+    /// Run a command once per matching profile, in parallel, after one Okta login.
+    Each(each::Args),
     /// Write the profile's credentials into ~/.aws/credentials (or FILE).
     WriteToCredentials(write_credentials::Args),
     /// Show or clear what is cached.
@@ -213,6 +216,7 @@ impl Cli {
             Command::Env(args) => Some(args.flags().clone()),
             Command::CredProcess(args) => Some(args.flags().clone()),
             Command::Login(args) => Some(args.flags().clone()),
+            Command::Each(args) => Some(args.flags().clone()),
             Command::WriteToCredentials(args) => Some(args.flags().clone()),
             Command::Cache(command) => Some(CredentialFlags::keychain_only(command.keychain())),
             Command::Logout(args) => Some(CredentialFlags::keychain_only(args.keychain())),
@@ -236,6 +240,7 @@ impl Cli {
             Command::CredProcess(args) => cred_process::run(&global, args),
             Command::List(args) => list::run(&global, args),
             Command::Login(args) => login::run(&global, args),
+            Command::Each(args) => each::run(&global, args),
             Command::WriteToCredentials(args) => write_credentials::run(&global, args),
             Command::Cache(command) => cache::run(&global, command),
             Command::Logout(args) => logout::run(&global, args),
