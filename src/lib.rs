@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod federation;
 pub mod fsutil;

@@ -4,6 +4,7 @@ mod cache;
 mod completion;
 mod config;
 mod cred_process;
+mod doctor;
 mod each;
 mod env;
 mod env_format;
@@ -68,6 +69,8 @@ pub enum Command {
     /// Team configs: generate them from the source of truth, install one, validate a file.
     #[command(subcommand)]
     Config(config::Command),
+    /// Check the config, keychain, Okta org, clock, STS, cache and locks: one line each, with the fix.
+    Doctor(doctor::Args),
     /// Print a shell completion script (profile names complete from your config).
     Completion(completion::Args),
     /// Print the man page (roff).
@@ -220,6 +223,7 @@ impl Cli {
             Command::WriteToCredentials(args) => Some(args.flags().clone()),
             Command::Cache(command) => Some(CredentialFlags::keychain_only(command.keychain())),
             Command::Logout(args) => Some(CredentialFlags::keychain_only(args.keychain())),
+            Command::Doctor(args) => Some(CredentialFlags::keychain_only(args.keychain())),
             Command::List(_) | Command::Config(_) | Command::Completion(_) | Command::Man => None,
         };
         let flags = given.map_or_else(|| self.compat.clone(), |g| g.or(&self.compat));
@@ -245,6 +249,7 @@ impl Cli {
             Command::Cache(command) => cache::run(&global, command),
             Command::Logout(args) => logout::run(&global, args),
             Command::Config(command) => config::run(&global, command),
+            Command::Doctor(args) => doctor::run(&global, args),
             Command::Completion(args) => completion::run(args),
             Command::Man => man::run(),
         }
