@@ -389,7 +389,11 @@ pub async fn okta_org(org: &Org) -> Vec<Check> {
             let secs = skew.num_seconds();
             let abs = secs.unsigned_abs();
             let direction = if secs >= 0 { "ahead of" } else { "behind" };
-            let message = format!("this machine's clock is {abs}s {direction} {shown}'s");
+            let message = if abs == 0 {
+                format!("this machine's clock agrees with {shown}'s (within 1s)")
+            } else {
+                format!("this machine's clock is {abs}s {direction} {shown}'s")
+            };
             let details = serde_json::json!({"org": shown, "skew_seconds": secs});
             let fix = "synchronise the system clock (e.g. `timedatectl set-ntp true`, or your OS's time settings): Okta and AWS refuse requests and SAML assertions that far off";
             if abs > CLOCK_FAIL.as_secs() {
