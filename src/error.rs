@@ -25,6 +25,8 @@ pub mod exit {
     pub const OKTA_SETUP: i32 = 21;
     /// Okta Identity Engine: the user or a policy denied the sign-in (`access_denied`).
     pub const ACCESS_DENIED: i32 = 22;
+    /// `doctor`: at least one check failed (warnings alone exit 0).
+    pub const CHECK_FAILED: i32 = 23;
     pub const EXEC: i32 = 126;
 }
 

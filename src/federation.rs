@@ -80,6 +80,146 @@ impl Partition {
     }
 }
 
+/// A console shortcut for `login --service NAME`: where the service's console lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleService {
+    pub name: &'static str,
+    /// The console path (`/s3/home`).
+    pub path: &'static str,
+    /// A global service (IAM, Route 53, billing): no regional host, no `region=`.
+    pub global: bool,
+}
+
+/// The console shortcuts `login --service` knows, by the name users type.
+pub const CONSOLE_SERVICES: &[ConsoleService] = &[
+    ConsoleService {
+        name: "console",
+        path: "/console/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "s3",
+        path: "/s3/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "ec2",
+        path: "/ec2/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "vpc",
+        path: "/vpc/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "cloudwatch",
+        path: "/cloudwatch/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "cloudtrail",
+        path: "/cloudtrail/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "cloudformation",
+        path: "/cloudformation/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "lambda",
+        path: "/lambda/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "rds",
+        path: "/rds/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "dynamodb",
+        path: "/dynamodbv2/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "ecs",
+        path: "/ecs/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "eks",
+        path: "/eks/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "sqs",
+        path: "/sqs/v2/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "sns",
+        path: "/sns/v3/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "kms",
+        path: "/kms/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "secretsmanager",
+        path: "/secretsmanager/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "ssm",
+        path: "/systems-manager/home",
+        global: false,
+    },
+    ConsoleService {
+        name: "iam",
+        path: "/iam/home",
+        global: true,
+    },
+    ConsoleService {
+        name: "route53",
+        path: "/route53/v2/home",
+        global: true,
+    },
+    ConsoleService {
+        name: "billing",
+        path: "/billing/home",
+        global: true,
+    },
+];
+
+impl ConsoleService {
+    /// The shortcut called `name` (case-insensitive); a usage error names the known ones.
+    pub fn lookup(name: &str) -> Result<ConsoleService> {
+        let wanted = name.trim().to_ascii_lowercase();
+        CONSOLE_SERVICES
+            .iter()
+            .find(|s| s.name == wanted)
+            .copied()
+            .ok_or_else(|| {
+                let known: Vec<&str> = CONSOLE_SERVICES.iter().map(|s| s.name).collect();
+                Error::Usage(format!(
+                    "unknown console service '{name}': use one of {} (or --path /SERVICE/home)",
+                    known.join(", ")
+                ))
+            })
+    }
+}
+
+impl Partition {
+    /// The console page of `service` in `region` (a global service ignores the region).
+    pub fn service_destination(&self, service: &ConsoleService, region: Option<&str>) -> String {
+        let region = if service.global { None } else { region };
+        self.destination(region, Some(service.path))
+    }
+}
+
 /// Exchanges temporary credentials for a console sign-in token.
 pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
     let session = serde_json::json!({
@@ -177,6 +317,73 @@ mod tests {
             cn.destination(Some("cn-north-1"), Some("/ec2/home?x=1")),
             "https://console.amazonaws.cn/ec2/home?x=1&region=cn-north-1"
         );
+    }
+
+    #[test]
+    fn service_shortcuts_per_partition() {
+        let s3 = ConsoleService::lookup("s3").unwrap();
+        let iam = ConsoleService::lookup("IAM").unwrap();
+        let aws = Partition::of_arn("arn:aws:iam::1:role/r");
+        assert_eq!(
+            aws.service_destination(&s3, Some("eu-west-1")),
+            "https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"
+        );
+        assert_eq!(
+            aws.service_destination(&s3, None),
+            "https://console.aws.amazon.com/s3/home"
+        );
+        // IAM is global: no regional host, no region parameter, whatever region is asked for.
+        assert_eq!(
+            aws.service_destination(&iam, Some("eu-west-1")),
+            "https://console.aws.amazon.com/iam/home"
+        );
+        let gov = Partition::of_arn("arn:aws-us-gov:iam::1:role/r");
+        assert_eq!(
+            gov.service_destination(
+                &ConsoleService::lookup("ec2").unwrap(),
+                Some("us-gov-east-1")
+            ),
+            "https://console.amazonaws-us-gov.com/ec2/home?region=us-gov-east-1"
+        );
+        assert_eq!(
+            gov.service_destination(&iam, Some("us-gov-west-1")),
+            "https://console.amazonaws-us-gov.com/iam/home"
+        );
+        let cn = Partition::of_arn("arn:aws-cn:iam::1:role/r");
+        assert_eq!(
+            cn.service_destination(
+                &ConsoleService::lookup("cloudwatch").unwrap(),
+                Some("cn-northwest-1")
+            ),
+            "https://console.amazonaws.cn/cloudwatch/home?region=cn-northwest-1"
+        );
+        assert_eq!(
+            cn.service_destination(
+                &ConsoleService::lookup("lambda").unwrap(),
+                Some("cn-north-1")
+            ),
+            "https://console.amazonaws.cn/lambda/home?region=cn-north-1"
+        );
+        assert_eq!(
+            aws.service_destination(
+                &ConsoleService::lookup("cloudformation").unwrap(),
+                Some("us-west-2")
+            ),
+            "https://us-west-2.console.aws.amazon.com/cloudformation/home?region=us-west-2"
+        );
+        assert_eq!(
+            aws.service_destination(
+                &ConsoleService::lookup("dynamodb").unwrap(),
+                Some("us-east-1")
+            ),
+            "https://us-east-1.console.aws.amazon.com/dynamodbv2/home?region=us-east-1"
+        );
+        let err = ConsoleService::lookup("s4").unwrap_err();
+        assert!(err.to_string().contains("s3, ec2"), "{err}");
+        // Every shortcut is a plain path: the region parameter is appended to it.
+        for service in CONSOLE_SERVICES {
+            assert!(service.path.starts_with('/') && !service.path.contains(['?', '#']));
+        }
     }
 
     #[test]

@@ -89,3 +89,21 @@ pub fn restore_in_child(command: &mut std::process::Command) {
     #[cfg(not(unix))]
     let _ = command;
 }
+
+/// aws-okta's own secrets and the ways to them: a command we start gets AWS credentials (if
+/// any), nothing else. (The passphrase command and file are not secret themselves, but they
+/// open the file keychain, which holds the Okta password.)
+pub const HIDDEN_FROM_CHILD: &[&str] = &[
+    crate::keychain::file::PASSPHRASE_ENV,
+    crate::keychain::file::PASSPHRASE_FILE_ENV,
+    crate::keychain::file::PASSPHRASE_COMMAND_ENV,
+    "AWS_OKTA_WEBAUTHN_SOFT_TOKEN",
+];
+
+/// Readies a command we start: without [`HIDDEN_FROM_CHILD`], with the user's core limit.
+pub fn prepare_child(command: &mut std::process::Command) {
+    for variable in HIDDEN_FROM_CHILD {
+        command.env_remove(variable);
+    }
+    restore_in_child(command);
+}

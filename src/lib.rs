@@ -2,9 +2,11 @@
 //!
 //! Data flows: `config` (which roles, in which order) → `provider` (cache first, else
 //! `okta` login → `saml` assertion → `sts` hub hop → `sts` spoke hops) → `cli` (print or exec).
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod federation;
 pub mod fsutil;

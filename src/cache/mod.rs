@@ -470,6 +470,74 @@ impl Drop for LoginLock {
     }
 }
 
+/// A login lock file as `doctor` sees it.
+#[derive(Debug, Clone)]
+pub struct LockFile {
+    pub path: std::path::PathBuf,
+    /// A process holds the lock now (a login is in progress).
+    pub held: bool,
+    /// The pid written into the file (the last holder's, when it died holding it).
+    pub pid: Option<u32>,
+    /// Whether that pid runs; `None` when it cannot be told (not Unix) or there is no pid.
+    pub pid_runs: Option<bool>,
+}
+
+/// The login lock files of the state directory. A file that is not held but names a pid was
+/// left by a login that was killed (a holder that ends normally empties it).
+pub fn inspect_locks() -> Vec<LockFile> {
+    let dir = crate::config::state_dir().join("locks");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("lock") {
+            continue;
+        }
+        let Ok(mut file) = File::options().read(true).write(true).open(&path) else {
+            continue;
+        };
+        let held = match file.try_lock() {
+            // Taken only to look: released at once (closing the file), content untouched.
+            Ok(()) => false,
+            Err(std::fs::TryLockError::WouldBlock) => true,
+            Err(std::fs::TryLockError::Error(_)) => continue,
+        };
+        let pid = holder_pid(&mut file);
+        drop(file);
+        let pid_runs = pid.and_then(process_runs);
+        found.push(LockFile {
+            path,
+            held,
+            pid,
+            pid_runs,
+        });
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+/// Whether a process with this pid exists (`kill(pid, 0)`: EPERM means it does, as another
+/// user's).
+fn process_runs(pid: u32) -> Option<bool> {
+    #[cfg(unix)]
+    {
+        let pid = libc::pid_t::try_from(pid).ok()?;
+        if pid <= 0 {
+            return Some(false);
+        }
+        // SAFETY: kill(2) with signal 0 only checks for the process.
+        let result = unsafe { libc::kill(pid, 0) };
+        Some(result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        None
+    }
+}
+
 /// Polls the lock until it is ours; after [`LOCK_NOTICE_AFTER`] says once on stderr who holds
 /// it, and gives up after `limit` with an error naming the holder.
 fn wait_for(file: &mut File, path: &std::path::Path, account: &str, limit: Duration) -> Result<()> {

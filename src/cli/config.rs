@@ -353,26 +353,26 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
 
 /// One problem of a config file; `profile` is `None` for a malformed file.
 #[derive(Debug)]
-struct Problem {
-    profile: Option<String>,
-    message: String,
+pub(super) struct Problem {
+    pub(super) profile: Option<String>,
+    pub(super) message: String,
 }
 
 #[derive(Debug, Default)]
-struct Summary {
+pub(super) struct Summary {
     /// aws-okta profiles whose chain was resolved.
-    checked: usize,
+    pub(super) checked: usize,
     /// Profiles left to other tools (SSO, static keys, `credential_process`, plain settings).
-    skipped: Vec<String>,
+    pub(super) skipped: Vec<String>,
     /// aws-okta profiles that AWS SDKs would misread, each with why and how to fix it.
-    sdk_warnings: Vec<String>,
+    pub(super) sdk_warnings: Vec<String>,
 }
 
 /// Every problem `exec` would hit in `text`: each malformed line (parsed with `exec`'s own
 /// parser; a malformed line is blanked and the file parsed again to find the next one), then
 /// each aws-okta profile resolved with `Chain::resolve` (cycles, missing source profiles, bad
 /// ARNs, bad durations, no `aws_saml_url`), deduplicated, in file order.
-fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
+pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
     let mut found = Vec::new();
     let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
     let mut blanked = BTreeSet::new();

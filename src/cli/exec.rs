@@ -2,7 +2,7 @@ use super::{credential_env, Global};
 use crate::config::Chain;
 use crate::keychain::Keychain;
 use crate::provider::{self, Credentials};
-use crate::{keychain, server, terminal, Error, Result};
+use crate::{server, terminal, Error, Result};
 use std::ffi::OsString;
 use std::process::Command;
 
@@ -11,10 +11,12 @@ pub struct Args {
     #[command(flatten)]
     target: super::PickProfileArgs,
     /// Serve refreshing credentials to the command from a local endpoint (ECS style)
-    /// instead of fixed environment variables: for commands that outlive a session.
+    /// instead of fixed environment variables: for commands that outlive a session. Always
+    /// so for the shell started without a command.
     #[arg(long)]
     server: bool,
-    /// The command and its arguments (default: $SHELL).
+    /// The command and its arguments (default: $SHELL, served by the credential endpoint,
+    /// so it keeps working past the first session's expiry).
     #[arg(last = true)]
     command: Vec<OsString>,
 }
@@ -33,6 +35,9 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     // is still ours, not on the server thread.
     let keychain = global.keychain()?;
     let creds = global.chain_credentials_in(&chain, keychain.as_ref(), target.no_cache)?;
+    // A shell is interactive and lives for hours: it gets the endpoint, whose credentials
+    // are refreshed from the cache and the Okta session, instead of variables that expire.
+    let server = args.server || args.command.is_empty();
     let mut argv = args.command.into_iter();
     let program = argv
         .next()
@@ -40,13 +45,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .unwrap_or_else(|| OsString::from(if cfg!(windows) { "cmd.exe" } else { "/bin/sh" }));
     let mut command = Command::new(&program);
     command.args(argv);
-    for variable in HIDDEN_FROM_CHILD {
-        command.env_remove(variable);
-    }
-    crate::hardening::restore_in_child(&mut command);
+    crate::hardening::prepare_child(&mut command);
     let name = program.to_string_lossy().into_owned();
-    tracing::debug!(program = %name, server = args.server, "exec");
-    if args.server {
+    tracing::debug!(program = %name, server, "exec");
+    if server {
         return run_with_server(global, chain, keychain, creds, command, &name);
     }
     drop(keychain);
@@ -75,16 +77,6 @@ fn replace_process(mut command: Command, name: &str) -> Result<i32> {
 fn replace_process(command: Command, name: &str) -> Result<i32> {
     wait_for(command, name)
 }
-
-/// aws-okta's own secrets and the ways to them: the command gets AWS credentials, nothing
-/// else. (The passphrase command and file are not secret themselves, but they open the file
-/// keychain, which holds the Okta password.)
-const HIDDEN_FROM_CHILD: &[&str] = &[
-    keychain::file::PASSPHRASE_ENV,
-    keychain::file::PASSPHRASE_FILE_ENV,
-    keychain::file::PASSPHRASE_COMMAND_ENV,
-    "AWS_OKTA_WEBAUTHN_SOFT_TOKEN",
-];
 
 /// Variables that would shadow the credential endpoint in the SDKs' provider chains.
 const STATIC_CREDENTIALS: &[&str] = &[

@@ -4,6 +4,8 @@ mod cache;
 mod completion;
 mod config;
 mod cred_process;
+mod doctor;
+mod each;
 mod env;
 mod env_format;
 mod exec;
@@ -55,6 +57,8 @@ pub enum Command {
     List(list::Args),
     /// Open the AWS console in the browser, signed in as the profile's role.
     Login(login::Args),
+    /// Run a command once per matching profile, in parallel, after one Okta login.
+    Each(each::Args),
     /// Write the profile's credentials into ~/.aws/credentials (or FILE).
     WriteToCredentials(write_credentials::Args),
     /// Show or clear what is cached.
@@ -65,6 +69,8 @@ pub enum Command {
     /// Team configs: generate them from the source of truth, install one, validate a file.
     #[command(subcommand)]
     Config(config::Command),
+    /// Check the config, keychain, Okta org, clock, STS, cache and locks: one line each, with the fix.
+    Doctor(doctor::Args),
     /// Print a shell completion script (profile names complete from your config).
     Completion(completion::Args),
     /// Print the man page (roff).
@@ -213,9 +219,11 @@ impl Cli {
             Command::Env(args) => Some(args.flags().clone()),
             Command::CredProcess(args) => Some(args.flags().clone()),
             Command::Login(args) => Some(args.flags().clone()),
+            Command::Each(args) => Some(args.flags().clone()),
             Command::WriteToCredentials(args) => Some(args.flags().clone()),
             Command::Cache(command) => Some(CredentialFlags::keychain_only(command.keychain())),
             Command::Logout(args) => Some(CredentialFlags::keychain_only(args.keychain())),
+            Command::Doctor(args) => Some(CredentialFlags::keychain_only(args.keychain())),
             Command::List(_) | Command::Config(_) | Command::Completion(_) | Command::Man => None,
         };
         let flags = given.map_or_else(|| self.compat.clone(), |g| g.or(&self.compat));
@@ -236,10 +244,12 @@ impl Cli {
             Command::CredProcess(args) => cred_process::run(&global, args),
             Command::List(args) => list::run(&global, args),
             Command::Login(args) => login::run(&global, args),
+            Command::Each(args) => each::run(&global, args),
             Command::WriteToCredentials(args) => write_credentials::run(&global, args),
             Command::Cache(command) => cache::run(&global, command),
             Command::Logout(args) => logout::run(&global, args),
             Command::Config(command) => config::run(&global, command),
+            Command::Doctor(args) => doctor::run(&global, args),
             Command::Completion(args) => completion::run(args),
             Command::Man => man::run(),
         }

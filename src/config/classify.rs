@@ -4,8 +4,9 @@ use super::Section;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether `name` is one of aws-okta's profiles: it (or a profile it chains from) uses an
-/// aws-okta key other than `region`, and none of them gets credentials by other means (SSO,
-/// static keys, another program); our own `credential_process` does not count as other means.
+/// aws-okta key other than `region` and the console settings, and none of them gets
+/// credentials by other means (SSO, static keys, another program); our own
+/// `credential_process` does not count as other means.
 pub fn served_by_aws_okta(profiles: &BTreeMap<String, Section>, name: &str) -> bool {
     let mut seen = BTreeSet::new();
     let mut current = Some(name);
@@ -27,7 +28,7 @@ pub fn served_by_aws_okta(profiles: &BTreeMap<String, Section>, name: &str) -> b
         }
         ours |= keys::KNOWN
             .iter()
-            .any(|k| *k != keys::REGION && section.get(k).is_some());
+            .any(|k| *k != keys::REGION && !keys::CONSOLE.contains(k) && section.get(k).is_some());
         current = super::source_of(section);
     }
     ours

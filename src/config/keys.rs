@@ -36,6 +36,19 @@ pub const OKTA_OIDC_CLIENT_ID: &str = "okta_oidc_client_id";
 pub const OKTA_AWS_APP_ID: &str = "okta_aws_app_id";
 pub const OKTA_AUTHORIZATION_SERVER: &str = "okta_authorization_server";
 pub const OKTA_HUB_TRUST: &str = "okta_hub_trust";
+/// `login`'s defaults per profile (or for all, in `[okta]`): the browser (chrome, chromium,
+/// brave, edge, firefox), its profile, a Firefox container, and a console service shortcut.
+pub const OKTA_CONSOLE_BROWSER: &str = "okta_console_browser";
+pub const OKTA_CONSOLE_BROWSER_PROFILE: &str = "okta_console_browser_profile";
+pub const OKTA_CONSOLE_CONTAINER: &str = "okta_console_container";
+pub const OKTA_CONSOLE_SERVICE: &str = "okta_console_service";
+/// The console settings: they say how to show a profile, not where its credentials come from.
+pub const CONSOLE: &[&str] = &[
+    OKTA_CONSOLE_BROWSER,
+    OKTA_CONSOLE_BROWSER_PROFILE,
+    OKTA_CONSOLE_CONTAINER,
+    OKTA_CONSOLE_SERVICE,
+];
 /// How AWS SDKs get credentials from a program; `aws-okta cred-process <profile>` is ours.
 pub const CREDENTIAL_PROCESS: &str = "credential_process";
 
@@ -60,6 +73,10 @@ pub const KNOWN: &[&str] = &[
     OKTA_AWS_APP_ID,
     OKTA_AUTHORIZATION_SERVER,
     OKTA_HUB_TRUST,
+    OKTA_CONSOLE_BROWSER,
+    OKTA_CONSOLE_BROWSER_PROFILE,
+    OKTA_CONSOLE_CONTAINER,
+    OKTA_CONSOLE_SERVICE,
 ];
 
 /// Keys that make an AWS SDK get the profile's credentials some other way: a profile with one

@@ -8,10 +8,12 @@ pub mod keys;
 pub mod migrate;
 #[cfg(test)]
 mod prop_tests;
+mod select;
 
 pub use chain::{role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
 pub use classify::{sdk_problem, served_by_aws_okta};
 pub use duration::parse_duration;
+pub use select::{glob_match, select_profiles};
 
 use crate::{Error, Result};
 use ini::{Ini, ParseOption};

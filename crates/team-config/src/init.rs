@@ -313,6 +313,23 @@ fn locate_blocks(existing: &str) -> Result<Vec<Block>, Error> {
     Ok(blocks)
 }
 
+/// The teams with a managed block in `text`, in file order, each with the profiles its block
+/// defines (in block order): what `aws-okta each --team NAME` runs over. Malformed markers are
+/// refused as [`merge_managed_block`] refuses them.
+pub fn team_blocks(text: &str) -> Result<Vec<(String, Vec<String>)>, Error> {
+    let blocks = locate_blocks(text)?;
+    Ok(blocks
+        .iter()
+        .map(|b| {
+            let profiles = profile_bodies(&text[b.start..b.end])
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect();
+            (b.team.clone(), profiles)
+        })
+        .collect())
+}
+
 /// What [`merge_managed_block`] does with the managed blocks of teams other than the one it
 /// installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1146,6 +1163,26 @@ fn utc_stamp(t: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn team_blocks_list_each_teams_profiles() {
+        let text = "[profile mine]\nregion = a\n# BEGIN aws-okta team payments\n[okta]\naws_saml_url = x\n\
+                    [profile pay-prod]\nokta_role_arn = r\n[profile pay-dev]\nokta_role_arn = r\n\
+                    # END aws-okta team payments\n# BEGIN aws-okta team data\n[default]\nregion = b\n\
+                    # END aws-okta team data\n";
+        assert_eq!(
+            team_blocks(text).unwrap(),
+            vec![
+                (
+                    "payments".to_string(),
+                    vec!["pay-prod".to_string(), "pay-dev".to_string()]
+                ),
+                ("data".to_string(), vec!["default".to_string()]),
+            ]
+        );
+        assert!(team_blocks("# BEGIN aws-okta team x\n").is_err());
+        assert!(team_blocks("[profile a]\n").unwrap().is_empty());
+    }
     use std::time::Duration;
 
     #[test]

@@ -28,8 +28,9 @@ pub use diff::unified_diff;
 pub use error::{Diagnostic, Error};
 pub use files::{stale_files, write_files};
 pub use init::{
-    backup, block_markers, init, merge_managed_block, InitOptions, InitReport, Merged, OtherTeams,
-    ProfileChanges, RemovedTeam, BACKUP_INFIX, DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV, SUMMARY_NAMES,
+    backup, block_markers, init, merge_managed_block, team_blocks, InitOptions, InitReport, Merged,
+    OtherTeams, ProfileChanges, RemovedTeam, BACKUP_INFIX, DEFAULT_GIT_TIMEOUT, GIT_TIMEOUT_ENV,
+    SUMMARY_NAMES,
 };
 pub use scan::{dangerous_keys, is_aws_okta_cred_process, saml_url_leaves_org, DangerousKey};
 

@@ -93,6 +93,9 @@ pub struct Config {
     /// path on this server). A hostile or misconfigured org's redirect elsewhere, for tests
     /// that check nothing follows it.
     pub app_redirect: Option<String>,
+    /// Seconds the org's clock is off from the real one: every answer's `Date` header says
+    /// `now + clock_skew_secs` (a wrong clock, for `doctor`).
+    pub clock_skew_secs: i64,
 }
 
 impl Default for Config {
@@ -124,6 +127,7 @@ impl Default for Config {
             app_step_up: false,
             html_first: 0,
             app_redirect: None,
+            clock_skew_secs: 0,
         }
     }
 }

@@ -684,6 +684,18 @@ async fn count_and_rate_headers(
         }
     };
     let mut response = next.run(request).await;
+    let skew = state.config().clock_skew_secs;
+    if skew != 0 {
+        // What the org's clock says; without it the server writes the real time.
+        let theirs = now() + Duration::seconds(skew);
+        if let Ok(value) =
+            HeaderValue::from_str(&theirs.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::DATE, value);
+        }
+    }
     if is_api {
         let headers = response.headers_mut();
         if !headers.contains_key("x-rate-limit-limit") {
