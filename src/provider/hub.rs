@@ -151,7 +151,7 @@ async fn classic_on_idx_hint(
             "{msg}. This Okta org runs Identity Engine: use the device flow, which signs in in the browser (Duo's prompt included): set okta_oidc_client_id and okta_auth_flow = device; see \"Classic or Identity Engine?\" in the README"
         )),
         (Error::MfaNeedsBrowser(msg), _) => Error::MfaNeedsBrowser(format!(
-            "{msg}; or choose another factor with --mfa-provider/--mfa-factor-type"
+            "{msg}. If another Okta factor is enrolled, choose it with --mfa-provider/--mfa-factor-type"
         )),
         (e, _) => e,
     }

@@ -129,7 +129,7 @@ pub async fn verify(
     let response = flow.send(Method::GET, &next, None).await?;
     let page = match flow.follow(next, response).await? {
         Arrival::Session(sid) => return Ok(Verified::Session(sid)),
-        Arrival::Page(page) => page,
+        Arrival::Page(page) => flow.on_duo(page)?,
     };
     let page = match find_form(&page.html, "plugin_form") {
         Some(form) => {
@@ -142,7 +142,7 @@ pub async fn verify(
                 .await?;
             match flow.follow(action, response).await? {
                 Arrival::Session(sid) => return Ok(Verified::Session(sid)),
-                Arrival::Page(page) => page,
+                Arrival::Page(page) => flow.on_duo(page)?,
             }
         }
         None => page,
@@ -154,9 +154,9 @@ pub async fn verify(
         duo.join(path)
             .map_err(|e| Error::OktaResponse(format!("bad Duo path {path}: {e}")))
     };
-    let txid = authenticate(&flow, &prompt, &device, method, &url("frame/v4/status")?).await?;
+    let txid = authenticate(&flow, &prompt, &device, method, &url("/frame/v4/status")?).await?;
     tracing::debug!("duo universal: approved; exiting to Okta");
-    let exit = url("frame/v4/oidc/exit")?;
+    let exit = url("/frame/v4/oidc/exit")?;
     let fields = [
         ("txid", txid.expose_secret()),
         ("sid", prompt.sid.as_str()),
@@ -171,7 +171,7 @@ pub async fn verify(
         Arrival::Page(page) => Err(Error::OktaResponse(format!(
             "Duo approved the sign-in, but its exit to Okta ended at {} (HTTP {}) without an Okta session: retry, or sign in once in the browser",
             redact::url(page.url.as_str()),
-            page.status
+            page.status.as_u16()
         ))),
     }
 }
@@ -409,7 +409,11 @@ impl Flow<'_> {
                     )));
                 }
                 tracing::debug!(duo = %origin(&url), "duo universal: the prompt is on this host");
-                self.duo = Some(url.clone());
+                let mut duo = url.clone();
+                duo.set_path("/");
+                duo.set_query(None);
+                duo.set_fragment(None);
+                self.duo = Some(duo);
                 Ok((url, Side::Duo))
             }
         }
@@ -428,6 +432,18 @@ impl Flow<'_> {
         self.duo.clone().ok_or_else(|| {
             Error::OktaResponse("Okta never sent the sign-in to Duo's prompt".into())
         })
+    }
+
+    /// A page the walk ended on, which must be Duo's (Okta answering instead is an error page).
+    fn on_duo(&self, page: Page) -> Result<Page> {
+        match &self.duo {
+            Some(duo) if same_origin(duo, &page.url) => Ok(page),
+            _ => Err(Error::OktaResponse(format!(
+                "Okta did not hand the sign-in to Duo's prompt: it answered HTTP {} at {}; retry, or sign in once in the browser",
+                page.status.as_u16(),
+                redact::url(page.url.as_str())
+            ))),
+        }
     }
 
     /// A URL from a Duo page (a form's action): on the Duo origin, nowhere else.
@@ -623,7 +639,7 @@ impl Prompt {
             return Err(Error::MfaNeedsBrowser(format!(
                 "Duo's prompt ({}, HTTP {}) offers no sign-in form aws-okta can fill in: Duo's policy may deny this device, or want a step that only its prompt in a browser can do",
                 redact::url(page.url.as_str()),
-                page.status
+                page.status.as_u16()
             )));
         };
         let fields = form.hidden_fields(&["factor", "device", "passcode"]);
