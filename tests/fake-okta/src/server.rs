@@ -66,6 +66,14 @@ pub fn router(state: ServerState) -> Router {
         .route("/frame/prompt", post(crate::duo::prompt))
         .route("/frame/status", post(crate::duo::status))
         .route("/frame/status/{txid}", post(crate::duo::result))
+        .route(
+            "/sso/idps/{idp_id}",
+            get(crate::duo_universal::okta_idp_redirect),
+        )
+        .route(
+            "/oauth2/v1/authorize/callback",
+            get(crate::duo_universal::okta_callback),
+        )
         .route("/__fake/counters", get(fake_counters))
         .route("/__fake/reset", post(fake_reset))
         .route("/__fake/invalidate-sessions", post(fake_invalidate))
@@ -82,7 +90,7 @@ pub fn router(state: ServerState) -> Router {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
@@ -101,7 +109,7 @@ pub(crate) fn random_token(prefix: &str, len: usize) -> String {
 }
 
 /// `http(s)://<Host header>`: hrefs must work on whatever port the fake was bound to.
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -118,11 +126,11 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-fn link(href: String, methods: &[&str]) -> Value {
+pub(crate) fn link(href: String, methods: &[&str]) -> Value {
     json!({ "href": href, "hints": { "allow": methods } })
 }
 
-fn named_link(name: &str, href: String, methods: &[&str]) -> Value {
+pub(crate) fn named_link(name: &str, href: String, methods: &[&str]) -> Value {
     json!({ "name": name, "href": href, "hints": { "allow": methods } })
 }
 
@@ -203,7 +211,7 @@ fn opt_str<'a>(map: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -359,6 +367,13 @@ fn factor_json(base: &str, factor: &Factor, username: &str, with_links: bool) ->
             "vendorName": "DUO",
             "profile": { "credentialId": username },
         }),
+        Factor::DuoUniversal { id, .. } => json!({
+            "id": id,
+            "factorType": "claims_provider",
+            "provider": "CUSTOM",
+            "vendorName": "Duo Universal Prompt",
+            "profile": {},
+        }),
         Factor::WebAuthn {
             id, credential_id, ..
         } => json!({
@@ -404,11 +419,11 @@ fn policy_json(state: &ServerState) -> Value {
     })
 }
 
-fn cancel_link(base: &str) -> Value {
+pub(crate) fn cancel_link(base: &str) -> Value {
     link(format!("{base}/api/v1/authn/cancel"), &["POST"])
 }
 
-fn prev_link(base: &str) -> Value {
+pub(crate) fn prev_link(base: &str) -> Value {
     link(format!("{base}/api/v1/authn/previous"), &["POST"])
 }
 
@@ -429,7 +444,7 @@ fn password_policy(state: &ServerState, warn: bool) -> Value {
 // ---------------------------------------------------------------------------------------------
 // The transaction state machine
 
-enum Step {
+pub(crate) enum Step {
     MfaEnroll,
     MfaRequired,
     PasswordExpired,
@@ -439,7 +454,7 @@ enum Step {
 
 /// Where a transaction stands. As Okta documents, MFA comes before `PASSWORD_EXPIRED` when a
 /// factor is enrolled, and `PASSWORD_WARN` is the last step before `SUCCESS`.
-fn next_step(state: &ServerState, txn: &Transaction) -> Step {
+pub(crate) fn next_step(state: &ServerState, txn: &Transaction) -> Step {
     let config = state.config();
     if config.account == AccountState::MfaEnroll {
         return Step::MfaEnroll;
@@ -599,7 +614,7 @@ fn new_transaction(
 }
 
 /// Looks the state token up; expired ones are dropped. Returns whether it is live.
-fn live_transaction(state: &ServerState, token: &str) -> bool {
+pub(crate) fn live_transaction(state: &ServerState, token: &str) -> bool {
     let mut data = state.data();
     match data.transactions.get(token) {
         Some(txn) if txn.expires_at > now() => true,
@@ -859,6 +874,9 @@ enum Outcome {
     DuoWaiting {
         signature: String,
     },
+    /// Custom IdP (Duo Universal): `factorResult: CHALLENGE`, `_links.next` a GET that
+    /// redirects to the IdP.
+    IdpRedirect,
 }
 
 async fn verify(
@@ -1046,6 +1064,7 @@ async fn verify(
                     }
                 }
             },
+            Factor::DuoUniversal { .. } => Outcome::IdpRedirect,
             Factor::Push {
                 behavior,
                 number_challenge,
@@ -1182,6 +1201,24 @@ async fn verify(
                 }),
             )
         }
+        Outcome::IdpRedirect => challenge_response(
+            &state,
+            &token,
+            "CHALLENGE",
+            factor_json(&base, factor, &config.username, false),
+            json!({
+                "next": named_link(
+                    "redirect",
+                    format!(
+                        "{base}/sso/idps/{}?stateToken={token}",
+                        crate::duo_universal::IDP_ID
+                    ),
+                    &["GET"],
+                ),
+                "cancel": cancel_link(&base),
+                "prev": prev_link(&base),
+            }),
+        ),
         Outcome::Terminal(result) => {
             let factor_v = factor_json(&base, factor, &config.username, false);
             challenge_response(
@@ -1531,7 +1568,7 @@ fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
     Some(sid)
 }
 
-fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
+pub(crate) fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
     let mut builder = Response::builder()
         .status(StatusCode::FOUND)
         .header(LOCATION, location)
