@@ -705,12 +705,29 @@ impl Prompt {
                         listing()
                     ))
                 })?,
-            None => self
-                .preferred_device
-                .clone()
-                .filter(|p| self.devices.iter().any(|(v, _)| v == p))
-                .or_else(|| self.devices.first().map(|(v, _)| v.clone()))
-                .unwrap_or_else(|| "None".to_string()),
+            // Duo's preferred device if it offers the factor, else the first that does.
+            None => {
+                let offers = |device: &str| {
+                    self.factors
+                        .iter()
+                        .find(|(d, _)| d == device)
+                        .is_none_or(|(_, f)| {
+                            f.iter()
+                                .any(|f| f.eq_ignore_ascii_case(choice.method.duo_name()))
+                        })
+                };
+                let listed: Vec<&str> = self.devices.iter().map(|(v, _)| v.as_str()).collect();
+                self.preferred_device
+                    .as_deref()
+                    .filter(|p| listed.contains(p))
+                    .into_iter()
+                    .chain(listed.iter().copied())
+                    .find(|d| offers(d))
+                    .or(self.preferred_device.as_deref().filter(|p| listed.contains(p)))
+                    .or(listed.first().copied())
+                    .unwrap_or("None")
+                    .to_string()
+            }
         };
         if let Some((_, offered)) = self.factors.iter().find(|(d, _)| *d == device) {
             if !offered
@@ -1040,6 +1057,12 @@ mod tests {
             ("phone2".into(), DuoFactor::Call)
         );
         assert_eq!(pick("passcode:phone1").unwrap().1, DuoFactor::Passcode);
+        // Without a device: the preferred one offers no passcode, phone1 does.
+        assert_eq!(
+            pick("passcode").unwrap(),
+            ("phone1".into(), DuoFactor::Passcode)
+        );
+        assert_eq!(pick("call").unwrap(), ("phone2".into(), DuoFactor::Call));
         let err = pick("phone1:call").unwrap_err().to_string();
         assert!(err.contains("Duo Push, Passcode on phone1"), "{err}");
         let err = pick("tablet9").unwrap_err().to_string();
