@@ -25,7 +25,7 @@
 //!   callback with `state` and `code`.
 use std::collections::HashMap;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -33,14 +33,14 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::Duration;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::duo::{duo_fail, ok};
 use crate::server::{
-    base_url, cookie_value, html_page, json_response, live_transaction, next_step, now,
-    query_param, random_token, redirect_with_session, Step,
+    base_url, cookie_value, html_page, live_transaction, next_step, now, query_param, random_token,
+    redirect_with_session, remember_device, start_session, whole_request, Step,
 };
-use crate::{DuoRedirect, DuoUniversalBehavior, Factor, ServerState, Session};
+use crate::{DuoRedirect, DuoUniversalBehavior, Factor, ServerState};
 
 /// The custom IdP of the factor, in `/sso/idps/{IDP_ID}`.
 pub(crate) const IDP_ID: &str = "0oa1duouniversal0idp";
@@ -129,20 +129,6 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     ));
     *response.status_mut() = status;
     response
-}
-
-fn fail(message: &str) -> Response {
-    json_response(
-        StatusCode::OK,
-        json!({ "stat": "FAIL", "code": 40002, "message": message }),
-    )
-}
-
-fn ok(response: Value) -> Response {
-    json_response(
-        StatusCode::OK,
-        json!({ "stat": "OK", "response": response }),
-    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,25 +222,9 @@ pub(crate) async fn okta_callback(
     if txn.expires_at <= now() || !txn.verified_once.contains(&pending.factor_id) {
         return error_page(StatusCode::FORBIDDEN, "The sign-in has expired");
     }
-    let config = state.config();
-    if txn.remember_device && config.allow_remember_device {
-        data.trusted_devices.insert(txn.device_token.clone());
-        data.counters.devices_remembered += 1;
-    }
+    remember_device(&state, &mut data, &txn);
     let t = now();
-    let sid = random_token("102", 23);
-    data.issued.push(sid.clone());
-    data.sessions.insert(
-        sid.clone(),
-        Session {
-            id: sid.clone(),
-            created_at: t,
-            expires_at: t + Duration::seconds(config.session_lifetime_secs),
-            mfa: true,
-            password_verified: t,
-            factor_verified: Some(t),
-        },
-    );
+    let sid = start_session(&state, &mut data, true, t, Some(t));
     data.counters.duo_sessions += 1;
     drop(data);
     redirect_with_session(&format!("{base}/app/UserHome"), Some(&sid))
@@ -280,21 +250,9 @@ pub(crate) fn router(state: ServerState) -> Router {
 }
 
 async fn record(State(state): State<ServerState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, 4 << 20)
-        .await
-        .unwrap_or_default();
-    let mut whole = format!("{} {}\n", parts.method, parts.uri);
-    for (name, value) in &parts.headers {
-        whole.push_str(&format!(
-            "{name}: {}\n",
-            String::from_utf8_lossy(value.as_bytes())
-        ));
-    }
-    whole.push('\n');
-    whole.push_str(&String::from_utf8_lossy(&body));
+    let (whole, request) = whole_request(request).await;
     state.data().duo_received.push(whole);
-    next.run(Request::from_parts(parts, Body::from(body))).await
+    next.run(request).await
 }
 
 /// `GET /oauth/v1/authorize`: Okta's OIDC request; starts a prompt.
@@ -581,13 +539,13 @@ async fn prompt_post(
         (tx.plugin_done && tx.xsrf == field("_xsrf")).then(|| tx.factor_id.clone())
     });
     let Some(factor_id) = factor_id.flatten() else {
-        return fail("Invalid session");
+        return duo_fail("Invalid session");
     };
     let Some(config) = factor(&state, &factor_id) else {
-        return fail("Invalid session");
+        return duo_fail("Invalid session");
     };
     if field("postAuthDestination") != "OIDC_EXIT" {
-        return fail("Unsupported post-auth destination");
+        return duo_fail("Unsupported post-auth destination");
     }
     let method = field("factor");
     let usable_devices = match config.behavior {
@@ -597,12 +555,12 @@ async fn prompt_post(
     let passcode_ok = match method.as_str() {
         "Duo Push" | "Phone Call" => {
             if !usable_devices.contains(&field("device")) {
-                return fail("Unknown device");
+                return duo_fail("Unknown device");
             }
             None
         }
         "Passcode" => Some(field("passcode") == config.passcode),
-        _ => return fail("Unknown factor"),
+        _ => return duo_fail("Unknown factor"),
     };
     let txid = format!(
         "{}-{}-{}",
@@ -624,7 +582,7 @@ async fn prompt_post(
         tx.allowed = false;
     });
     if started.is_none() {
-        return fail("Invalid session");
+        return duo_fail("Invalid session");
     }
     state.data().duo_issued.push(txid.clone());
     ok(json!({ "txid": txid }))
@@ -652,10 +610,10 @@ async fn status(
         ))
     });
     let Some((factor_id, method, polls, passcode_ok)) = found.flatten() else {
-        return fail("Invalid session");
+        return duo_fail("Invalid session");
     };
     let Some(config) = factor(&state, &factor_id) else {
-        return fail("Invalid session");
+        return duo_fail("Invalid session");
     };
     let allow = json!({
         "status_enum": 5,

@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::saml::{saml_post_page, sign_in_page};
 use crate::{
-    AccountState, Factor, PushBehavior, ServerState, Session, SessionToken, Transaction,
+    AccountState, Data, Factor, PushBehavior, ServerState, Session, SessionToken, Transaction,
     APP_SSO_PATH,
 };
 
@@ -550,9 +550,8 @@ fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response
         }),
         Step::Success => {
             if let Some(txn) = data.transactions.remove(state_token) {
-                if txn.remember_device && mfa_done && config.allow_remember_device {
-                    data.trusted_devices.insert(txn.device_token);
-                    data.counters.devices_remembered += 1;
+                if mfa_done {
+                    remember_device(state, &mut data, &txn);
                 }
             }
             let t = now();
@@ -647,15 +646,9 @@ fn username_matches(configured: &str, given: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
-async fn count_and_rate_headers(
-    State(state): State<ServerState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path().to_string();
-    let is_control = path.starts_with("/__fake/");
-    let is_api = path.starts_with("/api/v1/");
-    // The whole request, as an org that should not have got it would have learnt it.
+/// The whole request as text (request line, headers, body), as a server that should not have
+/// got it would have learnt it; and the request again, to pass on.
+pub(crate) async fn whole_request(request: Request) -> (String, Request) {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 4 << 20)
         .await
@@ -669,7 +662,18 @@ async fn count_and_rate_headers(
     }
     whole.push('\n');
     whole.push_str(&String::from_utf8_lossy(&body));
-    let request = Request::from_parts(parts, Body::from(body));
+    (whole, Request::from_parts(parts, Body::from(body)))
+}
+
+async fn count_and_rate_headers(
+    State(state): State<ServerState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let is_control = path.starts_with("/__fake/");
+    let is_api = path.starts_with("/api/v1/");
+    let (whole, request) = whole_request(request).await;
     let (remaining, reset) = {
         let mut data = state.data();
         if !is_control {
@@ -1552,6 +1556,18 @@ fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
     }
     st.used = true;
     let (mfa, pw, factor) = (st.mfa, st.password_verified, st.factor_verified);
+    Some(start_session(state, &mut data, mfa, pw, factor))
+}
+
+/// A new session (`sid`) of the configured lifetime.
+pub(crate) fn start_session(
+    state: &ServerState,
+    data: &mut Data,
+    mfa: bool,
+    password_verified: DateTime<Utc>,
+    factor_verified: Option<DateTime<Utc>>,
+) -> String {
+    let t = now();
     let sid = random_token("102", 23);
     data.issued.push(sid.clone());
     data.sessions.insert(
@@ -1561,11 +1577,20 @@ fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
             created_at: t,
             expires_at: t + Duration::seconds(state.config().session_lifetime_secs),
             mfa,
-            password_verified: pw,
-            factor_verified: factor,
+            password_verified,
+            factor_verified,
         },
     );
-    Some(sid)
+    sid
+}
+
+/// Remembers the device of a transaction that ends with MFA done and `rememberDevice=true`,
+/// when the policy allows it.
+pub(crate) fn remember_device(state: &ServerState, data: &mut Data, txn: &Transaction) {
+    if txn.remember_device && state.config().allow_remember_device {
+        data.trusted_devices.insert(txn.device_token.clone());
+        data.counters.devices_remembered += 1;
+    }
 }
 
 pub(crate) fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
