@@ -76,6 +76,11 @@ pub enum Error {
     #[error("{0}")]
     Mfa(String),
 
+    /// The factor asks for a step only a browser can take (Duo's prompt wants WebAuthn, or
+    /// denies this device). Kept apart from `Mfa` so the hub hop can add where to go instead.
+    #[error("{0}")]
+    MfaNeedsBrowser(String),
+
     /// A login needs the user to type or choose something (a code, a factor, a role, a
     /// passphrase) while nobody may be asked: `exec --server` has handed the terminal (and
     /// stdin) to its command. Kept apart from `Mfa` so the credential server can tell "ask the
@@ -152,7 +157,7 @@ impl Error {
             // does with 13 (let the user finish the sign-in, retry) is right here too. It is no
             // keychain problem (4) and no internal error (1).
             Error::MfaTimeout | Error::LoginLockTimeout { .. } => MFA_TIMEOUT,
-            Error::Mfa(_) => MFA_FAILED,
+            Error::Mfa(_) | Error::MfaNeedsBrowser(_) => MFA_FAILED,
             Error::NeedsInput(_) => USAGE,
             Error::Saml(_) => SAML,
             Error::Sts { .. } => STS,
@@ -240,6 +245,7 @@ mod tests {
             Error::MfaRejected { result: s() },
             Error::MfaTimeout,
             Error::Mfa(s()),
+            Error::MfaNeedsBrowser(s()),
             Error::NeedsInput(s()),
             Error::OAuth {
                 exit: exit::ACCESS_DENIED,

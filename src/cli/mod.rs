@@ -96,7 +96,8 @@ pub struct LoginFlags {
     #[arg(long, env = "AWS_OKTA_MFA_FACTOR_TYPE", value_name = "TYPE")]
     pub mfa_factor_type: Option<String>,
 
-    /// Duo device to push to (phone1, phone2, ...) or `passcode`, overriding mfa_duo_device.
+    /// Duo device to push to (phone1, phone2, ...) or `passcode`, overriding mfa_duo_device;
+    /// with the Duo Universal Prompt also `Phone Call`, `Passcode`, or `phone2:Phone Call`.
     #[arg(long, env = "AWS_OKTA_MFA_DUO_DEVICE", value_name = "DEVICE")]
     pub mfa_duo_device: Option<String>,
 

@@ -1,5 +1,5 @@
-//! The AWS app's embed link (`aws_saml_url`): with a one-time session token or an existing
-//! `sid` cookie, Okta answers (after redirects) with the auto-post page carrying `SAMLResponse`.
+//! The AWS app's embed link (`aws_saml_url`): with a one-time session token or a `sid`
+//! cookie (of a cached session, or of the one a Duo Universal Prompt login started), Okta answers (after redirects) with the auto-post page carrying `SAMLResponse`.
 use super::OktaClient;
 use crate::redact;
 use crate::{Error, Result};
@@ -13,6 +13,9 @@ pub enum SessionProof<'a> {
     Token(&'a SecretString),
     /// The `sid` cookie of an existing Okta session.
     Cookie(&'a SecretString),
+    /// The `sid` of the session this login has just started (Duo Universal Prompt): used
+    /// as it is, without asking the Sessions API first.
+    NewSession(&'a SecretString),
 }
 
 pub struct AppPage {
@@ -34,7 +37,9 @@ pub async fn open(client: &OktaClient, app_path: &str, proof: SessionProof<'_>) 
             url.query_pairs_mut()
                 .append_pair("sessionToken", token.expose_secret());
         }
-        SessionProof::Cookie(sid) => client.set_cookie("sid", sid.clone()),
+        SessionProof::Cookie(sid) | SessionProof::NewSession(sid) => {
+            client.set_cookie("sid", sid.clone())
+        }
     }
     for _ in 0..=MAX_REDIRECTS {
         let cookie_header = client.cookie_header(&url);

@@ -199,12 +199,31 @@ impl AuthnResponse {
     }
 }
 
-/// Runs primary authentication and MFA; returns Okta's one-time `sessionToken`.
+/// What a finished login gives to open the AWS app link with.
+pub enum Login {
+    /// Okta's one-time `sessionToken` (`SUCCESS`).
+    Token(SecretString),
+    /// The `sid` of the session a factor started itself (the Duo Universal Prompt's redirect
+    /// back to Okta).
+    Session(SecretString),
+}
+
+impl Login {
+    pub fn proof(&self) -> super::app::SessionProof<'_> {
+        match self {
+            Login::Token(token) => super::app::SessionProof::Token(token),
+            Login::Session(sid) => super::app::SessionProof::NewSession(sid),
+        }
+    }
+}
+
+/// Runs primary authentication and MFA; returns Okta's one-time `sessionToken`, or the `sid`
+/// of the session a factor started.
 pub async fn authenticate(
     client: &OktaClient,
     account: &OktaAccount,
     choice: &FactorChoice,
-) -> Result<SecretString> {
+) -> Result<Login> {
     let body = json!({
         "username": account.username,
         "password": account.password.expose_secret(),
@@ -232,7 +251,7 @@ pub async fn authenticate(
         tracing::debug!(status = %response.status, "okta authn state");
         response = match response.status.as_str() {
             "SUCCESS" => {
-                return response.session_token.ok_or_else(|| {
+                return response.session_token.map(Login::Token).ok_or_else(|| {
                     Error::Network("Okta answered SUCCESS without a sessionToken".into())
                 })
             }
@@ -243,7 +262,10 @@ pub async fn authenticate(
                 if choice.duo_device.is_some() {
                     context.duo_device.clone_from(&choice.duo_device);
                 }
-                factors::verify(client, &factor, response.state_token()?, &context).await?
+                match factors::verify(client, &factor, response.state_token()?, &context).await? {
+                    factors::Verified::Authn(next) => *next,
+                    factors::Verified::Session(sid) => return Ok(Login::Session(sid)),
+                }
             }
             "PASSWORD_WARN" => {
                 let days = response

@@ -118,15 +118,15 @@ async fn choose_flow(
     Ok(flow)
 }
 
-/// A classic login whose app link gave no SAML page: on an Identity Engine org (read now,
-/// best effort), say what to configure instead.
+/// A classic login whose app link gave no SAML page, or whose factor needs a browser: on an
+/// Identity Engine org (read now, best effort), say what to configure instead.
 async fn classic_on_idx_hint(
     e: Error,
     chain: &Chain,
     cache: &Cache<'_>,
     identity: &Identity,
 ) -> Error {
-    if !matches!(e, Error::Saml(_)) {
+    if !matches!(e, Error::Saml(_) | Error::MfaNeedsBrowser(_)) {
         return e;
     }
     let client = identity
@@ -147,6 +147,12 @@ async fn classic_on_idx_hint(
     match (e, pipeline) {
         (Error::Saml(msg), Some(Pipeline::Idx)) => Error::Saml(format!(
             "{msg} (this Okta org runs Identity Engine, where the AWS app link no longer accepts a classic session token: set okta_oidc_client_id to use the direct or device flow; see \"Classic or Identity Engine?\" in the README)"
+        )),
+        (Error::MfaNeedsBrowser(msg), Some(Pipeline::Idx)) => Error::MfaNeedsBrowser(format!(
+            "{msg}. This Okta org runs Identity Engine: use the device flow, which signs in in the browser (Duo's prompt included): set okta_oidc_client_id and okta_auth_flow = device; see \"Classic or Identity Engine?\" in the README"
+        )),
+        (Error::MfaNeedsBrowser(msg), _) => Error::MfaNeedsBrowser(format!(
+            "{msg}. If another Okta factor is enrolled, choose it with --mfa-provider/--mfa-factor-type"
         )),
         (e, _) => e,
     }
@@ -227,9 +233,9 @@ async fn saml_assertion(
             .or_else(|| chain.okta.mfa_duo_device.clone()),
     };
     crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
-    let token = authn::authenticate(&client, &account, &choice).await?;
+    let login = authn::authenticate(&client, &account, &choice).await?;
     crate::okta::session::save_device_token(&client, cache.keychain(), label, &identity)?;
-    let page = app::open(&client, app_path, SessionProof::Token(&token)).await?;
+    let page = app::open(&client, app_path, login.proof()).await?;
     if let Some(sid) = &page.sid {
         // Learnt once per session, so each reuse can be the app link alone.
         let expires_at = match session::validate(&client, sid).await? {

@@ -132,7 +132,7 @@ fn duo_base(host: &str) -> Result<Url> {
     Ok(url)
 }
 
-fn is_duo_host(url: &Url) -> bool {
+pub(crate) fn is_duo_host(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     url.username().is_empty()
         && url.password().is_none()
@@ -309,7 +309,7 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
         .map_err(|_| Error::Network("Duo answered with something that is not its JSON API".into()))
 }
 
-fn read_passcode() -> Result<zeroize::Zeroizing<String>> {
+pub(crate) fn read_passcode() -> Result<zeroize::Zeroizing<String>> {
     terminal::may_ask("a Duo passcode")?;
     let code = if terminal::interactive() {
         terminal::input("Enter a Duo passcode").map(zeroize::Zeroizing::new)

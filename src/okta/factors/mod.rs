@@ -2,6 +2,7 @@
 //! `verify` that drives Okta until the transaction leaves MFA; adding a factor is adding a module.
 mod code;
 pub(crate) mod duo;
+mod duo_universal;
 mod otp;
 pub(crate) mod push;
 pub mod webauthn;
@@ -17,7 +18,17 @@ pub struct FactorChoice {
     pub provider: Option<String>,
     pub factor_type: Option<String>,
     /// Duo device (`phone1`, ... or `passcode`): `--mfa-duo-device`, env, or `mfa_duo_device`.
+    /// For the Duo Universal Prompt also a Duo factor (`Phone Call`), or `DEVICE:FACTOR`.
     pub duo_device: Option<String>,
+}
+
+/// What a factor's verification ended with.
+pub enum Verified {
+    /// Okta's next answer of the authentication transaction.
+    Authn(Box<AuthnResponse>),
+    /// The `sid` of the Okta session the factor started (the Duo Universal Prompt ends with a
+    /// redirect back to Okta, not with a `sessionToken`).
+    Session(SecretString),
 }
 
 /// What a factor's verification needs besides the factor itself.
@@ -55,6 +66,7 @@ enum Kind {
     Token,
     Question,
     Duo,
+    DuoUniversal,
     WebAuthn,
 }
 
@@ -72,6 +84,9 @@ fn kind(factor: &Factor) -> Option<Kind> {
         ("token", "RSA" | "SYMANTEC") => Some(Kind::Token),
         ("question", _) => Some(Kind::Question),
         ("web" | "push", "DUO") => Some(Kind::Duo),
+        // Okta Classic's custom IdP factor: Duo's Universal Prompt (another IdP behind it is
+        // refused at its first redirect).
+        ("claims_provider", _) => Some(Kind::DuoUniversal),
         ("webauthn", _) => Some(Kind::WebAuthn),
         _ => None,
     }
@@ -95,6 +110,12 @@ pub fn label(factor: &Factor) -> String {
         ("token", "SYMANTEC") => "Symantec VIP",
         ("question", _) => "Security Question",
         ("webauthn", _) => "Security Key or Biometric Authenticator",
+        // The admin names the IdP (e.g. "Duo Universal Prompt"); the sign-in page shows that.
+        ("claims_provider", _) => factor
+            .vendor_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or("Duo Universal Prompt"),
         _ => "",
     };
     let detail = factor
@@ -171,7 +192,7 @@ pub async fn verify(
     factor: &Factor,
     state_token: &SecretString,
     context: &Context,
-) -> Result<AuthnResponse> {
+) -> Result<Verified> {
     let mut href = match &factor.links.verify {
         Some(link) => client.link(&link.href)?,
         None => client.url(&format!("api/v1/authn/factors/{}/verify", factor.id))?,
@@ -186,18 +207,18 @@ pub async fn verify(
         hidden,
         resend: None,
     };
-    match kind(factor) {
-        Some(Kind::Push) => push::verify(client, href, state_token).await,
+    let response = match kind(factor) {
+        Some(Kind::Push) => push::verify(client, href, state_token).await?,
         Some(Kind::Totp) => {
             let prompt = typed(
                 "Enter the 6-digit code from your authenticator app".into(),
                 "passCode",
                 false,
             );
-            code::submit(client, href, state_token, &prompt).await
+            code::submit(client, href, state_token, &prompt).await?
         }
         Some(Kind::Sms | Kind::Call | Kind::Email) => {
-            otp::verify(client, factor, href, state_token).await
+            otp::verify(client, factor, href, state_token).await?
         }
         Some(Kind::YubiKey) => {
             let prompt = typed(
@@ -205,7 +226,7 @@ pub async fn verify(
                 "passCode",
                 true,
             );
-            code::submit(client, href, state_token, &prompt).await
+            code::submit(client, href, state_token, &prompt).await?
         }
         Some(Kind::Token) => {
             let name = if factor.provider.eq_ignore_ascii_case("RSA") {
@@ -218,7 +239,7 @@ pub async fn verify(
                 "passCode",
                 false,
             );
-            code::submit(client, href, state_token, &prompt).await
+            code::submit(client, href, state_token, &prompt).await?
         }
         Some(Kind::Question) => {
             let question = factor
@@ -226,7 +247,7 @@ pub async fn verify(
                 .question_text
                 .clone()
                 .unwrap_or_else(|| "Answer your Okta security question".into());
-            code::submit(client, href, state_token, &typed(question, "answer", true)).await
+            code::submit(client, href, state_token, &typed(question, "answer", true)).await?
         }
         Some(Kind::Duo) => {
             duo::verify(
@@ -236,14 +257,21 @@ pub async fn verify(
                 state_token,
                 context.duo_device.as_deref(),
             )
-            .await
+            .await?
         }
-        Some(Kind::WebAuthn) => webauthn::verify(client, factor, href, state_token).await,
-        None => Err(Error::Mfa(format!(
-            "MFA factor {} is not supported",
-            label(factor)
-        ))),
-    }
+        Some(Kind::DuoUniversal) => {
+            return duo_universal::verify(client, href, state_token, context.duo_device.as_deref())
+                .await
+        }
+        Some(Kind::WebAuthn) => webauthn::verify(client, factor, href, state_token).await?,
+        None => {
+            return Err(Error::Mfa(format!(
+                "MFA factor {} is not supported",
+                label(factor)
+            )))
+        }
+    };
+    Ok(Verified::Authn(Box::new(response)))
 }
 
 #[cfg(test)]
@@ -319,6 +347,7 @@ mod more_tests {
             ("question", "OKTA", "Security Question"),
             ("web", "DUO", "Duo Security"),
             ("webauthn", "FIDO", "Security Key or Biometric"),
+            ("claims_provider", "CUSTOM", "Duo Universal Prompt"),
         ] {
             let f = factor(serde_json::json!({"id": "x", "factorType": t, "provider": p}));
             assert!(kind(&f).is_some(), "{t}/{p}");

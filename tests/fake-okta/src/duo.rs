@@ -19,14 +19,14 @@ use serde_json::{json, Value};
 use crate::server::{error_body, html_page, invalid_token, json_response, random_token};
 use crate::{DuoBehavior, Factor, ServerState};
 
-fn duo_fail(message: &str) -> Response {
+pub(crate) fn duo_fail(message: &str) -> Response {
     json_response(
         StatusCode::OK,
         json!({ "stat": "FAIL", "code": 40002, "message": message }),
     )
 }
 
-fn ok(response: Value) -> Response {
+pub(crate) fn ok(response: Value) -> Response {
     json_response(
         StatusCode::OK,
         json!({ "stat": "OK", "response": response }),

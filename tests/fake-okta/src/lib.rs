@@ -4,7 +4,9 @@
 //!   TOTP, password warn/expiry, lock-out, rate limits),
 //! * session tokens turned into an `sid` session cookie by the AWS app's embed link,
 //! * the auto-post HTML page carrying the entity-encoded, base64 `SAMLResponse`,
-//! * the Sessions API (`/api/v1/sessions/me`) and `/.well-known/okta-organization`.
+//! * the Sessions API (`/api/v1/sessions/me`) and `/.well-known/okta-organization`,
+//! * Duo's Universal Prompt behind Okta's custom IdP factor (`claims_provider`), served on a
+//!   listener of its own (another port: another origin), see [`Factor::DuoUniversal`].
 //!
 //! Responses follow Okta's documented wire format (status values, `_links`, `_embedded`, error
 //! bodies, `X-Rate-Limit-*` headers) so that a client passing against it talks to real Okta.
@@ -21,6 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod duo;
+mod duo_universal;
 mod oauth;
 mod saml;
 mod server;
@@ -212,6 +215,20 @@ pub enum Factor {
         /// The passcode Duo accepts with factor `Passcode`.
         passcode: String,
     },
+    /// `claims_provider` (CUSTOM, "Duo Universal Prompt"): a verify answers `MFA_CHALLENGE`
+    /// whose `_links.next` (`/sso/idps/..`) redirects to the fake Duo host (a listener of its
+    /// own), which runs Duo's frameless prompt (plugin form, login form, status, OIDC exit)
+    /// and redirects back to Okta's callback, which sets `sid`.
+    DuoUniversal {
+        id: String,
+        behavior: DuoUniversalBehavior,
+        /// Device names Duo lists (`phone1`, ...), each with Duo Push, Phone Call, Passcode.
+        devices: Vec<String>,
+        /// The passcode Duo accepts with factor `Passcode`.
+        passcode: String,
+        /// Sends one step of the flow to another URL (tests of the origin checks).
+        redirect: Option<DuoRedirect>,
+    },
     /// `webauthn` (FIDO): a verify returns a challenge; the assertion (`clientData`,
     /// `authenticatorData`, `signatureData`) is verified against `public_key`.
     WebAuthn {
@@ -235,6 +252,7 @@ impl Factor {
             | Factor::Token { id, .. }
             | Factor::Question { id, .. }
             | Factor::Duo { id, .. }
+            | Factor::DuoUniversal { id, .. }
             | Factor::WebAuthn { id, .. } => id,
         }
     }
@@ -247,6 +265,36 @@ pub enum DuoBehavior {
     Approve,
     /// `deny` on the second status poll.
     Deny,
+}
+
+/// What the user (or Duo's policy) does in the Duo Universal Prompt.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum DuoUniversalBehavior {
+    /// A push or call is `allow`ed on the Nth status poll (`pushed`, or `calling` then
+    /// `answered`, before). A passcode is checked at once, whatever the behaviour.
+    ApproveAfter(u32),
+    /// `deny` on the first status poll.
+    Deny,
+    /// `timeout` on the first status poll.
+    Timeout,
+    /// Duo remembers the device: the plugin form goes straight to the OIDC exit.
+    Remembered,
+    /// Duo lists only a security key (WebAuthn), which only a browser can use.
+    WebAuthnOnly,
+    /// Duo's policy denies the device: its prompt page has no login form.
+    DeviceDenied,
+}
+
+/// A step of the Duo Universal flow sent elsewhere (`Location` of that redirect).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub enum DuoRedirect {
+    /// Okta's `/sso/idps/..` redirects here instead of to the Duo host.
+    Prompt(String),
+    /// Duo's `/oauth/v1/authorize` redirects here (with `sid` and `tx`) instead of to its
+    /// frameless prompt.
+    Frameless(String),
+    /// Duo's OIDC exit redirects here (with `state` and `code`) instead of to Okta.
+    Exit(String),
 }
 
 /// What the user does with a push.
@@ -292,8 +340,14 @@ pub struct Counters {
     pub codes_sent: u32,
     /// Verify calls that carried a wrong passcode, answer, assertion or Duo response.
     pub bad_codes: u32,
-    /// Duo pushes sent through the Duo prompt API.
+    /// Duo pushes sent through the Duo prompt API (traditional and Universal).
     pub duo_pushes: u32,
+    /// Duo Universal: phone calls started.
+    pub duo_calls: u32,
+    /// Duo Universal: `POST /frame/v4/status` calls.
+    pub duo_status_polls: u32,
+    /// Duo Universal: Okta sessions started by the OIDC callback from Duo.
+    pub duo_sessions: u32,
     /// WebAuthn assertions whose signature verified.
     pub webauthn_verified: u32,
     /// Primary authentications that skipped MFA because the `DT` cookie was remembered.
@@ -311,6 +365,8 @@ pub struct ServerState {
 
 pub(crate) struct Shared {
     pub(crate) config: Config,
+    /// `http://127.0.0.1:PORT` of the Duo Universal listener, once bound.
+    pub(crate) duo_url: std::sync::OnceLock<String>,
     pub(crate) started_at: DateTime<Utc>,
     pub(crate) data: Mutex<Data>,
 }
@@ -339,6 +395,16 @@ pub(crate) struct Data {
     pub(crate) issued: Vec<String>,
     /// Every request (except to `/__fake/*`): request line, headers and body, in order.
     pub(crate) received: Vec<String>,
+    /// Duo Universal: transactions by Duo `sid`.
+    pub(crate) duo_universal: HashMap<String, duo_universal::DuoTx>,
+    /// Duo Universal: Okta's OIDC `state` -> what it stands for.
+    pub(crate) duo_states: HashMap<String, duo_universal::OidcState>,
+    /// Duo Universal: OIDC codes Duo's exit issued -> the `state` they answer.
+    pub(crate) duo_codes: HashMap<String, String>,
+    /// Every request the Duo host received, like `received`.
+    pub(crate) duo_received: Vec<String>,
+    /// Secrets of the Duo host (its `sid`, `tx`, `_xsrf`, cookie, `txid`s): never for Okta.
+    pub(crate) duo_issued: Vec<String>,
 }
 
 pub(crate) struct DuoTx {
@@ -399,6 +465,7 @@ impl ServerState {
         ServerState {
             inner: Arc::new(Shared {
                 config,
+                duo_url: std::sync::OnceLock::new(),
                 started_at: Utc::now(),
                 data: Mutex::new(Data::default()),
             }),
@@ -465,6 +532,30 @@ impl ServerState {
         self.data().received.clone()
     }
 
+    /// Every request the fake Duo host received (request line, headers and body).
+    pub fn duo_received(&self) -> Vec<String> {
+        self.data().duo_received.clone()
+    }
+
+    /// The Duo host's own secrets (its `sid`, `tx`, `_xsrf`, session cookie, `txid`s), which
+    /// must reach no one but the Duo host.
+    pub fn duo_secrets(&self) -> Vec<String> {
+        self.data().duo_issued.clone()
+    }
+
+    /// `http://127.0.0.1:PORT` of the fake Duo host, when it runs.
+    pub fn duo_url(&self) -> Option<String> {
+        self.inner.duo_url.get().cloned()
+    }
+
+    /// Whether the config has a Duo Universal factor (which needs the Duo listener).
+    pub fn wants_duo(&self) -> bool {
+        self.config()
+            .factors
+            .iter()
+            .any(|f| matches!(f, Factor::DuoUniversal { .. }))
+    }
+
     /// `DT` cookies of the remembered devices.
     pub fn trusted_devices(&self) -> Vec<String> {
         self.data().trusted_devices.iter().cloned().collect()
@@ -474,6 +565,17 @@ impl ServerState {
 /// Serves the fake on `listener` until the returned future is dropped (or the listener fails).
 pub async fn serve(listener: tokio::net::TcpListener, state: ServerState) -> std::io::Result<()> {
     axum::serve(listener, router(state)).await
+}
+
+/// Serves the fake Duo host (Universal Prompt) on `listener`, which Okta's `/sso/idps/..`
+/// then redirects to. Another port than Okta's: another origin.
+pub async fn serve_duo(
+    listener: tokio::net::TcpListener,
+    state: ServerState,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    let _ = state.inner.duo_url.set(format!("http://{addr}"));
+    axum::serve(listener, duo_universal::router(state)).await
 }
 
 /// Serves the fake over TLS on `listener`: every request is marked `X-Forwarded-Proto: https`,
@@ -535,6 +637,19 @@ impl FakeOkta {
             .local_addr()
             .expect("fake-okta: listener has no local address");
         let state = ServerState::new(config);
+        // The Duo host of a Duo Universal factor: its own port, so its own origin.
+        let duo_listener = state.wants_duo().then(|| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")
+                .expect("fake-okta: cannot bind the Duo listener");
+            listener
+                .set_nonblocking(true)
+                .expect("fake-okta: cannot make the Duo listener non-blocking");
+            let addr = listener
+                .local_addr()
+                .expect("fake-okta: Duo listener address");
+            let _ = state.inner.duo_url.set(format!("http://{addr}"));
+            listener
+        });
         let tls_stats = tls_config
             .as_ref()
             .map(|_| Arc::new(tls::TlsStats::default()));
@@ -563,7 +678,23 @@ impl FakeOkta {
                             return;
                         }
                     };
+                    let duo = match duo_listener.map(tokio::net::TcpListener::from_std) {
+                        Some(Ok(l)) => Some(l),
+                        Some(Err(e)) => {
+                            let _ =
+                                ready_tx.send(Err(format!("cannot adopt the Duo listener: {e}")));
+                            return;
+                        }
+                        None => None,
+                    };
                     let _ = ready_tx.send(Ok(()));
+                    let duo_state = thread_state.clone();
+                    let duo_server = async move {
+                        match duo {
+                            Some(l) => serve_duo(l, duo_state).await,
+                            None => std::future::pending().await,
+                        }
+                    };
                     let server = async move {
                         match thread_tls {
                             Some((config, stats)) => {
@@ -576,6 +707,11 @@ impl FakeOkta {
                         result = server => {
                             if let Err(e) = result {
                                 eprintln!("fake-okta: server stopped: {e}");
+                            }
+                        }
+                        result = duo_server => {
+                            if let Err(e) = result {
+                                eprintln!("fake-okta: Duo server stopped: {e}");
                             }
                         }
                         _ = shutdown_rx => {}
@@ -616,6 +752,11 @@ impl FakeOkta {
 
     pub fn state(&self) -> &ServerState {
         &self.state
+    }
+
+    /// `http://127.0.0.1:PORT` of the fake Duo host (only with a Duo Universal factor).
+    pub fn duo_url(&self) -> Option<String> {
+        self.state.duo_url()
     }
 
     pub fn counters(&self) -> Counters {

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use fake_okta::{serve, Config, ServerState};
+use fake_okta::{serve, serve_duo, Config, ServerState};
 
 fn usage() -> &'static str {
     "usage: fake-okta [--port N] [--config FILE.json]"
@@ -81,7 +81,20 @@ fn main() -> ExitCode {
                 .and_then(|_| stdout.flush())
                 .map_err(|e| format!("cannot write to stdout: {e}"))?;
         }
-        serve(listener, ServerState::new(config))
+        let state = ServerState::new(config);
+        // A Duo Universal factor needs the fake Duo host: another port, another origin.
+        if state.wants_duo() {
+            let duo = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|e| format!("cannot bind the Duo listener: {e}"))?;
+            let duo_state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = serve_duo(duo, duo_state).await {
+                    eprintln!("fake-okta: Duo server error: {e}");
+                }
+            });
+        }
+        serve(listener, state)
             .await
             .map_err(|e| format!("server error: {e}"))
     });

@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::saml::{saml_post_page, sign_in_page};
 use crate::{
-    AccountState, Factor, PushBehavior, ServerState, Session, SessionToken, Transaction,
+    AccountState, Data, Factor, PushBehavior, ServerState, Session, SessionToken, Transaction,
     APP_SSO_PATH,
 };
 
@@ -66,6 +66,14 @@ pub fn router(state: ServerState) -> Router {
         .route("/frame/prompt", post(crate::duo::prompt))
         .route("/frame/status", post(crate::duo::status))
         .route("/frame/status/{txid}", post(crate::duo::result))
+        .route(
+            "/sso/idps/{idp_id}",
+            get(crate::duo_universal::okta_idp_redirect),
+        )
+        .route(
+            "/oauth2/v1/authorize/callback",
+            get(crate::duo_universal::okta_callback),
+        )
         .route("/__fake/counters", get(fake_counters))
         .route("/__fake/reset", post(fake_reset))
         .route("/__fake/invalidate-sessions", post(fake_invalidate))
@@ -82,7 +90,7 @@ pub fn router(state: ServerState) -> Router {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
@@ -101,7 +109,7 @@ pub(crate) fn random_token(prefix: &str, len: usize) -> String {
 }
 
 /// `http(s)://<Host header>`: hrefs must work on whatever port the fake was bound to.
-fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -118,11 +126,11 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-fn link(href: String, methods: &[&str]) -> Value {
+pub(crate) fn link(href: String, methods: &[&str]) -> Value {
     json!({ "href": href, "hints": { "allow": methods } })
 }
 
-fn named_link(name: &str, href: String, methods: &[&str]) -> Value {
+pub(crate) fn named_link(name: &str, href: String, methods: &[&str]) -> Value {
     json!({ "name": name, "href": href, "hints": { "allow": methods } })
 }
 
@@ -203,7 +211,7 @@ fn opt_str<'a>(map: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -359,6 +367,13 @@ fn factor_json(base: &str, factor: &Factor, username: &str, with_links: bool) ->
             "vendorName": "DUO",
             "profile": { "credentialId": username },
         }),
+        Factor::DuoUniversal { id, .. } => json!({
+            "id": id,
+            "factorType": "claims_provider",
+            "provider": "CUSTOM",
+            "vendorName": "Duo Universal Prompt",
+            "profile": {},
+        }),
         Factor::WebAuthn {
             id, credential_id, ..
         } => json!({
@@ -404,11 +419,11 @@ fn policy_json(state: &ServerState) -> Value {
     })
 }
 
-fn cancel_link(base: &str) -> Value {
+pub(crate) fn cancel_link(base: &str) -> Value {
     link(format!("{base}/api/v1/authn/cancel"), &["POST"])
 }
 
-fn prev_link(base: &str) -> Value {
+pub(crate) fn prev_link(base: &str) -> Value {
     link(format!("{base}/api/v1/authn/previous"), &["POST"])
 }
 
@@ -429,7 +444,7 @@ fn password_policy(state: &ServerState, warn: bool) -> Value {
 // ---------------------------------------------------------------------------------------------
 // The transaction state machine
 
-enum Step {
+pub(crate) enum Step {
     MfaEnroll,
     MfaRequired,
     PasswordExpired,
@@ -439,7 +454,7 @@ enum Step {
 
 /// Where a transaction stands. As Okta documents, MFA comes before `PASSWORD_EXPIRED` when a
 /// factor is enrolled, and `PASSWORD_WARN` is the last step before `SUCCESS`.
-fn next_step(state: &ServerState, txn: &Transaction) -> Step {
+pub(crate) fn next_step(state: &ServerState, txn: &Transaction) -> Step {
     let config = state.config();
     if config.account == AccountState::MfaEnroll {
         return Step::MfaEnroll;
@@ -535,9 +550,8 @@ fn step_response(state: &ServerState, base: &str, state_token: &str) -> Response
         }),
         Step::Success => {
             if let Some(txn) = data.transactions.remove(state_token) {
-                if txn.remember_device && mfa_done && config.allow_remember_device {
-                    data.trusted_devices.insert(txn.device_token);
-                    data.counters.devices_remembered += 1;
+                if mfa_done {
+                    remember_device(state, &mut data, &txn);
                 }
             }
             let t = now();
@@ -599,7 +613,7 @@ fn new_transaction(
 }
 
 /// Looks the state token up; expired ones are dropped. Returns whether it is live.
-fn live_transaction(state: &ServerState, token: &str) -> bool {
+pub(crate) fn live_transaction(state: &ServerState, token: &str) -> bool {
     let mut data = state.data();
     match data.transactions.get(token) {
         Some(txn) if txn.expires_at > now() => true,
@@ -632,15 +646,9 @@ fn username_matches(configured: &str, given: &str) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Middleware
 
-async fn count_and_rate_headers(
-    State(state): State<ServerState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path().to_string();
-    let is_control = path.starts_with("/__fake/");
-    let is_api = path.starts_with("/api/v1/");
-    // The whole request, as an org that should not have got it would have learnt it.
+/// The whole request as text (request line, headers, body), as a server that should not have
+/// got it would have learnt it; and the request again, to pass on.
+pub(crate) async fn whole_request(request: Request) -> (String, Request) {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 4 << 20)
         .await
@@ -654,7 +662,18 @@ async fn count_and_rate_headers(
     }
     whole.push('\n');
     whole.push_str(&String::from_utf8_lossy(&body));
-    let request = Request::from_parts(parts, Body::from(body));
+    (whole, Request::from_parts(parts, Body::from(body)))
+}
+
+async fn count_and_rate_headers(
+    State(state): State<ServerState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let is_control = path.starts_with("/__fake/");
+    let is_api = path.starts_with("/api/v1/");
+    let (whole, request) = whole_request(request).await;
     let (remaining, reset) = {
         let mut data = state.data();
         if !is_control {
@@ -871,6 +890,9 @@ enum Outcome {
     DuoWaiting {
         signature: String,
     },
+    /// Custom IdP (Duo Universal): `factorResult: CHALLENGE`, `_links.next` a GET that
+    /// redirects to the IdP.
+    IdpRedirect,
 }
 
 async fn verify(
@@ -1058,6 +1080,7 @@ async fn verify(
                     }
                 }
             },
+            Factor::DuoUniversal { .. } => Outcome::IdpRedirect,
             Factor::Push {
                 behavior,
                 number_challenge,
@@ -1194,6 +1217,24 @@ async fn verify(
                 }),
             )
         }
+        Outcome::IdpRedirect => challenge_response(
+            &state,
+            &token,
+            "CHALLENGE",
+            factor_json(&base, factor, &config.username, false),
+            json!({
+                "next": named_link(
+                    "redirect",
+                    format!(
+                        "{base}/sso/idps/{}?stateToken={token}",
+                        crate::duo_universal::IDP_ID
+                    ),
+                    &["GET"],
+                ),
+                "cancel": cancel_link(&base),
+                "prev": prev_link(&base),
+            }),
+        ),
         Outcome::Terminal(result) => {
             let factor_v = factor_json(&base, factor, &config.username, false);
             challenge_response(
@@ -1527,6 +1568,18 @@ fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
     }
     st.used = true;
     let (mfa, pw, factor) = (st.mfa, st.password_verified, st.factor_verified);
+    Some(start_session(state, &mut data, mfa, pw, factor))
+}
+
+/// A new session (`sid`) of the configured lifetime.
+pub(crate) fn start_session(
+    state: &ServerState,
+    data: &mut Data,
+    mfa: bool,
+    password_verified: DateTime<Utc>,
+    factor_verified: Option<DateTime<Utc>>,
+) -> String {
+    let t = now();
     let sid = random_token("102", 23);
     data.issued.push(sid.clone());
     data.sessions.insert(
@@ -1536,14 +1589,23 @@ fn redeem_session_token(state: &ServerState, token: &str) -> Option<String> {
             created_at: t,
             expires_at: t + Duration::seconds(state.config().session_lifetime_secs),
             mfa,
-            password_verified: pw,
-            factor_verified: factor,
+            password_verified,
+            factor_verified,
         },
     );
-    Some(sid)
+    sid
 }
 
-fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
+/// Remembers the device of a transaction that ends with MFA done and `rememberDevice=true`,
+/// when the policy allows it.
+pub(crate) fn remember_device(state: &ServerState, data: &mut Data, txn: &Transaction) {
+    if txn.remember_device && state.config().allow_remember_device {
+        data.trusted_devices.insert(txn.device_token.clone());
+        data.counters.devices_remembered += 1;
+    }
+}
+
+pub(crate) fn redirect_with_session(location: &str, sid: Option<&str>) -> Response {
     let mut builder = Response::builder()
         .status(StatusCode::FOUND)
         .header(LOCATION, location)
