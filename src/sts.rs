@@ -70,16 +70,20 @@ impl Sts {
             tracing::debug!(endpoint = %endpoint, "sts endpoint from the environment");
             loader = loader.endpoint_url(endpoint);
         }
-        // AWS_CA_BUNDLE / SSL_CERT_FILE: the SDK's own client (rustls, the system store), with
-        // their certificates added. The SDK itself reads neither variable, and a config file's
-        // `ca_bundle` is deliberately not read (a team repository must not choose our CAs).
-        if let Some(tls) = crate::tls::sts_tls_context()? {
+        // The SDK's HTTPS client, always ours: rustls with *ring*, the crypto provider the Okta
+        // client uses too (one provider in the binary; aws-lc's per-process CPU-jitter entropy
+        // gathering cost ~65 ms before the first STS handshake, aws/aws-lc-rs#899), trusting
+        // the system store plus AWS_CA_BUNDLE / SSL_CERT_FILE. The SDK reads neither variable,
+        // and a config file's `ca_bundle` is deliberately not read (a team repository must
+        // not choose our CAs).
+        {
             use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-            let client = aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(tls)
-                .build_https();
-            loader = loader.http_client(client);
+            let mut builder = aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring));
+            if let Some(tls) = crate::tls::sts_tls_context()? {
+                builder = builder.tls_context(tls);
+            }
+            loader = loader.http_client(builder.build_https());
         }
         Ok(Sts {
             base: loader.load().await,
