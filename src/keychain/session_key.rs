@@ -41,23 +41,64 @@ mod imp {
             .map_err(|e| Unavailable(format!("kernel session keyring: {e:?}")))
     }
 
-    /// Our key among the keys linked directly into the session keyring, owned by us. Never a
-    /// recursive search: the session keyring links the user keyring, which every session of
+    /// Our key among the keys linked directly into the session keyring, owned by us. A search
+    /// alone is not enough: the session keyring links the user keyring, which every session of
     /// the user can write to, so a search could return a key another session planted (and
-    /// whose bytes it knows).
+    /// whose bytes it knows). The search's answer is used only when it is one of the session
+    /// keyring's own links (one read of the link list, no per-key lookups: a warm run stays
+    /// cheap however many keys the session holds); otherwise the direct links are examined.
     fn ours(ring: &KeyRing, description: &str) -> Result<Option<linux_keyutils::Key>, Unavailable> {
-        let links = ring
-            .get_links(4096)
-            .map_err(|e| Unavailable(format!("kernel session keyring read: {e:?}")))?;
-        // SAFETY: geteuid has no preconditions.
-        let uid = unsafe { libc::geteuid() };
-        Ok(links.iter().filter_map(|node| node.as_key()).find(|key| {
+        let direct = direct_links()?;
+        let acceptable = |key: &linux_keyutils::Key| {
+            // SAFETY: geteuid has no preconditions.
+            let uid = unsafe { libc::geteuid() };
             key.metadata().is_ok_and(|m| {
                 m.get_description() == description
                     && m.get_uid() == uid
                     && m.get_perms().bits() & WIDE_PERMS == 0
             })
-        }))
+        };
+        if let Ok(found) = ring.search(description) {
+            if direct.contains(&found.get_id().as_raw_id()) && acceptable(&found) {
+                return Ok(Some(found));
+            }
+        }
+        Ok(direct
+            .iter()
+            .map(|id| linux_keyutils::Key::from_id(linux_keyutils::KeySerialId::new(*id)))
+            .find(|key| acceptable(key)))
+    }
+
+    /// Serial numbers linked directly into the session keyring (`KEYCTL_READ` on it).
+    fn direct_links() -> Result<Vec<i32>, Unavailable> {
+        const KEYCTL_READ: libc::c_long = 11;
+        const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+        let id = KEY_SPEC_SESSION_KEYRING;
+        let mut buf = vec![0i32; 512];
+        loop {
+            // SAFETY: KEYCTL_READ writes at most `len` bytes into `buf`, which has that many.
+            let len = unsafe {
+                libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_READ,
+                    id,
+                    buf.as_mut_ptr(),
+                    (buf.len() * 4) as libc::c_long,
+                )
+            };
+            if len < 0 {
+                return Err(Unavailable(format!(
+                    "kernel session keyring read: {}",
+                    std::io::Error::last_os_error()
+                )));
+            }
+            let count = len as usize / 4;
+            if count <= buf.len() {
+                buf.truncate(count);
+                return Ok(buf);
+            }
+            buf.resize(count, 0);
+        }
     }
 
     /// Permissions our key never has: anything for group and others, read for the user.
