@@ -740,3 +740,21 @@ fn options_appear_where_they_apply_and_still_parse_before_the_command() {
     );
     cred_process_json(&out);
 }
+
+/// The man page and completions that release archives carry (dist/, see dist-workspace.toml)
+/// are what the binary prints: regenerate them with `aws-okta man > dist/aws-okta.1` and
+/// `aws-okta completion SHELL > dist/completions/aws-okta.SHELL` when this fails.
+#[test]
+fn the_release_archives_man_page_and_completions_are_current() {
+    let env = TestEnv::new(Config::default());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    assert_eq!(stdout(&env.run(&["man"])), read("dist/aws-okta.1"));
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        assert_eq!(
+            stdout(&env.run(&["completion", shell])),
+            read(&format!("dist/completions/aws-okta.{shell}")),
+            "{shell}"
+        );
+    }
+}
