@@ -110,7 +110,7 @@ fn run_with_server(
     );
     drop(creds);
 
-    let options = global.login_options(false);
+    let options = global.login_options(false)?;
     // What the user can run in another terminal when a login needs them.
     let instead = format!("aws-okta exec {} -- true", chain.target);
     let endpoint = server::start(move |attempt| match attempt {

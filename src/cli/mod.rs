@@ -306,16 +306,18 @@ impl Global {
             hops = chain.hops.len() + 1,
             "resolved profile chain"
         );
-        provider::credentials(chain, keychain, &self.login_options(no_cache))
+        provider::credentials(chain, keychain, &self.login_options(no_cache)?)
     }
 
-    pub fn login_options(&self, no_cache: bool) -> LoginOptions {
-        LoginOptions {
+    /// The login flags, parsed: a bad `--auth-flow`/`AWS_OKTA_AUTH_FLOW` fails here, before
+    /// the keychain or Okta is reached.
+    pub fn login_options(&self, no_cache: bool) -> Result<LoginOptions> {
+        Ok(LoginOptions {
             factor: self.factor.clone(),
             no_cache,
-            auth_flow: self.auth_flow.clone(),
+            auth_flow: self.auth_flow.as_deref().map(str::parse).transpose()?,
             no_browser: self.no_browser,
-        }
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use crate::okta::factors::FactorChoice;
 use crate::okta::identity::Identity;
 use crate::okta::oie::detect::Pipeline;
 use crate::okta::oie::token::HubProof;
-use crate::okta::oie::{self, Flow, FlowSetting, HubTrust};
+use crate::okta::oie::{self, Flow, FlowSetting};
 use crate::okta::session::{self, SessionState};
 use crate::okta::{authn, OktaAccount, OktaClient};
 use crate::saml::{extract_saml_response, SamlAssertion, SamlRole};
@@ -44,7 +44,7 @@ pub async fn credentials(
                 account: &account,
                 keychain: cache.keychain(),
                 flow,
-                trust: HubTrust::parse(chain.okta.hub_trust.as_deref())?,
+                trust: chain.okta.hub_trust,
                 factor_type: factor_type.as_deref(),
                 no_browser: options.no_browser,
             };
@@ -78,12 +78,10 @@ async fn choose_flow(
     options: &LoginOptions,
     account: &OktaAccount,
 ) -> Result<Flow> {
-    let setting: FlowSetting = options
+    let setting = options
         .auth_flow
-        .as_deref()
-        .or(chain.okta.auth_flow.as_deref())
-        .unwrap_or("auto")
-        .parse()?;
+        .or(chain.okta.auth_flow)
+        .unwrap_or(FlowSetting::Auto);
     let client_id = chain
         .okta
         .oidc_client_id

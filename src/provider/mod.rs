@@ -112,7 +112,7 @@ pub struct LoginOptions {
     /// `--no-cache`: ignore cached credentials and the Okta session (results are still stored).
     pub no_cache: bool,
     /// `--auth-flow`/`AWS_OKTA_AUTH_FLOW` (auto, classic, direct, device), over okta_auth_flow.
-    pub auth_flow: Option<String>,
+    pub auth_flow: Option<crate::config::FlowSetting>,
     /// `--no-browser`: print the device-flow address instead of opening it.
     pub no_browser: bool,
 }

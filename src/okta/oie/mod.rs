@@ -27,29 +27,7 @@ pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_cod
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const GRANT_REFRESH: &str = "refresh_token";
 
-/// Which login a profile uses (`okta_auth_flow`, `--auth-flow`, `AWS_OKTA_AUTH_FLOW`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlowSetting {
-    Auto,
-    Classic,
-    Direct,
-    Device,
-}
-
-impl std::str::FromStr for FlowSetting {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<FlowSetting> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(FlowSetting::Auto),
-            "classic" => Ok(FlowSetting::Classic),
-            "direct" => Ok(FlowSetting::Direct),
-            "device" => Ok(FlowSetting::Device),
-            other => Err(Error::Config(format!(
-                "okta_auth_flow '{other}' is not one of auto, classic, direct, device"
-            ))),
-        }
-    }
-}
+pub use crate::config::{FlowSetting, HubTrust};
 
 /// The login actually used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,25 +43,6 @@ impl Flow {
             Flow::Classic => "classic",
             Flow::Direct => "direct",
             Flow::Device => "device",
-        }
-    }
-}
-
-/// How the hub role trusts Okta (`okta_hub_trust`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HubTrust {
-    Saml,
-    Oidc,
-}
-
-impl HubTrust {
-    pub fn parse(value: Option<&str>) -> Result<HubTrust> {
-        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("") | Some("saml") => Ok(HubTrust::Saml),
-            Some("oidc") => Ok(HubTrust::Oidc),
-            Some(other) => Err(Error::Config(format!(
-                "okta_hub_trust '{other}' is not one of saml, oidc"
-            ))),
         }
     }
 }
@@ -126,20 +85,19 @@ pub fn describe_flow(okta: &crate::config::OktaSettings) -> Option<String> {
         .oidc_client_id
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
-    let trust = okta.hub_trust.as_deref().unwrap_or("saml");
-    match okta.auth_flow.as_deref().map(str::parse::<FlowSetting>) {
-        Some(Err(_)) => Some("invalid okta_auth_flow".to_string()),
-        Some(Ok(FlowSetting::Classic)) => Some("classic (okta_auth_flow)".to_string()),
-        Some(Ok(FlowSetting::Direct)) => {
+    let trust = okta.hub_trust.name();
+    match okta.auth_flow {
+        Some(FlowSetting::Classic) => Some("classic (okta_auth_flow)".to_string()),
+        Some(FlowSetting::Direct) => {
             Some(format!("direct (okta_auth_flow), hub trust {trust}"))
         }
-        Some(Ok(FlowSetting::Device)) => {
+        Some(FlowSetting::Device) => {
             Some(format!("device (okta_auth_flow), hub trust {trust}"))
         }
-        None | Some(Ok(FlowSetting::Auto)) if client => Some(format!(
+        None | Some(FlowSetting::Auto) if client => Some(format!(
             "auto: classic on Classic orgs, direct (device without a password) on Identity Engine, hub trust {trust}"
         )),
-        None | Some(Ok(FlowSetting::Auto)) => None,
+        None | Some(FlowSetting::Auto) => None,
     }
 }
 
