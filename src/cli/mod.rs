@@ -20,6 +20,7 @@ use crate::config::{Chain, ConfigFile};
 use crate::keychain::{self, Backend, Keychain};
 use crate::okta::factors::FactorChoice;
 use crate::provider::{self, Credentials, LoginOptions};
+use crate::settings::Settings;
 use crate::Result;
 use clap::{Parser, Subcommand};
 
@@ -227,6 +228,12 @@ impl Cli {
             Command::Doctor(args) => Some(CredentialFlags::keychain_only(args.keychain())),
             Command::List(_) | Command::Config(_) | Command::Completion(_) | Command::Man => None,
         };
+        // The environment is read here, once, for the commands that log in or reach Okta;
+        // a bad value fails before the keychain or the network is touched.
+        let settings = match given {
+            Some(_) => Settings::from_env()?,
+            None => Settings::default(),
+        };
         let flags = given.map_or_else(|| self.compat.clone(), |g| g.or(&self.compat));
         let global = Global {
             backend: flags.keychain.backend,
@@ -234,9 +241,12 @@ impl Cli {
                 provider: flags.login.mfa_provider,
                 factor_type: flags.login.mfa_factor_type,
                 duo_device: flags.login.mfa_duo_device,
+                // Set from `settings` where the login is prepared.
+                forget_device: false,
             },
             auth_flow: flags.login.auth_flow,
             no_browser: flags.login.no_browser,
+            settings,
         };
         match self.command {
             Command::Add(args) => add::run(&global, args),
@@ -263,6 +273,7 @@ pub struct Global {
     factor: FactorChoice,
     auth_flow: Option<String>,
     no_browser: bool,
+    pub settings: Settings,
 }
 
 impl Global {
@@ -317,6 +328,7 @@ impl Global {
             no_cache,
             auth_flow: self.auth_flow.as_deref().map(str::parse).transpose()?,
             no_browser: self.no_browser,
+            settings: self.settings.clone(),
         })
     }
 }

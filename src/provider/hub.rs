@@ -30,7 +30,10 @@ pub async fn credentials(
             let identity = Identity::of(&account);
             match saml_assertion(chain, cache, options, account).await {
                 Ok(assertion) => assertion,
-                Err(e) => return Err(classic_on_idx_hint(e, chain, cache, &identity).await),
+                Err(e) => {
+                    let http = &options.settings.okta_http;
+                    return Err(classic_on_idx_hint(e, chain, cache, &identity, http).await);
+                }
             }
         }
         flow => {
@@ -46,7 +49,8 @@ pub async fn credentials(
                 flow,
                 trust: chain.okta.hub_trust,
                 factor_type: factor_type.as_deref(),
-                no_browser: options.no_browser,
+                no_browser: options.no_browser || !options.settings.browser,
+                http: &options.settings.okta_http,
             };
             match oie::token::hub_proof(&request).await? {
                 HubProof::Saml(assertion) => assertion,
@@ -88,7 +92,12 @@ async fn choose_flow(
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
     let pipeline = if setting == FlowSetting::Auto && client_id {
-        let client = oie::OAuthClient::new(account.base_url.clone(), "", None)?;
+        let client = oie::OAuthClient::new(
+            account.base_url.clone(),
+            "",
+            None,
+            &options.settings.okta_http,
+        )?;
         let label = chain.okta.account_label();
         let identity = Identity::of(account);
         match oie::detect::pipeline(
@@ -123,13 +132,14 @@ async fn classic_on_idx_hint(
     chain: &Chain,
     cache: &Cache<'_>,
     identity: &Identity,
+    http: &crate::settings::OktaHttp,
 ) -> Error {
     if !matches!(e, Error::Saml(_) | Error::MfaNeedsBrowser(_)) {
         return e;
     }
     let client = identity
         .base_url()
-        .and_then(|base| oie::OAuthClient::new(base, "", None).ok());
+        .and_then(|base| oie::OAuthClient::new(base, "", None, http).ok());
     let pipeline = match client {
         Some(client) => oie::detect::pipeline(
             &client,
@@ -193,7 +203,8 @@ async fn saml_assertion(
     let label = chain.okta.account_label();
     // The session and device token of the label are used only if issued for this identity.
     let identity = Identity::of(&account);
-    let client = OktaClient::new(account.base_url.clone())?;
+    let client = OktaClient::new(account.base_url.clone(), &options.settings.okta_http)?;
+    let refresh_window = options.settings.session_refresh_window;
     let app_path = &chain.okta.aws_saml_url;
     // Checked before any secret is sent: a link off the org fails here, not after the push.
     client.origin().config_url("aws_saml_url", app_path)?;
@@ -204,8 +215,16 @@ async fn saml_assertion(
         cache.okta_session(label, &identity)?
     };
     if let Some(cached) = cached_session {
-        if let Some(assertion) =
-            reuse_session(&client, cache, label, &identity, app_path, cached).await?
+        if let Some(assertion) = reuse_session(
+            &client,
+            cache,
+            label,
+            &identity,
+            app_path,
+            cached,
+            refresh_window,
+        )
+        .await?
         {
             return Ok(assertion);
         }
@@ -229,6 +248,7 @@ async fn saml_assertion(
             .duo_device
             .clone()
             .or_else(|| chain.okta.mfa_duo_device.clone()),
+        forget_device: !options.settings.remember_device,
     };
     crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
     let login = authn::authenticate(&client, &account, &choice).await?;
@@ -236,7 +256,7 @@ async fn saml_assertion(
     let page = app::open(&client, app_path, login.proof()).await?;
     if let Some(sid) = &page.sid {
         // Learnt once per session, so each reuse can be the app link alone.
-        let expires_at = match session::validate(&client, sid).await? {
+        let expires_at = match session::validate(&client, sid, refresh_window).await? {
             SessionState::Active { expires_at } => expires_at,
             _ => None,
         };
@@ -260,10 +280,11 @@ async fn reuse_session(
     identity: &crate::okta::identity::Identity,
     app_path: &str,
     cached: crate::cache::CachedSession,
+    refresh_window: std::time::Duration,
 ) -> Result<Option<SamlAssertion>> {
     let mut expires_at = cached.expires_at;
     let mut changed = false;
-    if session::due_for_refresh(expires_at) {
+    if session::due_for_refresh(expires_at, refresh_window) {
         match session::refresh(client, &cached.sid).await? {
             SessionState::Active { expires_at: end } => {
                 tracing::debug!("extended the Okta session before its end");
@@ -281,7 +302,7 @@ async fn reuse_session(
     let assertion = SamlAssertion::parse(encoded)?;
     if expires_at.is_none() {
         if let SessionState::Active { expires_at: end } =
-            session::validate(client, &cached.sid).await?
+            session::validate(client, &cached.sid, refresh_window).await?
         {
             (expires_at, changed) = (end, true);
         }

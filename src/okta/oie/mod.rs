@@ -208,13 +208,16 @@ pub struct OAuthClient {
 }
 
 impl OAuthClient {
-    pub fn new(base: Url, client_id: &str, server: Option<&str>) -> Result<OAuthClient> {
+    pub fn new(
+        base: Url,
+        client_id: &str,
+        server: Option<&str>,
+        settings: &crate::settings::OktaHttp,
+    ) -> Result<OAuthClient> {
         // The same client as the classic API: no automatic redirects, so the password grant,
         // refresh token, device secret and id token in these POST bodies never follow one.
-        let http = super::http::build_http(&base)?;
-        let poll_override = std::env::var("AWS_OKTA_POLL_INTERVAL")
-            .ok()
-            .and_then(|v| crate::config::parse_duration(&v).ok());
+        let http = super::http::build_http(&base, settings)?;
+        let poll_override = settings.poll_interval;
         Ok(OAuthClient {
             http,
             origin: super::origin::OktaOrigin::new(base.clone()),
@@ -442,14 +445,20 @@ impl StoredTokens {
 /// token (`POST /oauth2/v1/revoke`) at the org that issued it, when the tokens say which and
 /// it can be reached. Tokens that do not say (written before they recorded their identity)
 /// are only forgotten: the account's current org may not be theirs. For `logout`.
-pub async fn forget(keychain: &dyn Keychain, account: &str) -> Result<()> {
+pub async fn forget(
+    keychain: &dyn Keychain,
+    account: &str,
+    settings: &crate::settings::OktaHttp,
+) -> Result<()> {
     let stored = StoredTokens::load_any(keychain, account)?;
     let base = stored
         .as_ref()
         .and_then(|s| s.identity.as_ref())
         .and_then(Identity::base_url);
     if let (Some(base), Some(stored)) = (base, stored) {
-        if let Ok(client) = OAuthClient::new(base, &stored.client_id, stored.server.as_deref()) {
+        if let Ok(client) =
+            OAuthClient::new(base, &stored.client_id, stored.server.as_deref(), settings)
+        {
             if let Ok(url) = client.endpoint("revoke") {
                 let token = stored.refresh_token.expose_secret();
                 let answer = client
@@ -488,7 +497,11 @@ pub fn known_accounts(accounts: &[String]) -> std::collections::BTreeSet<String>
 /// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
 /// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
 /// how many accounts had tokens. Works without a network (then only forgets).
-pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<usize> {
+pub fn logout_accounts(
+    keychain: &dyn Keychain,
+    accounts: &[String],
+    settings: &crate::settings::OktaHttp,
+) -> Result<usize> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -496,7 +509,7 @@ pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<u
     let mut forgotten = 0;
     for label in &known_accounts(accounts) {
         let had = StoredTokens::load_any(keychain, label)?.is_some();
-        runtime.block_on(forget(keychain, label))?;
+        runtime.block_on(forget(keychain, label, settings))?;
         forgotten += usize::from(had);
     }
     Ok(forgotten)
