@@ -18,8 +18,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-pub use crate::settings::DEFAULT_EXPIRY_WINDOW;
-
 /// Identifies one hop's credentials: the hop's profile plus a digest of everything that
 /// shaped them (the Okta identity, upstream hops, role, durations, external id), so a config
 /// edit or another Okta org or user misses.

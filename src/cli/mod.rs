@@ -1,4 +1,6 @@
 //! Command-line interface: one file per command, each thin (parse, call the library, print).
+//! The edge of the program: flags are parsed and the environment is read here, once, into
+//! [`Settings`] and [`LoginOptions`], which the library below takes as arguments.
 mod add;
 mod cache;
 mod completion;

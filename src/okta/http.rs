@@ -108,7 +108,8 @@ pub struct OktaClient {
 
 /// The HTTP client every Okta request uses (classic and Identity Engine): no automatic
 /// redirects (each one is checked by [`OktaOrigin`] and followed by the caller, and a POST
-/// never follows one), timeouts from `AWS_OKTA_CONNECT_TIMEOUT`/`AWS_OKTA_HTTP_TIMEOUT`,
+/// never follows one), timeouts from `settings` (`AWS_OKTA_CONNECT_TIMEOUT`/`AWS_OKTA_HTTP_TIMEOUT`,
+/// read once by `cli`),
 /// proxies from the environment, https only unless the org is a loopback test server, and the
 /// trust of [`crate::tls`] (system store, `AWS_CA_BUNDLE`, `SSL_CERT_FILE`).
 pub fn build_http(base: &Url, settings: &OktaHttp) -> Result<reqwest::Client> {

@@ -17,9 +17,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-/// Refresh a session that has less than this left (`AWS_OKTA_SESSION_REFRESH_WINDOW`).
-pub const DEFAULT_REFRESH_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
 #[derive(Debug, PartialEq, Eq)]
 pub enum SessionState {
     /// Okta knows the session; it ends at `expires_at`.
