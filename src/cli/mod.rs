@@ -243,11 +243,11 @@ impl Cli {
                 provider: flags.login.mfa_provider,
                 factor_type: flags.login.mfa_factor_type,
                 duo_device: flags.login.mfa_duo_device,
-                // Set from `settings` where the login is prepared.
-                forget_device: false,
+                forget_device: !settings.remember_device,
             },
             auth_flow: flags.login.auth_flow,
-            no_browser: flags.login.no_browser,
+            // The flag, or the environment says no browser can be opened here.
+            no_browser: flags.login.no_browser || !settings.browser,
             settings,
         };
         match self.command {

@@ -49,7 +49,7 @@ pub async fn credentials(
                 flow,
                 trust: chain.okta.hub_trust,
                 factor_type: factor_type.as_deref(),
-                no_browser: options.no_browser || !options.settings.browser,
+                no_browser: options.no_browser,
                 http: &options.settings.okta_http,
             };
             match oie::token::hub_proof(&request).await? {
@@ -248,7 +248,7 @@ async fn saml_assertion(
             .duo_device
             .clone()
             .or_else(|| chain.okta.mfa_duo_device.clone()),
-        forget_device: !options.settings.remember_device,
+        forget_device: options.factor.forget_device,
     };
     crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
     let login = authn::authenticate(&client, &account, &choice).await?;

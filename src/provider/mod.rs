@@ -113,7 +113,8 @@ pub struct LoginOptions {
     pub no_cache: bool,
     /// `--auth-flow`/`AWS_OKTA_AUTH_FLOW` (auto, classic, direct, device), over okta_auth_flow.
     pub auth_flow: Option<crate::config::FlowSetting>,
-    /// `--no-browser`: print the device-flow address instead of opening it.
+    /// `--no-browser`, or no browser can be opened here (`Settings::browser`): print the
+    /// device-flow address instead of opening it.
     pub no_browser: bool,
     /// What the environment said (read once, by `cli`).
     pub settings: crate::settings::Settings,
