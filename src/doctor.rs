@@ -271,7 +271,7 @@ pub fn proxy_for(url: &Url) -> Option<String> {
 /// The org answers `/.well-known/okta-organization` over https through the proxy settings in
 /// effect (the HTTP client and TLS trust of a login), says its pipeline, and its `Date` agrees
 /// with our clock. Two checks: `okta` and `clock`.
-pub async fn okta_org(org: &Org) -> Vec<Check> {
+pub async fn okta_org(org: &Org, http: &crate::settings::OktaHttp) -> Vec<Check> {
     let base = &org.base;
     let accounts = org.accounts.join(", ");
     let shown = base.as_str().trim_end_matches('/').to_string();
@@ -284,7 +284,7 @@ pub async fn okta_org(org: &Org) -> Vec<Check> {
     } else {
         " (plain http: allowed for loopback test servers only)".to_string()
     };
-    let client = match crate::okta::http::build_http(base) {
+    let client = match crate::okta::http::build_http(base, http) {
         Ok(c) => c,
         Err(e) => {
             return vec![Check::fail(

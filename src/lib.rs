@@ -19,6 +19,7 @@ pub mod provider;
 pub mod redact;
 pub mod saml;
 pub mod server;
+pub mod settings;
 pub mod sts;
 pub mod terminal;
 pub mod tls;

@@ -48,7 +48,7 @@ pub enum Attempt {
     CacheOnly,
 }
 
-/// When to refresh and how to back off: [`Policy::from_env`], or shorter ones in tests.
+/// When to refresh and how to back off: [`Policy::with_margin`], or shorter ones in tests.
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Refresh when less than this is left (`AWS_OKTA_EXPIRY_WINDOW`, 5 min by default: the
@@ -68,9 +68,10 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn from_env() -> Policy {
+    /// The policy of a run: refresh `margin` (`AWS_OKTA_EXPIRY_WINDOW`) before expiry.
+    pub fn with_margin(margin: Duration) -> Policy {
         Policy {
-            margin: crate::cache::expiry_window(),
+            margin,
             min_left: Duration::from_secs(60),
             min_interval: Duration::from_secs(60),
             backoff: Duration::from_secs(30),
@@ -381,9 +382,12 @@ struct EcsError<'a> {
 /// the refresher thread only, never twice at once, and only when the credentials in memory
 /// are due for a refresh (see [`Latch`]).
 pub fn start(
+    margin: Duration,
     source: impl FnMut(Attempt) -> Result<Option<Credentials>> + Send + 'static,
 ) -> Result<CredentialServer> {
-    start_with(Policy::from_env(), source, |line| eprintln!("{line}"))
+    start_with(Policy::with_margin(margin), source, |line| {
+        eprintln!("{line}")
+    })
 }
 
 fn start_with(
@@ -567,7 +571,7 @@ mod tests {
     #[test]
     fn serves_ecs_credentials_only_with_the_token() {
         let calls = AtomicUsize::new(0);
-        let server = start(move |_| {
+        let server = start(crate::settings::DEFAULT_EXPIRY_WINDOW, move |_| {
             let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
             Ok(Some(creds(&format!("ASIA{n}"), chrono::Duration::hours(1))))
         })

@@ -758,3 +758,19 @@ fn the_release_archives_man_page_and_completions_are_current() {
         );
     }
 }
+
+#[test]
+fn a_bad_setting_in_the_environment_names_its_variable_before_any_request() {
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    env.extra_env
+        .push(("AWS_OKTA_HTTP_TIMEOUT".into(), "forever".into()));
+    let out = env.run(&["cred-process", "spoke"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AWS_OKTA_HTTP_TIMEOUT: invalid duration 'forever'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.okta.counters().total, 0, "no request to Okta");
+}

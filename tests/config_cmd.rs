@@ -785,6 +785,31 @@ fn validate_lists_every_problem_at_once() {
 }
 
 #[test]
+fn a_bad_hub_trust_is_a_config_error_before_any_keychain_read_or_request() {
+    let env = env();
+    env.add();
+    let mut text = config_text();
+    text.push_str("okta_hub_trust = oidcc\n"); // in [profile sub], the last section
+    env.write_config(&text);
+    let sub_line = line_of(&text, "[profile sub]");
+    let want = format!(
+        "profile 'sub' ({}:{sub_line}): okta_hub_trust 'oidcc' is not one of saml, oidc",
+        env.config_path().display()
+    );
+
+    let out = env.run(&["config", "validate"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+
+    let before = env.okta.counters().total;
+    let out = env.run(&["cred-process", "sub"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
+    assert_eq!(env.okta.counters().total, before, "no request to Okta");
+    assert_eq!(env.okta.counters().total, 0);
+}
+
+#[test]
 fn validate_checks_the_users_config_by_default() {
     let env = env();
     // The harness's config: hub, spoke, sub.

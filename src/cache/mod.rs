@@ -18,18 +18,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// Credentials closer than this to expiry are refreshed (`AWS_OKTA_EXPIRY_WINDOW`).
-pub const DEFAULT_EXPIRY_WINDOW: Duration = Duration::from_secs(300);
-
-/// `AWS_OKTA_EXPIRY_WINDOW`, else [`DEFAULT_EXPIRY_WINDOW`]: how close to expiry credentials
-/// count as expiring (in the cache and in the `exec --server` memory alike).
-pub fn expiry_window() -> Duration {
-    std::env::var("AWS_OKTA_EXPIRY_WINDOW")
-        .ok()
-        .and_then(|v| crate::config::parse_duration(&v).ok())
-        .unwrap_or(DEFAULT_EXPIRY_WINDOW)
-}
-
 /// Identifies one hop's credentials: the hop's profile plus a digest of everything that
 /// shaped them (the Okta identity, upstream hops, role, durations, external id), so a config
 /// edit or another Okta org or user misses.
@@ -131,12 +119,21 @@ pub struct CachedSession {
 }
 
 impl<'a> Cache<'a> {
+    /// The cache with the default expiry window (enough for the commands that only store
+    /// or clear); a login takes the user's with [`Cache::expiring_within`].
     pub fn new(keychain: &'a dyn Keychain) -> Cache<'a> {
-        let window = expiry_window();
         Cache {
             keychain,
             sealed: crate::keychain::credential_cache(keychain.backend()),
+            window: chrono::Duration::minutes(5),
+        }
+    }
+
+    /// Credentials closer than `window` to expiry count as expiring (`AWS_OKTA_EXPIRY_WINDOW`).
+    pub fn expiring_within(self, window: Duration) -> Cache<'a> {
+        Cache {
             window: chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(5)),
+            ..self
         }
     }
 
@@ -394,13 +391,6 @@ const fn longest(a: Duration, b: Duration) -> Duration {
     }
 }
 
-fn lock_timeout() -> Duration {
-    std::env::var("AWS_OKTA_LOCK_TIMEOUT")
-        .ok()
-        .and_then(|v| crate::config::parse_duration(&v).ok())
-        .unwrap_or(LOGIN_LOCK_TIMEOUT)
-}
-
 /// An exclusive lock on `<state dir>/locks/<account>.lock`, held while one process logs in;
 /// the others wait, then find the cache filled. Released when dropped (or the process dies).
 /// The holder writes its pid into the file, so a waiter can say whom it waits for.
@@ -409,12 +399,9 @@ pub struct LoginLock {
 }
 
 impl LoginLock {
-    pub fn acquire(account: &str) -> Result<LoginLock> {
-        LoginLock::acquire_in(
-            &crate::config::state_dir().join("locks"),
-            account,
-            lock_timeout(),
-        )
+    /// Waits at most `limit` (`AWS_OKTA_LOCK_TIMEOUT`) for another process's login.
+    pub fn acquire(account: &str, limit: Duration) -> Result<LoginLock> {
+        LoginLock::acquire_in(&crate::config::state_dir().join("locks"), account, limit)
     }
 
     fn acquire_in(dir: &std::path::Path, account: &str, limit: Duration) -> Result<LoginLock> {

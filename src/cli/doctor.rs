@@ -81,7 +81,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         for org in &orgs {
-            checks.extend(doctor::okta_org(org).await);
+            checks.extend(doctor::okta_org(org, &global.settings.okta_http).await);
         }
         match doctor::sts_endpoints(&regions) {
             Ok(endpoints) => {

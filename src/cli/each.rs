@@ -102,7 +102,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let mut failed = profiles.len() - jobs.len();
 
     let keychain: Arc<dyn Keychain> = Arc::from(global.keychain()?);
-    let options = global.login_options(args.no_cache);
+    let options = global.login_options(args.no_cache)?;
     // The login, once per Okta account, while the terminal is still ours to prompt on.
     let (mut jobs, refused) = log_in_first(jobs, keychain.as_ref(), &options);
     for (profile, outcome) in refused {

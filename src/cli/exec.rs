@@ -110,14 +110,15 @@ fn run_with_server(
     );
     drop(creds);
 
-    let options = global.login_options(false);
+    let options = global.login_options(false)?;
     // What the user can run in another terminal when a login needs them.
     let instead = format!("aws-okta exec {} -- true", chain.target);
-    let endpoint = server::start(move |attempt| match attempt {
+    let settings = global.settings.clone();
+    let endpoint = server::start(settings.expiry_window, move |attempt| match attempt {
         server::Attempt::Login => {
             provider::credentials(&chain, keychain.as_ref(), &options).map(Some)
         }
-        server::Attempt::CacheOnly => provider::cached(&chain, keychain.as_ref()),
+        server::Attempt::CacheOnly => provider::cached(&chain, keychain.as_ref(), &settings),
     })?;
     command
         .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &endpoint.url)

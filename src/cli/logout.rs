@@ -50,7 +50,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
             // Only at the org that issued it: a session stored before items recorded their
             // identity is forgotten without a request (the account may point elsewhere now).
             if let Some(base) = issued_for.as_ref().and_then(|i| i.base_url()) {
-                match runtime.block_on(session::end(base, &sid)) {
+                match runtime.block_on(session::end(base, &sid, &global.settings.okta_http)) {
                     Ok(Ended::Ended) => ended += 1,
                     Ok(Ended::AlreadyGone) => {
                         tracing::debug!(account, "the Okta session had already ended")
@@ -67,7 +67,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     drop(runtime);
     let credentials = cache.clear_credentials(None)?;
-    let oauth = crate::okta::oie::logout_accounts(keychain.as_ref(), &sessions)?;
+    let oauth = crate::okta::oie::logout_accounts(
+        keychain.as_ref(),
+        &sessions,
+        &global.settings.okta_http,
+    )?;
     if oauth > 0 {
         eprintln!("Revoked and forgot the Okta Identity Engine tokens of {oauth} account(s).");
     }

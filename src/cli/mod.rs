@@ -1,4 +1,6 @@
 //! Command-line interface: one file per command, each thin (parse, call the library, print).
+//! The edge of the program: flags are parsed and the environment is read here, once, into
+//! [`Settings`] and [`LoginOptions`], which the library below takes as arguments.
 mod add;
 mod cache;
 mod completion;
@@ -20,6 +22,7 @@ use crate::config::{Chain, ConfigFile};
 use crate::keychain::{self, Backend, Keychain};
 use crate::okta::factors::FactorChoice;
 use crate::provider::{self, Credentials, LoginOptions};
+use crate::settings::Settings;
 use crate::Result;
 use clap::{Parser, Subcommand};
 
@@ -227,6 +230,12 @@ impl Cli {
             Command::Doctor(args) => Some(CredentialFlags::keychain_only(args.keychain())),
             Command::List(_) | Command::Config(_) | Command::Completion(_) | Command::Man => None,
         };
+        // The environment is read here, once, for the commands that log in or reach Okta;
+        // a bad value fails before the keychain or the network is touched.
+        let settings = match given {
+            Some(_) => Settings::from_env()?,
+            None => Settings::default(),
+        };
         let flags = given.map_or_else(|| self.compat.clone(), |g| g.or(&self.compat));
         let global = Global {
             backend: flags.keychain.backend,
@@ -234,9 +243,12 @@ impl Cli {
                 provider: flags.login.mfa_provider,
                 factor_type: flags.login.mfa_factor_type,
                 duo_device: flags.login.mfa_duo_device,
+                forget_device: !settings.remember_device,
             },
             auth_flow: flags.login.auth_flow,
-            no_browser: flags.login.no_browser,
+            // The flag, or the environment says no browser can be opened here.
+            no_browser: flags.login.no_browser || !settings.browser,
+            settings,
         };
         match self.command {
             Command::Add(args) => add::run(&global, args),
@@ -263,6 +275,7 @@ pub struct Global {
     factor: FactorChoice,
     auth_flow: Option<String>,
     no_browser: bool,
+    pub settings: Settings,
 }
 
 impl Global {
@@ -306,16 +319,19 @@ impl Global {
             hops = chain.hops.len() + 1,
             "resolved profile chain"
         );
-        provider::credentials(chain, keychain, &self.login_options(no_cache))
+        provider::credentials(chain, keychain, &self.login_options(no_cache)?)
     }
 
-    pub fn login_options(&self, no_cache: bool) -> LoginOptions {
-        LoginOptions {
+    /// The login flags, parsed: a bad `--auth-flow`/`AWS_OKTA_AUTH_FLOW` fails here, before
+    /// the keychain or Okta is reached.
+    pub fn login_options(&self, no_cache: bool) -> Result<LoginOptions> {
+        Ok(LoginOptions {
             factor: self.factor.clone(),
             no_cache,
-            auth_flow: self.auth_flow.clone(),
+            auth_flow: self.auth_flow.as_deref().map(str::parse).transpose()?,
             no_browser: self.no_browser,
-        }
+            settings: self.settings.clone(),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! Turns a profile into its chain of role hops: the root is the SAML hop into the hub role,
 //! every further profile along `source_profile` is an AssumeRole hop.
 use super::keys;
-use super::{parse_duration, ConfigFile, Section};
+use super::{parse_duration, ConfigFile, FlowSetting, HubTrust, Section};
 use crate::{Error, Result};
 use std::time::Duration;
 
@@ -17,8 +17,9 @@ pub struct OktaSettings {
     pub mfa_provider: Option<String>,
     pub mfa_factor_type: Option<String>,
     pub mfa_duo_device: Option<String>,
-    /// `okta_auth_flow`: auto (default), classic, direct or device (Identity Engine).
-    pub auth_flow: Option<String>,
+    /// `okta_auth_flow`: auto, classic, direct or device (Identity Engine); `None` when
+    /// unset, so `--auth-flow`/`AWS_OKTA_AUTH_FLOW` can tell "not configured" from `auto`.
+    pub auth_flow: Option<FlowSetting>,
     /// `okta_oidc_client_id`: the OIDC native app used by the Identity Engine flows.
     pub oidc_client_id: Option<String>,
     /// `okta_aws_app_id`; derived from `aws_saml_url` when absent.
@@ -26,7 +27,7 @@ pub struct OktaSettings {
     /// `okta_authorization_server`: a custom authorization server id (default: the org's).
     pub authorization_server: Option<String>,
     /// `okta_hub_trust`: saml (default) or oidc (AssumeRoleWithWebIdentity).
-    pub hub_trust: Option<String>,
+    pub hub_trust: HubTrust,
 }
 
 impl OktaSettings {
@@ -74,6 +75,17 @@ impl Chain {
                 .or_else(|| cfg.okta.get(key))
                 .map(str::to_string)
         };
+        // Where `lookup(0, key)` found its value: the file and line of that section's header.
+        let origin = |key: &str| -> String {
+            let section = path
+                .iter()
+                .map(|(_, section)| section)
+                .find(|section| section.get(key).is_some())
+                .unwrap_or(&cfg.okta);
+            format!("{}:{}", cfg.path.display(), section.line)
+        };
+        // A setting named by a word: parsed now, so a typo fails before any I/O.
+        let word = |key: &str| lookup(0, key).map(|value| (value, origin(key)));
         let duration = |from: usize, key: &str, default: Duration| -> Result<Duration> {
             match lookup(from, key) {
                 None => Ok(default),
@@ -106,11 +118,11 @@ impl Chain {
             mfa_provider: lookup(0, keys::MFA_PROVIDER),
             mfa_factor_type: lookup(0, keys::MFA_FACTOR_TYPE),
             mfa_duo_device: lookup(0, keys::MFA_DUO_DEVICE),
-            auth_flow: lookup(0, keys::OKTA_AUTH_FLOW),
+            auth_flow: parse_word(target, word(keys::OKTA_AUTH_FLOW))?,
             oidc_client_id: lookup(0, keys::OKTA_OIDC_CLIENT_ID),
             aws_app_id: lookup(0, keys::OKTA_AWS_APP_ID),
             authorization_server: lookup(0, keys::OKTA_AUTHORIZATION_SERVER),
-            hub_trust: lookup(0, keys::OKTA_HUB_TRUST),
+            hub_trust: parse_word(target, word(keys::OKTA_HUB_TRUST))?.unwrap_or_default(),
         };
 
         let root_index = path.len() - 1;
@@ -161,6 +173,21 @@ impl Chain {
             None => self.saml.role_arn.as_deref(),
         }
     }
+}
+
+/// A value found at `origin` (file:line) parsed into its enum; the error names the profile,
+/// where the value was set, the key and the value.
+fn parse_word<T>(target: &str, found: Option<(String, String)>) -> Result<Option<T>>
+where
+    T: std::str::FromStr<Err = Error>,
+{
+    let Some((value, origin)) = found else {
+        return Ok(None);
+    };
+    value.parse().map(Some).map_err(|e| match e {
+        Error::Config(why) => Error::Config(format!("profile '{target}' ({origin}): {why}")),
+        other => other,
+    })
 }
 
 /// The hop's role: `okta_role_arn` (SDK-native), else `role_arn` (segmentio-style).
@@ -250,6 +277,44 @@ mod tests {
              [profile spoke]\nsource_profile = hub\nrole_arn = {SPOKE}\nregion = us-west-2\nexternal_id = ext\n\n\
              [profile sub]\nsource_profile = spoke\nrole_arn = arn:aws:iam::333333333333:role/deep\nassume_role_ttl = 15m\n"
         ))
+    }
+
+    #[test]
+    fn flow_and_hub_trust_are_parsed_with_their_defaults() {
+        let chain = Chain::resolve(&sample(), "spoke").unwrap();
+        assert_eq!(chain.okta.auth_flow, None);
+        assert_eq!(chain.okta.hub_trust, HubTrust::Saml);
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url = home/amazon_aws/0oa/272\nokta_auth_flow = Device\n\
+             [profile hub]\nrole_arn = {HUB}\nokta_hub_trust = oidc\n"
+        ));
+        let chain = Chain::resolve(&c, "hub").unwrap();
+        assert_eq!(chain.okta.auth_flow, Some(FlowSetting::Device));
+        assert_eq!(chain.okta.hub_trust, HubTrust::Oidc);
+    }
+
+    #[test]
+    fn a_bad_flow_or_hub_trust_names_the_profile_and_where_it_was_set() {
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url = home/amazon_aws/0oa/272\n\
+             [profile hub]\nrole_arn = {HUB}\nokta_hub_trust = oidcc\n\
+             [profile spoke]\nsource_profile = hub\nrole_arn = {SPOKE}\n"
+        ));
+        // Inherited from the hub section (line 3), reported for the profile asked for.
+        let e = Chain::resolve(&c, "spoke").unwrap_err().to_string();
+        assert!(
+            e.contains("profile 'spoke' (cfg:3): okta_hub_trust 'oidcc' is not one of saml, oidc"),
+            "{e}"
+        );
+        let c = cfg(&format!(
+            "[okta]\naws_saml_url = home/amazon_aws/0oa/272\nokta_auth_flow = pkce\n\
+             [profile hub]\nrole_arn = {HUB}\n"
+        ));
+        let e = Chain::resolve(&c, "hub").unwrap_err().to_string();
+        assert!(
+            e.contains("profile 'hub' (cfg:1): okta_auth_flow 'pkce' is not one of auto, classic, direct, device"),
+            "{e}"
+        );
     }
 
     #[test]

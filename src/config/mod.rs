@@ -1,10 +1,12 @@
 //! The extended `~/.aws/config` (segmentio/aws-okta compatible): plain AWS profiles plus an
 //! `[okta]` section. This module only models the file; `chain` turns a profile into the
-//! ordered list of role hops to take.
+//! ordered list of role hops to take, with every value it names already parsed (`login`:
+//! the flow and hub trust enums).
 mod chain;
 mod classify;
 mod duration;
 pub mod keys;
+mod login;
 pub mod migrate;
 #[cfg(test)]
 mod prop_tests;
@@ -13,6 +15,7 @@ mod select;
 pub use chain::{role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
 pub use classify::{sdk_problem, served_by_aws_okta};
 pub use duration::parse_duration;
+pub use login::{FlowSetting, HubTrust};
 pub use select::{glob_match, select_profiles};
 
 use crate::{Error, Result};

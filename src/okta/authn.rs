@@ -258,10 +258,7 @@ pub async fn authenticate(
             "MFA_REQUIRED" | "MFA_CHALLENGE" => {
                 let factors = response.factors();
                 let factor = factors::choose(&factors, choice)?;
-                let mut context = factors::Context::new(response.allows_remember_device());
-                if choice.duo_device.is_some() {
-                    context.duo_device.clone_from(&choice.duo_device);
-                }
+                let context = factors::Context::new(response.allows_remember_device(), choice);
                 match factors::verify(client, &factor, response.state_token()?, &context).await? {
                     factors::Verified::Authn(next) => *next,
                     factors::Verified::Session(sid) => return Ok(Login::Session(sid)),

@@ -5,6 +5,7 @@
 use super::cookies::CookieJar;
 use super::origin::OktaOrigin;
 use crate::redact;
+use crate::settings::OktaHttp;
 use crate::{Error, Result};
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -22,8 +23,6 @@ pub const MAX_BODY: usize = 4 << 20;
 /// Backoff between retries: 250 ms doubling, capped, with jitter.
 const BACKOFF_BASE: Duration = Duration::from_millis(250);
 const BACKOFF_CAP: Duration = Duration::from_secs(4);
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether a request may be sent again after a failure whose effect is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,14 +108,14 @@ pub struct OktaClient {
 
 /// The HTTP client every Okta request uses (classic and Identity Engine): no automatic
 /// redirects (each one is checked by [`OktaOrigin`] and followed by the caller, and a POST
-/// never follows one), timeouts from `AWS_OKTA_CONNECT_TIMEOUT`/`AWS_OKTA_HTTP_TIMEOUT`,
+/// never follows one), timeouts from `settings` (`AWS_OKTA_CONNECT_TIMEOUT`/`AWS_OKTA_HTTP_TIMEOUT`,
+/// read once by `cli`),
 /// proxies from the environment, https only unless the org is a loopback test server, and the
 /// trust of [`crate::tls`] (system store, `AWS_CA_BUNDLE`, `SSL_CERT_FILE`).
-pub fn build_http(base: &Url) -> Result<reqwest::Client> {
-    // `AWS_OKTA_HTTP_TIMEOUT` bounds each request (default 30s); connecting takes at most
-    // `AWS_OKTA_CONNECT_TIMEOUT` (default 10s, never more than the request timeout).
-    let timeout = env_duration("AWS_OKTA_HTTP_TIMEOUT", DEFAULT_TIMEOUT);
-    let connect = env_duration("AWS_OKTA_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT);
+pub fn build_http(base: &Url, settings: &OktaHttp) -> Result<reqwest::Client> {
+    // Connecting never takes longer than the whole request may.
+    let timeout = settings.timeout;
+    let connect = settings.connect_timeout;
     reqwest::Client::builder()
         .use_preconfigured_tls(crate::tls::client_config()?)
         .user_agent(crate::USER_AGENT)
@@ -160,23 +159,12 @@ pub async fn read_text(service: &str, response: Response) -> Result<String> {
     Ok(String::from_utf8_lossy(&read_body(service, response).await?).into_owned())
 }
 
-fn env_duration(name: &str, default: Duration) -> Duration {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| crate::config::parse_duration(&v).ok())
-        .filter(|d| !d.is_zero())
-        .unwrap_or(default)
-}
-
 impl OktaClient {
-    /// Builds the process's Okta client. Timeouts come from `AWS_OKTA_CONNECT_TIMEOUT` and
-    /// `AWS_OKTA_HTTP_TIMEOUT`; proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`.
-    pub fn new(base: Url) -> Result<OktaClient> {
-        let http = build_http(&base)?;
-        let poll_interval = std::env::var("AWS_OKTA_POLL_INTERVAL")
-            .ok()
-            .and_then(|v| crate::config::parse_duration(&v).ok())
-            .unwrap_or(Duration::from_secs(1));
+    /// Builds the process's Okta client. Timeouts and the poll interval come from `settings`;
+    /// proxies from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`.
+    pub fn new(base: Url, settings: &OktaHttp) -> Result<OktaClient> {
+        let http = build_http(&base, settings)?;
+        let poll_interval = settings.poll_interval.unwrap_or(Duration::from_secs(1));
         Ok(OktaClient {
             http,
             origin: OktaOrigin::new(base.clone()),

@@ -17,9 +17,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-/// Refresh a session that has less than this left (`AWS_OKTA_SESSION_REFRESH_WINDOW`).
-pub const DEFAULT_REFRESH_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
 #[derive(Debug, PartialEq, Eq)]
 pub enum SessionState {
     /// Okta knows the session; it ends at `expires_at`.
@@ -43,17 +40,11 @@ fn cookie(sid: &SecretString) -> SecretString {
     SecretString::from(format!("sid={}", sid.expose_secret()))
 }
 
-fn refresh_window() -> chrono::Duration {
-    let window = std::env::var("AWS_OKTA_SESSION_REFRESH_WINDOW")
-        .ok()
-        .and_then(|v| crate::config::parse_duration(&v).ok())
-        .unwrap_or(DEFAULT_REFRESH_WINDOW);
-    chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(15))
-}
-
-/// Whether a session Okta said ends at `expires_at` should be extended before use.
-pub fn due_for_refresh(expires_at: Option<DateTime<Utc>>) -> bool {
-    expires_at.is_some_and(|end| end - Utc::now() <= refresh_window())
+/// Whether a session Okta said ends at `expires_at` should be extended before use: it ends
+/// within `window` (`AWS_OKTA_SESSION_REFRESH_WINDOW`).
+pub fn due_for_refresh(expires_at: Option<DateTime<Utc>>, window: std::time::Duration) -> bool {
+    let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::minutes(15));
+    expires_at.is_some_and(|end| end - Utc::now() <= window)
 }
 
 /// Extends the session (`POST /api/v1/sessions/me/lifecycle/refresh`).
@@ -63,7 +54,11 @@ pub async fn refresh(client: &OktaClient, sid: &SecretString) -> Result<SessionS
 }
 
 /// Checks the session, refreshing it when it ends within the refresh window.
-pub async fn validate(client: &OktaClient, sid: &SecretString) -> Result<SessionState> {
+pub async fn validate(
+    client: &OktaClient,
+    sid: &SecretString,
+    refresh_window: std::time::Duration,
+) -> Result<SessionState> {
     let cookie = cookie(sid);
     let me = client.url("api/v1/sessions/me")?;
     let state = call(client, Method::GET, me, &cookie).await?;
@@ -74,7 +69,7 @@ pub async fn validate(client: &OktaClient, sid: &SecretString) -> Result<Session
         return Ok(state);
     };
     let left = expires_at - Utc::now();
-    if left > refresh_window() {
+    if !due_for_refresh(Some(expires_at), refresh_window) {
         tracing::debug!(minutes_left = left.num_minutes(), "okta session is valid");
         return Ok(state);
     }
@@ -231,8 +226,12 @@ const END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Ends the Okta session of `sid` at the org `base` that issued it (`DELETE
 /// /api/v1/sessions/me` with the `sid` cookie), so a copy of the cookie is worthless too. For
 /// `logout`, which forgets the `sid` whatever this answers.
-pub async fn end(base: url::Url, sid: &SecretString) -> Result<Ended> {
-    let client = OktaClient::new(base)?;
+pub async fn end(
+    base: url::Url,
+    sid: &SecretString,
+    settings: &crate::settings::OktaHttp,
+) -> Result<Ended> {
+    let client = OktaClient::new(base, settings)?;
     let url = client.url("api/v1/sessions/me")?;
     let cookie = cookie(sid);
     let request = client.send_with(
@@ -277,7 +276,7 @@ mod tests {
     fn a_device_token_serves_only_the_identity_it_was_issued_for() {
         let keychain = MemoryKeychain::default();
         let a = identity("a.okta.com");
-        let client = OktaClient::new(a.base_url().unwrap()).unwrap();
+        let client = OktaClient::new(a.base_url().unwrap(), &Default::default()).unwrap();
         client.set_cookie("DT", SecretString::from("dt-of-a"));
         save_device_token(&client, &keychain, "acct", &a).unwrap();
         let found = stored_device_token(&keychain, "acct", &a).unwrap();

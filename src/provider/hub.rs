@@ -8,7 +8,7 @@ use crate::okta::factors::FactorChoice;
 use crate::okta::identity::Identity;
 use crate::okta::oie::detect::Pipeline;
 use crate::okta::oie::token::HubProof;
-use crate::okta::oie::{self, Flow, FlowSetting, HubTrust};
+use crate::okta::oie::{self, Flow, FlowSetting};
 use crate::okta::session::{self, SessionState};
 use crate::okta::{authn, OktaAccount, OktaClient};
 use crate::saml::{extract_saml_response, SamlAssertion, SamlRole};
@@ -30,7 +30,10 @@ pub async fn credentials(
             let identity = Identity::of(&account);
             match saml_assertion(chain, cache, options, account).await {
                 Ok(assertion) => assertion,
-                Err(e) => return Err(classic_on_idx_hint(e, chain, cache, &identity).await),
+                Err(e) => {
+                    let http = &options.settings.okta_http;
+                    return Err(classic_on_idx_hint(e, chain, cache, &identity, http).await);
+                }
             }
         }
         flow => {
@@ -44,9 +47,10 @@ pub async fn credentials(
                 account: &account,
                 keychain: cache.keychain(),
                 flow,
-                trust: HubTrust::parse(chain.okta.hub_trust.as_deref())?,
+                trust: chain.okta.hub_trust,
                 factor_type: factor_type.as_deref(),
                 no_browser: options.no_browser,
+                http: &options.settings.okta_http,
             };
             match oie::token::hub_proof(&request).await? {
                 HubProof::Saml(assertion) => assertion,
@@ -78,19 +82,22 @@ async fn choose_flow(
     options: &LoginOptions,
     account: &OktaAccount,
 ) -> Result<Flow> {
-    let setting: FlowSetting = options
+    let setting = options
         .auth_flow
-        .as_deref()
-        .or(chain.okta.auth_flow.as_deref())
-        .unwrap_or("auto")
-        .parse()?;
+        .or(chain.okta.auth_flow)
+        .unwrap_or(FlowSetting::Auto);
     let client_id = chain
         .okta
         .oidc_client_id
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
     let pipeline = if setting == FlowSetting::Auto && client_id {
-        let client = oie::OAuthClient::new(account.base_url.clone(), "", None)?;
+        let client = oie::OAuthClient::new(
+            account.base_url.clone(),
+            "",
+            None,
+            &options.settings.okta_http,
+        )?;
         let label = chain.okta.account_label();
         let identity = Identity::of(account);
         match oie::detect::pipeline(
@@ -125,13 +132,14 @@ async fn classic_on_idx_hint(
     chain: &Chain,
     cache: &Cache<'_>,
     identity: &Identity,
+    http: &crate::settings::OktaHttp,
 ) -> Error {
     if !matches!(e, Error::Saml(_) | Error::MfaNeedsBrowser(_)) {
         return e;
     }
     let client = identity
         .base_url()
-        .and_then(|base| oie::OAuthClient::new(base, "", None).ok());
+        .and_then(|base| oie::OAuthClient::new(base, "", None, http).ok());
     let pipeline = match client {
         Some(client) => oie::detect::pipeline(
             &client,
@@ -195,7 +203,8 @@ async fn saml_assertion(
     let label = chain.okta.account_label();
     // The session and device token of the label are used only if issued for this identity.
     let identity = Identity::of(&account);
-    let client = OktaClient::new(account.base_url.clone())?;
+    let client = OktaClient::new(account.base_url.clone(), &options.settings.okta_http)?;
+    let refresh_window = options.settings.session_refresh_window;
     let app_path = &chain.okta.aws_saml_url;
     // Checked before any secret is sent: a link off the org fails here, not after the push.
     client.origin().config_url("aws_saml_url", app_path)?;
@@ -206,8 +215,16 @@ async fn saml_assertion(
         cache.okta_session(label, &identity)?
     };
     if let Some(cached) = cached_session {
-        if let Some(assertion) =
-            reuse_session(&client, cache, label, &identity, app_path, cached).await?
+        if let Some(assertion) = reuse_session(
+            &client,
+            cache,
+            label,
+            &identity,
+            app_path,
+            cached,
+            refresh_window,
+        )
+        .await?
         {
             return Ok(assertion);
         }
@@ -231,6 +248,7 @@ async fn saml_assertion(
             .duo_device
             .clone()
             .or_else(|| chain.okta.mfa_duo_device.clone()),
+        forget_device: options.factor.forget_device,
     };
     crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
     let login = authn::authenticate(&client, &account, &choice).await?;
@@ -238,7 +256,7 @@ async fn saml_assertion(
     let page = app::open(&client, app_path, login.proof()).await?;
     if let Some(sid) = &page.sid {
         // Learnt once per session, so each reuse can be the app link alone.
-        let expires_at = match session::validate(&client, sid).await? {
+        let expires_at = match session::validate(&client, sid, refresh_window).await? {
             SessionState::Active { expires_at } => expires_at,
             _ => None,
         };
@@ -262,10 +280,11 @@ async fn reuse_session(
     identity: &crate::okta::identity::Identity,
     app_path: &str,
     cached: crate::cache::CachedSession,
+    refresh_window: std::time::Duration,
 ) -> Result<Option<SamlAssertion>> {
     let mut expires_at = cached.expires_at;
     let mut changed = false;
-    if session::due_for_refresh(expires_at) {
+    if session::due_for_refresh(expires_at, refresh_window) {
         match session::refresh(client, &cached.sid).await? {
             SessionState::Active { expires_at: end } => {
                 tracing::debug!("extended the Okta session before its end");
@@ -283,7 +302,7 @@ async fn reuse_session(
     let assertion = SamlAssertion::parse(encoded)?;
     if expires_at.is_none() {
         if let SessionState::Active { expires_at: end } =
-            session::validate(client, &cached.sid).await?
+            session::validate(client, &cached.sid, refresh_window).await?
         {
             (expires_at, changed) = (end, true);
         }

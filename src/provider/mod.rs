@@ -112,22 +112,31 @@ pub struct LoginOptions {
     /// `--no-cache`: ignore cached credentials and the Okta session (results are still stored).
     pub no_cache: bool,
     /// `--auth-flow`/`AWS_OKTA_AUTH_FLOW` (auto, classic, direct, device), over okta_auth_flow.
-    pub auth_flow: Option<String>,
-    /// `--no-browser`: print the device-flow address instead of opening it.
+    pub auth_flow: Option<crate::config::FlowSetting>,
+    /// `--no-browser`, or no browser can be opened here (`Settings::browser`): print the
+    /// device-flow address instead of opening it.
     pub no_browser: bool,
+    /// What the environment said (read once, by `cli`).
+    pub settings: crate::settings::Settings,
 }
 
 /// The final credentials of a chain when the cache has them fresh; never logs in, never
 /// talks to Okta or STS (`exec --server` after a login needed input: it picks up what a login
 /// in another terminal stored).
-pub fn cached(chain: &Chain, keychain: &dyn Keychain) -> Result<Option<Credentials>> {
+pub fn cached(
+    chain: &Chain,
+    keychain: &dyn Keychain,
+    settings: &crate::settings::Settings,
+) -> Result<Option<Credentials>> {
     // Keyed by the account's recorded identity, as the warm path is; without a record there
     // is nothing this process may use without a login.
     let Some(identity) = identity::recorded(chain.okta.account_label()) else {
         return Ok(None);
     };
     match CacheKey::for_chain(chain, &identity).last() {
-        Some(key) => Cache::new(keychain).credentials(key),
+        Some(key) => Cache::new(keychain)
+            .expiring_within(settings.expiry_window)
+            .credentials(key),
         None => Ok(None),
     }
 }
@@ -138,7 +147,7 @@ pub fn credentials(
     keychain: &dyn Keychain,
     options: &LoginOptions,
 ) -> Result<Credentials> {
-    let cache = Cache::new(keychain);
+    let cache = Cache::new(keychain).expiring_within(options.settings.expiry_window);
     let label = chain.okta.account_label();
     let cached = |key: &CacheKey| {
         if options.no_cache {
@@ -159,7 +168,7 @@ pub fn credentials(
         }
     }
     // Cold path. Serialise logins per Okta account; whoever waited finds the cache filled.
-    let _lock = LoginLock::acquire(label)?;
+    let _lock = LoginLock::acquire(label, options.settings.lock_timeout)?;
     // Without a record (an install from before records), the keychain item says who the
     // account is, and the record is written for the next warm run.
     let mut account = None;

@@ -1137,7 +1137,11 @@ mod tests {
 
     #[test]
     fn redirects_go_only_to_the_org_and_the_duo_host_okta_named() {
-        let client = OktaClient::new(Url::parse("https://example.okta.com/").unwrap()).unwrap();
+        let client = OktaClient::new(
+            Url::parse("https://example.okta.com/").unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
         let okta = Url::parse("https://example.okta.com/sso/idps/0oa1?stateToken=x").unwrap();
         for evil in [
             "https://evil.example/oauth/v1/authorize",
@@ -1185,7 +1189,11 @@ mod tests {
 
     #[test]
     fn loopback_duo_hosts_only_for_loopback_orgs() {
-        let client = OktaClient::new(Url::parse("http://127.0.0.1:8080/").unwrap()).unwrap();
+        let client = OktaClient::new(
+            Url::parse("http://127.0.0.1:8080/").unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
         let okta = Url::parse("http://127.0.0.1:8080/sso/idps/0oa1").unwrap();
         assert!(flow(&client)
             .target(&okta, "http://127.0.0.1:9/oauth/v1/authorize")

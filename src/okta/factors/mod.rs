@@ -20,6 +20,8 @@ pub struct FactorChoice {
     /// Duo device (`phone1`, ... or `passcode`): `--mfa-duo-device`, env, or `mfa_duo_device`.
     /// For the Duo Universal Prompt also a Duo factor (`Phone Call`), or `DEVICE:FACTOR`.
     pub duo_device: Option<String>,
+    /// `AWS_OKTA_REMEMBER_DEVICE=false`: never ask Okta to remember this device.
+    pub forget_device: bool,
 }
 
 /// What a factor's verification ended with.
@@ -36,21 +38,16 @@ pub enum Verified {
 pub struct Context {
     /// The MFA policy allows remembering this device: send `rememberDevice=true`.
     pub remember_device: bool,
-    /// Duo device (`phone1`, ... or `passcode`): `AWS_OKTA_MFA_DUO_DEVICE`.
+    /// Duo device (`phone1`, ... or `passcode`): the merged [`FactorChoice::duo_device`].
     pub duo_device: Option<String>,
 }
 
 impl Context {
-    pub fn new(remember_device: bool) -> Context {
+    /// `allowed`: the MFA policy allows remembering the device; the user may still opt out.
+    pub fn new(allowed: bool, choice: &FactorChoice) -> Context {
         Context {
-            remember_device: remember_device
-                && !matches!(
-                    std::env::var("AWS_OKTA_REMEMBER_DEVICE").as_deref(),
-                    Ok("0" | "false" | "no")
-                ),
-            duo_device: std::env::var("AWS_OKTA_MFA_DUO_DEVICE")
-                .ok()
-                .filter(|d| !d.trim().is_empty()),
+            remember_device: allowed && !choice.forget_device,
+            duo_device: choice.duo_device.clone(),
         }
     }
 }
@@ -301,12 +298,14 @@ mod tests {
             provider: Some("google".into()),
             factor_type: None,
             duo_device: None,
+            forget_device: false,
         };
         assert_eq!(choose(&factors, &choice).unwrap().id, "g");
         let choice = FactorChoice {
             provider: None,
             factor_type: Some("PUSH".into()),
             duo_device: None,
+            forget_device: false,
         };
         assert_eq!(choose(&factors, &choice).unwrap().id, "p");
     }
@@ -318,6 +317,7 @@ mod tests {
             provider: Some("DUO".into()),
             factor_type: None,
             duo_device: None,
+            forget_device: false,
         };
         let msg = choose(&factors, &choice).unwrap_err().to_string();
         assert!(

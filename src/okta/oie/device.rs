@@ -26,22 +26,6 @@ struct Authorization {
     interval: Option<u64>,
 }
 
-/// Whether a browser may be opened: not with `AWS_OKTA_NO_BROWSER`, over SSH, or (on Unix
-/// other than macOS) without a display.
-pub fn can_open_browser(no_browser: bool) -> bool {
-    if no_browser || std::env::var_os("AWS_OKTA_NO_BROWSER").is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if std::env::var_os("SSH_CONNECTION").is_some() || std::env::var_os("SSH_TTY").is_some() {
-        return false;
-    }
-    if cfg!(all(unix, not(target_os = "macos"))) {
-        return std::env::var_os("DISPLAY").is_some()
-            || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    }
-    true
-}
-
 pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Result<TokenResponse> {
     let auth = client
         .post::<Authorization>(client.endpoint("device/authorize")?, &[("scope", scope)])
@@ -63,7 +47,9 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
         "To sign in to Okta, open {} and confirm the code {}",
         page_url, auth.user_code
     );
-    if can_open_browser(no_browser) {
+    // `no_browser` already covers `AWS_OKTA_NO_BROWSER`, SSH and a missing display
+    // (`Settings::browser`).
+    if !no_browser {
         if let Err(e) = open::that_detached(page_url.as_str()) {
             eprintln!("(could not open a browser: {e}; open the address above yourself)");
         }

@@ -27,29 +27,7 @@ pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_cod
 pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const GRANT_REFRESH: &str = "refresh_token";
 
-/// Which login a profile uses (`okta_auth_flow`, `--auth-flow`, `AWS_OKTA_AUTH_FLOW`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlowSetting {
-    Auto,
-    Classic,
-    Direct,
-    Device,
-}
-
-impl std::str::FromStr for FlowSetting {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<FlowSetting> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(FlowSetting::Auto),
-            "classic" => Ok(FlowSetting::Classic),
-            "direct" => Ok(FlowSetting::Direct),
-            "device" => Ok(FlowSetting::Device),
-            other => Err(Error::Config(format!(
-                "okta_auth_flow '{other}' is not one of auto, classic, direct, device"
-            ))),
-        }
-    }
-}
+pub use crate::config::{FlowSetting, HubTrust};
 
 /// The login actually used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,25 +43,6 @@ impl Flow {
             Flow::Classic => "classic",
             Flow::Direct => "direct",
             Flow::Device => "device",
-        }
-    }
-}
-
-/// How the hub role trusts Okta (`okta_hub_trust`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HubTrust {
-    Saml,
-    Oidc,
-}
-
-impl HubTrust {
-    pub fn parse(value: Option<&str>) -> Result<HubTrust> {
-        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("") | Some("saml") => Ok(HubTrust::Saml),
-            Some("oidc") => Ok(HubTrust::Oidc),
-            Some(other) => Err(Error::Config(format!(
-                "okta_hub_trust '{other}' is not one of saml, oidc"
-            ))),
         }
     }
 }
@@ -126,20 +85,19 @@ pub fn describe_flow(okta: &crate::config::OktaSettings) -> Option<String> {
         .oidc_client_id
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty());
-    let trust = okta.hub_trust.as_deref().unwrap_or("saml");
-    match okta.auth_flow.as_deref().map(str::parse::<FlowSetting>) {
-        Some(Err(_)) => Some("invalid okta_auth_flow".to_string()),
-        Some(Ok(FlowSetting::Classic)) => Some("classic (okta_auth_flow)".to_string()),
-        Some(Ok(FlowSetting::Direct)) => {
+    let trust = okta.hub_trust.name();
+    match okta.auth_flow {
+        Some(FlowSetting::Classic) => Some("classic (okta_auth_flow)".to_string()),
+        Some(FlowSetting::Direct) => {
             Some(format!("direct (okta_auth_flow), hub trust {trust}"))
         }
-        Some(Ok(FlowSetting::Device)) => {
+        Some(FlowSetting::Device) => {
             Some(format!("device (okta_auth_flow), hub trust {trust}"))
         }
-        None | Some(Ok(FlowSetting::Auto)) if client => Some(format!(
+        None | Some(FlowSetting::Auto) if client => Some(format!(
             "auto: classic on Classic orgs, direct (device without a password) on Identity Engine, hub trust {trust}"
         )),
-        None | Some(Ok(FlowSetting::Auto)) => None,
+        None | Some(FlowSetting::Auto) => None,
     }
 }
 
@@ -250,13 +208,16 @@ pub struct OAuthClient {
 }
 
 impl OAuthClient {
-    pub fn new(base: Url, client_id: &str, server: Option<&str>) -> Result<OAuthClient> {
+    pub fn new(
+        base: Url,
+        client_id: &str,
+        server: Option<&str>,
+        settings: &crate::settings::OktaHttp,
+    ) -> Result<OAuthClient> {
         // The same client as the classic API: no automatic redirects, so the password grant,
         // refresh token, device secret and id token in these POST bodies never follow one.
-        let http = super::http::build_http(&base)?;
-        let poll_override = std::env::var("AWS_OKTA_POLL_INTERVAL")
-            .ok()
-            .and_then(|v| crate::config::parse_duration(&v).ok());
+        let http = super::http::build_http(&base, settings)?;
+        let poll_override = settings.poll_interval;
         Ok(OAuthClient {
             http,
             origin: super::origin::OktaOrigin::new(base.clone()),
@@ -484,14 +445,20 @@ impl StoredTokens {
 /// token (`POST /oauth2/v1/revoke`) at the org that issued it, when the tokens say which and
 /// it can be reached. Tokens that do not say (written before they recorded their identity)
 /// are only forgotten: the account's current org may not be theirs. For `logout`.
-pub async fn forget(keychain: &dyn Keychain, account: &str) -> Result<()> {
+pub async fn forget(
+    keychain: &dyn Keychain,
+    account: &str,
+    settings: &crate::settings::OktaHttp,
+) -> Result<()> {
     let stored = StoredTokens::load_any(keychain, account)?;
     let base = stored
         .as_ref()
         .and_then(|s| s.identity.as_ref())
         .and_then(Identity::base_url);
     if let (Some(base), Some(stored)) = (base, stored) {
-        if let Ok(client) = OAuthClient::new(base, &stored.client_id, stored.server.as_deref()) {
+        if let Ok(client) =
+            OAuthClient::new(base, &stored.client_id, stored.server.as_deref(), settings)
+        {
             if let Ok(url) = client.endpoint("revoke") {
                 let token = stored.refresh_token.expose_secret();
                 let answer = client
@@ -530,7 +497,11 @@ pub fn known_accounts(accounts: &[String]) -> std::collections::BTreeSet<String>
 /// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
 /// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
 /// how many accounts had tokens. Works without a network (then only forgets).
-pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<usize> {
+pub fn logout_accounts(
+    keychain: &dyn Keychain,
+    accounts: &[String],
+    settings: &crate::settings::OktaHttp,
+) -> Result<usize> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -538,7 +509,7 @@ pub fn logout_accounts(keychain: &dyn Keychain, accounts: &[String]) -> Result<u
     let mut forgotten = 0;
     for label in &known_accounts(accounts) {
         let had = StoredTokens::load_any(keychain, label)?.is_some();
-        runtime.block_on(forget(keychain, label))?;
+        runtime.block_on(forget(keychain, label, settings))?;
         forgotten += usize::from(had);
     }
     Ok(forgotten)

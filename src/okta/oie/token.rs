@@ -32,7 +32,9 @@ pub struct Request<'a> {
     pub flow: Flow,
     pub trust: HubTrust,
     pub factor_type: Option<&'a str>,
+    /// `--no-browser`, or no browser can be opened here (`Settings::browser`).
     pub no_browser: bool,
+    pub http: &'a crate::settings::OktaHttp,
 }
 
 pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
@@ -53,7 +55,12 @@ pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
         HubTrust::Saml => None,
         HubTrust::Oidc => req.okta.authorization_server.as_deref(),
     };
-    let client = OAuthClient::new(req.account.base_url.clone(), client_id.trim(), server)?;
+    let client = OAuthClient::new(
+        req.account.base_url.clone(),
+        client_id.trim(),
+        server,
+        req.http,
+    )?;
     let scope = match req.trust {
         HubTrust::Saml => SCOPE_SAML,
         HubTrust::Oidc => SCOPE_OIDC,
