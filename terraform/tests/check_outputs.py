@@ -201,16 +201,23 @@ def main():
         check(f"{team}.config: has [{hub_profile}]", cp.has_section(hub_profile))
         if not cp.has_section(hub_profile):
             continue
-        hub_arn = cp[hub_profile]["role_arn"]
+        # SDK-native profiles (what `config generate` writes): the chain keys are aws-okta's
+        # own (okta_role_arn, okta_source_profile); AWS SDKs use credential_process.
+        hub_arn = cp[hub_profile]["okta_role_arn"]
+        eq(f"{team}.config: hub has no role_arn an SDK would assume", cp[hub_profile].get("role_arn"), None)
+        eq(f"{team}.config: hub credential_process", cp[hub_profile].get("credential_process"),
+           f"aws-okta cred-process {team}-hub")
         eq(f"{team}.config: hub role", hub_arn, f"arn:aws:iam::111111111111:role/{org_json['teams'][team]['hub_role_name']}")
         check(f"{team}.config: [okta] aws_saml_url", cp.has_option("okta", "aws_saml_url"))
         assume = doc(pol["hub_teams"][team]["assume"])
         allowed = set(assume["Statement"][0]["Resource"]) if assume else set()
         spoke_profiles = [s for s in cp.sections() if s.startswith("profile ") and s != hub_profile]
-        eq(f"{team}.config: one profile per assumable role", sorted(cp[s]["role_arn"] for s in spoke_profiles), sorted(allowed))
+        eq(f"{team}.config: one profile per assumable role", sorted(cp[s]["okta_role_arn"] for s in spoke_profiles), sorted(allowed))
         for s in spoke_profiles:
-            arn = cp[s]["role_arn"]
-            eq(f"{team}.config [{s}]: chains from the hub profile", cp[s].get("source_profile"), f"{team}-hub")
+            arn = cp[s]["okta_role_arn"]
+            eq(f"{team}.config [{s}]: chains from the hub profile", cp[s].get("okta_source_profile"), f"{team}-hub")
+            eq(f"{team}.config [{s}]: credential_process", cp[s].get("credential_process"),
+               f"aws-okta cred-process {s.removeprefix('profile ')}")
             check(f"{team}.config [{s}]: hub role may assume {arn}", arn in allowed)
             if arn in prod_trust:
                 check(f"{team}.config [{s}]: {arn} trusts {hub_arn}", hub_arn in prod_trust[arn], prod_trust[arn])
