@@ -137,6 +137,20 @@ pub fn private_state_dir(dir: &Path) -> std::io::Result<()> {
     ensure_private_dir(dir)
 }
 
+/// Takes an exclusive lock on `path` (created when missing), held until the file is dropped;
+/// errors name the file.
+pub fn exclusive_lock(path: &Path) -> crate::Result<std::fs::File> {
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| crate::Error::io(format!("cannot open {}", path.display()), e))?;
+    lock.lock()
+        .map_err(|e| crate::Error::io(format!("cannot lock {}", path.display()), e))?;
+    Ok(lock)
+}
+
 /// Copies an existing file to `<file>.aws-okta.bak` (mode 0600) before we change it.
 pub fn backup(path: &Path) -> std::io::Result<Option<PathBuf>> {
     let data = match std::fs::read(path) {

@@ -5,7 +5,6 @@ use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,15 +68,7 @@ impl Index {
         let dir = crate::config::state_dir();
         crate::fsutil::ensure_private_dir(&dir)
             .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
-        let lock_path = dir.join("cache-index.lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
-        lock.lock()
-            .map_err(|e| Error::io(format!("cannot lock {}", lock_path.display()), e))?;
+        let _lock = crate::fsutil::exclusive_lock(&dir.join("cache-index.lock"))?;
         let mut index = Index::load();
         change(&mut index);
         let data = serde_json::to_vec_pretty(&index).map_err(|e| Error::Io(e.to_string()))?;

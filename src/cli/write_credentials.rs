@@ -118,16 +118,7 @@ fn lock_file_for(path: &std::path::Path) -> Result<std::fs::File> {
     let dir = crate::config::state_dir().join("locks");
     fsutil::private_state_dir(&dir)
         .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
-    let lock_path = dir.join(format!("credentials-file-{}.lock", &digest[..16]));
-    let lock = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(format!("cannot open {}", lock_path.display()), e))?;
-    lock.lock()
-        .map_err(|e| Error::io(format!("cannot lock {}", lock_path.display()), e))?;
-    Ok(lock)
+    fsutil::exclusive_lock(&dir.join(format!("credentials-file-{}.lock", &digest[..16])))
 }
 
 fn default_path() -> PathBuf {
