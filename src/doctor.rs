@@ -497,12 +497,7 @@ pub async fn sts(endpoint: &str) -> Check {
 pub fn cache(backend: &str) -> Check {
     let index = Index::load();
     let now = Utc::now();
-    let mut entries: Vec<_> = index
-        .credentials
-        .values()
-        .filter(|e| e.backend == backend)
-        .collect();
-    entries.sort_by(|a, b| (&a.profile, a.expiration).cmp(&(&b.profile, b.expiration)));
+    let entries = index.credentials_of(backend);
     let fresh: Vec<_> = entries.iter().filter(|e| e.expiration > now).collect();
     let sessions: Vec<_> = index
         .sessions

@@ -62,6 +62,17 @@ impl Index {
             .unwrap_or_default()
     }
 
+    /// The credential sets cached in `backend`, by profile and then expiry.
+    pub fn credentials_of(&self, backend: &str) -> Vec<&CredentialEntry> {
+        let mut entries: Vec<_> = self
+            .credentials
+            .values()
+            .filter(|e| e.backend == backend)
+            .collect();
+        entries.sort_by(|a, b| (&a.profile, a.expiration).cmp(&(&b.profile, b.expiration)));
+        entries
+    }
+
     /// Read-modify-write under a lock of its own, so parallel writers do not drop entries.
     pub fn update(change: impl FnOnce(&mut Index)) -> Result<()> {
         let path = path();

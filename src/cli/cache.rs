@@ -54,12 +54,7 @@ fn list(global: &Global) -> Result<i32> {
         "ROLE".to_string(),
         "EXPIRES".to_string(),
     ]];
-    let mut entries: Vec<_> = index
-        .credentials
-        .values()
-        .filter(|e| e.backend == backend)
-        .collect();
-    entries.sort_by(|a, b| (&a.profile, a.expiration).cmp(&(&b.profile, b.expiration)));
+    let entries = index.credentials_of(backend);
     for entry in entries {
         let left = entry.expiration - now;
         let when = if left.num_seconds() <= 0 {

@@ -62,6 +62,28 @@ impl Identity {
 
 /// Deletes an item that was issued for another identity (or for none); for the loaders of
 /// identity-bound items. Best effort: an item that cannot be deleted is still not used.
+/// Keychain `item` decoded as `T`, if it was issued for `identity` (`issued_for` reads that
+/// from the decoded item): one issued for another identity, or for none (written before items
+/// recorded it), is deleted and not returned; one that does not decode counts as absent.
+pub fn load_for<T: serde::de::DeserializeOwned>(
+    keychain: &dyn Keychain,
+    item: &str,
+    identity: &Identity,
+    issued_for: impl Fn(&T) -> Option<&Identity>,
+) -> Result<Option<T>> {
+    let Some(data) = keychain.get(item)? else {
+        return Ok(None);
+    };
+    let Ok(stored) = serde_json::from_slice::<T>(&data) else {
+        return Ok(None);
+    };
+    if !identity.admits(issued_for(&stored)) {
+        discard(keychain, item);
+        return Ok(None);
+    }
+    Ok(Some(stored))
+}
+
 pub fn discard(keychain: &dyn Keychain, item: &str) {
     tracing::debug!(
         item,

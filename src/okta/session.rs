@@ -146,18 +146,13 @@ fn stored_device_token(
     account: &str,
     identity: &Identity,
 ) -> Result<Option<SecretString>> {
-    let item = device_item(account);
-    let Some(data) = keychain.get(&item)? else {
-        return Ok(None);
-    };
-    let Ok(stored) = serde_json::from_slice::<StoredDevice>(&data) else {
-        return Ok(None);
-    };
-    if !identity.admits(stored.identity.as_ref()) {
-        super::identity::discard(keychain, &item);
-        return Ok(None);
-    }
-    Ok(Some(stored.dt))
+    let stored = super::identity::load_for(
+        keychain,
+        &device_item(account),
+        identity,
+        |s: &StoredDevice| s.identity.as_ref(),
+    )?;
+    Ok(stored.map(|s| s.dt))
 }
 
 /// Puts the account's remembered device token (if any, and issued for `identity`) into the

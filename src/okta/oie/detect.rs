@@ -57,18 +57,13 @@ pub fn cached(
     account: &str,
     identity: &Identity,
 ) -> Result<Option<Pipeline>> {
-    let item = pipeline_item(account);
-    let Some(data) = keychain.get(&item)? else {
-        return Ok(None);
-    };
-    let Ok(cached) = serde_json::from_slice::<Cached>(&data) else {
-        return Ok(None);
-    };
-    if !identity.admits(cached.identity.as_ref()) {
-        crate::okta::identity::discard(keychain, &item);
-        return Ok(None);
-    }
-    Ok(Pipeline::parse(&cached.pipeline))
+    let cached = crate::okta::identity::load_for(
+        keychain,
+        &pipeline_item(account),
+        identity,
+        |c: &Cached| c.identity.as_ref(),
+    )?;
+    Ok(cached.and_then(|c| Pipeline::parse(&c.pipeline)))
 }
 
 /// The org's pipeline: from the keychain, else read (and cached). `refresh` reads it again.

@@ -409,14 +409,12 @@ impl StoredTokens {
         account: &str,
         identity: &Identity,
     ) -> Result<Option<StoredTokens>> {
-        let Some(stored) = StoredTokens::load_any(keychain, account)? else {
-            return Ok(None);
-        };
-        if !identity.admits(stored.identity.as_ref()) {
-            super::identity::discard(keychain, &tokens_item(account));
-            return Ok(None);
-        }
-        Ok(Some(stored))
+        super::identity::load_for(
+            keychain,
+            &tokens_item(account),
+            identity,
+            |s: &StoredTokens| s.identity.as_ref(),
+        )
     }
 
     /// The account's tokens whatever identity they were issued for (for `logout`).
