@@ -189,11 +189,7 @@ fn profile_bodies(text: &str) -> Vec<(String, Vec<Setting>)> {
         if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
             continue;
         }
-        if t.starts_with('[') && t.ends_with(']') {
-            let name = t[1..t.len() - 1]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+        if let Some(name) = section_header(t) {
             current = profile_of(&name).map(|p| {
                 out.iter().position(|(n, _)| n == p).unwrap_or_else(|| {
                     out.push((p.to_string(), Vec::new()));
@@ -694,6 +690,13 @@ struct Section {
     keys: BTreeMap<String, String>,
 }
 
+/// The name of a trimmed `[ ... ]` header line, inner whitespace collapsed (`[profile  a]` is
+/// `profile a`); `None` for any other line.
+fn section_header(t: &str) -> Option<String> {
+    let inner = t.strip_prefix('[')?.strip_suffix(']')?;
+    Some(inner.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 fn sections<'a>(lines: impl Iterator<Item = (usize, &'a str)>) -> Vec<Section> {
     let mut out: Vec<Section> = Vec::new();
     for (line_no, raw) in lines {
@@ -701,11 +704,7 @@ fn sections<'a>(lines: impl Iterator<Item = (usize, &'a str)>) -> Vec<Section> {
         if t.starts_with('#') || t.starts_with(';') || t.is_empty() {
             continue;
         }
-        if t.starts_with('[') && t.ends_with(']') {
-            let name = t[1..t.len() - 1]
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+        if let Some(name) = section_header(t) {
             out.push(Section {
                 name,
                 line: line_no,
