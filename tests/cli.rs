@@ -542,6 +542,60 @@ fn list_shows_profiles_roles_and_sources() {
     assert_eq!(env.okta.counters().total, 0);
 }
 
+/// The harness config plus `n` spokes under `hub` (`gen0000`, ...), each in its own account.
+fn with_spokes(n: usize) -> String {
+    let mut text = config_text();
+    for i in 0..n {
+        text.push_str(&format!(
+            "\n[profile gen{i:04}]\nsource_profile = hub\nrole_arn = arn:aws:iam::{:012}:role/team-{i}\n",
+            300_000_000_000u64 + i as u64
+        ));
+    }
+    text
+}
+
+#[test]
+fn list_over_thousands_of_profiles_shows_each_once_with_its_role() {
+    let env = ready();
+    env.write_config(&with_spokes(2000));
+    let out = env.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let generated: Vec<&str> = text.lines().filter(|l| l.starts_with("gen")).collect();
+    assert_eq!(generated.len(), 2000);
+    for (i, line) in generated.iter().enumerate() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cols[0], format!("gen{i:04}"));
+        assert_eq!(
+            cols[1],
+            format!(
+                "arn:aws:iam::{:012}:role/team-{i}",
+                300_000_000_000u64 + i as u64
+            )
+        );
+        assert_eq!(cols[2], "hub", "{line}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("spoke")), "{text}");
+}
+
+#[test]
+fn list_into_a_pipe_closed_early_ends_quietly() {
+    // `aws-okta list | head -1`: the reader goes away after the first line.
+    let env = ready();
+    env.write_config(&with_spokes(2000));
+    let mut child = env
+        .cmd(&["list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+}
+
 #[test]
 fn sigterm_reaches_the_command() {
     let env = ready();

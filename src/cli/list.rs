@@ -19,11 +19,11 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         "ROLE_ARN".to_string(),
         "SOURCE".to_string(),
     ]];
-    let profiles = cfg.profiles()?;
+    let profiles = cfg.profile_map()?;
     let mut hidden = 0;
-    for (name, section) in &profiles {
+    for (name, section) in profiles {
         let role = config::role_of(section).unwrap_or("-").to_string();
-        if !config::served_by_aws_okta(&profiles, name) {
+        if !config::served_by_aws_okta(profiles, name) {
             if args.all {
                 rows.push([name.clone(), role, "not aws-okta's".to_string()]);
             } else {
@@ -46,7 +46,16 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         }
         rows.push([name.clone(), role, source]);
     }
-    print!("{}", super::table(&rows));
+    // A reader that stops early (`aws-okta list | head`) closes the pipe: that ends the
+    // listing quietly, as it does for `ls`, instead of a panic from `print!`.
+    let mut out = std::io::stdout().lock();
+    match std::io::Write::write_all(&mut out, super::table(&rows).as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) => return Err(crate::Error::io("writing the profile list", e)),
+        Ok(()) => {}
+    }
     if hidden > 0 {
         eprintln!(
             "({hidden} profile{} of other tools not shown: `aws-okta list --all`)",

@@ -44,13 +44,17 @@ impl Section {
 
 /// A config file, read lazily: loading finds the section headers (one pass over the text, no
 /// per-section allocation) and reads `[okta]`; a profile's keys are parsed only when asked for,
-/// so a warm run costs the same with 5 profiles or 2,000.
+/// so a warm run costs the same with 5 profiles or 2,000. Commands that read every profile
+/// (`list`, `config validate`/`init`) parse them all once ([`ConfigFile::profile_map`]); later
+/// lookups are answered from that map, so resolving every profile stays linear in the file.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigFile {
     pub path: PathBuf,
     text: String,
     spans: Vec<Span>,
     pub okta: Section,
+    /// Every profile, once [`ConfigFile::profile_map`] has parsed them.
+    all: std::sync::OnceLock<BTreeMap<String, Section>>,
 }
 
 /// One `[...]` section of the file: which profile it belongs to and where its text is.
@@ -120,6 +124,7 @@ impl ConfigFile {
             text,
             spans,
             okta: Section::default(),
+            all: std::sync::OnceLock::new(),
         };
         file.okta = file
             .merge(|kind| *kind == SpanKind::Okta)?
@@ -129,6 +134,9 @@ impl ConfigFile {
 
     /// One profile's keys (all its sections merged, later values winning), or `None`.
     pub fn profile(&self, name: &str) -> Result<Option<Section>> {
+        if let Some(all) = self.all.get() {
+            return Ok(all.get(name).cloned());
+        }
         self.merge(|kind| matches!(kind, SpanKind::Profile(r) if &self.text[r.clone()] == name))
     }
 
@@ -147,14 +155,30 @@ impl ConfigFile {
 
     /// Every profile, parsed. The whole file is checked, sections that are not ours included.
     pub fn profiles(&self) -> Result<BTreeMap<String, Section>> {
-        Ini::load_from_str_opt(&self.text, parse_option()).map_err(|e| self.syntax_error(0, &e))?;
-        let mut all = BTreeMap::new();
-        for name in self.profile_names() {
-            if let Some(section) = self.profile(name)? {
-                all.insert(name.to_string(), section);
-            }
+        self.profile_map().cloned()
+    }
+
+    /// [`ConfigFile::profiles`] without a copy; parsed on the first call (one pass over the
+    /// sections, not one search per profile) and kept for later calls and for
+    /// [`ConfigFile::profile`].
+    pub fn profile_map(&self) -> Result<&BTreeMap<String, Section>> {
+        if let Some(all) = self.all.get() {
+            return Ok(all);
         }
-        Ok(all)
+        Ini::load_from_str_opt(&self.text, parse_option()).map_err(|e| self.syntax_error(0, &e))?;
+        let mut all: BTreeMap<String, Section> = BTreeMap::new();
+        for span in &self.spans {
+            let SpanKind::Profile(name) = &span.kind else {
+                continue;
+            };
+            let name = &self.text[name.clone()];
+            let target = all.entry(name.to_string()).or_insert_with(|| Section {
+                line: span.line,
+                values: BTreeMap::new(),
+            });
+            self.parse_into(span, target)?;
+        }
+        Ok(self.all.get_or_init(|| all))
     }
 
     /// `path:line` of a profile's header, for error messages.
@@ -166,6 +190,9 @@ impl ConfigFile {
     }
 
     fn profile_line(&self, name: &str) -> Option<usize> {
+        if let Some(all) = self.all.get() {
+            return all.get(name).map(|s| s.line);
+        }
         self.spans.iter().find_map(|s| match &s.kind {
             SpanKind::Profile(r) if &self.text[r.clone()] == name => Some(s.line),
             _ => None,
@@ -176,21 +203,27 @@ impl ConfigFile {
     fn merge(&self, wanted: impl Fn(&SpanKind) -> bool) -> Result<Option<Section>> {
         let mut merged: Option<Section> = None;
         for span in self.spans.iter().filter(|s| wanted(&s.kind)) {
-            let ini = Ini::load_from_str_opt(&self.text[span.bytes.clone()], parse_option())
-                .map_err(|e| self.syntax_error(span.line - 1, &e))?;
             let target = merged.get_or_insert_with(|| Section {
                 line: span.line,
                 values: BTreeMap::new(),
             });
-            for (_, props) in ini.iter() {
-                target.values.extend(
-                    props
-                        .iter()
-                        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())),
-                );
-            }
+            self.parse_into(span, target)?;
         }
         Ok(merged)
+    }
+
+    /// Parses one section with rust-ini into `target`, its values winning over earlier ones.
+    fn parse_into(&self, span: &Span, target: &mut Section) -> Result<()> {
+        let ini = Ini::load_from_str_opt(&self.text[span.bytes.clone()], parse_option())
+            .map_err(|e| self.syntax_error(span.line - 1, &e))?;
+        for (_, props) in ini.iter() {
+            target.values.extend(
+                props
+                    .iter()
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())),
+            );
+        }
+        Ok(())
     }
 
     fn syntax_error(&self, line_offset: usize, e: &ini::ParseError) -> Error {

@@ -153,13 +153,20 @@ proptest! {
         let cfg = ConfigFile::parse(Path::new("p"), &text).unwrap();
         let (okta, profiles) = reference(&text);
         prop_assert_eq!(values(&cfg.okta), values(&okta));
+        // One copy reads profiles one by one (lazily), the other parses them all first and
+        // then answers lookups from that map: both must agree with the reference.
+        let lazy_cfg = cfg.clone();
         let all = cfg.profiles().unwrap();
         prop_assert_eq!(all.keys().collect::<Vec<_>>(), profiles.keys().collect::<Vec<_>>());
         for (name, expected) in &profiles {
-            let lazy = cfg.profile(name).unwrap().unwrap();
+            let lazy = lazy_cfg.profile(name).unwrap().unwrap();
             prop_assert_eq!(values(&lazy), values(expected));
             prop_assert_eq!(values(&all[name]), values(expected));
+            let cached = cfg.profile(name).unwrap().unwrap();
+            prop_assert_eq!(values(&cached), values(expected));
+            prop_assert_eq!((cached.line, cfg.location(name)), (lazy.line, lazy_cfg.location(name)));
         }
+        prop_assert!(cfg.profile("no-such-profile").unwrap().is_none());
     }
 
     /// Each profile has an optional source (another profile, itself, or a missing one).

@@ -200,18 +200,28 @@ impl Org {
 
 struct Diags<'a> {
     path: &'a Path,
-    src: &'a str,
+    /// Byte offset of every `\n` in the source, in order: a line number is a binary search,
+    /// not a scan from the start (an org with hundreds of accounts asks for tens of thousands).
+    newlines: Vec<usize>,
     list: Vec<(usize, usize, String)>,
 }
 
-impl Diags<'_> {
+impl<'a> Diags<'a> {
+    fn new(path: &'a Path, src: &str) -> Self {
+        Diags {
+            path,
+            newlines: src
+                .bytes()
+                .enumerate()
+                .filter_map(|(i, b)| (b == b'\n').then_some(i))
+                .collect(),
+            list: Vec::new(),
+        }
+    }
+
+    /// 1-based line of byte `offset`: one more than the newlines before it.
     fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.src.len());
-        self.src.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.newlines.partition_point(|&nl| nl < offset) + 1
     }
 
     fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -249,11 +259,7 @@ impl Diags<'_> {
 
 /// Parses and validates `src` (the contents of `path`), reporting every problem found.
 pub(crate) fn parse(path: &Path, src: &str) -> Result<Org, Error> {
-    let mut d = Diags {
-        path,
-        src,
-        list: Vec::new(),
-    };
+    let mut d = Diags::new(path, src);
     let raw: OrgToml = match toml::from_str(src) {
         Ok(raw) => raw,
         Err(e) => {

@@ -140,22 +140,27 @@ struct TfTeam<'a> {
 /// The JSON the Terraform example reads with `jsondecode(file(...))`. Maps are keyed by name so
 /// Terraform can `for_each` over them; keys and lists are sorted, so the output is deterministic.
 pub(crate) fn terraform_json(org: &Org) -> String {
+    // Which hub roles each (spoke account, role) trusts: one pass over the grants, so the
+    // cost grows with the grants, not with spoke roles times teams times grants.
+    let mut trusted_by: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for t in &org.teams {
+        for g in &t.grants {
+            trusted_by
+                .entry((org.spokes[g.spoke].account.name.as_str(), g.role.as_str()))
+                .or_default()
+                .insert(t.hub_role.name.as_str());
+        }
+    }
     let mut spokes: BTreeMap<&str, TfSpoke> = BTreeMap::new();
     for s in &org.spokes {
         let roles = s
             .roles
             .iter()
             .map(|r| {
-                let trusted = org
-                    .teams
-                    .iter()
-                    .filter(|t| {
-                        t.grants.iter().any(|g| {
-                            org.spokes[g.spoke].account.name == s.account.name && g.role == r.name
-                        })
-                    })
-                    .map(|t| t.hub_role.name.as_str())
-                    .collect();
+                let trusted = trusted_by
+                    .get(&(s.account.name.as_str(), r.name.as_str()))
+                    .cloned()
+                    .unwrap_or_default();
                 (
                     r.name.as_str(),
                     TfSpokeRole {
