@@ -2,6 +2,8 @@
 //! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
 pub mod file;
 mod os;
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+mod secret_service;
 mod session_key;
 
 pub use file::FileKeychain;

@@ -1,4 +1,5 @@
-//! The operating system's credential stores, through the `keyring` crate.
+//! The operating system's credential stores: the Secret Service through our own connection
+//! (`secret_service.rs`: one per process), the others through the `keyring` crate.
 use super::{error, Backend, Keychain, SERVICE};
 use crate::Result;
 use keyring::{Entry, Error as KeyringError};
@@ -65,6 +66,12 @@ impl Keychain for OsKeychain {
     }
 
     fn get(&self, item: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+        if self.backend == Backend::SecretService {
+            return super::secret_service::get(item)
+                .map(|secret| secret.map(Zeroizing::new))
+                .map_err(|e| ss_error(self.backend, "read", item, e));
+        }
         match self.entry(item)?.get_secret() {
             Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(KeyringError::NoEntry) => Ok(None),
@@ -73,18 +80,38 @@ impl Keychain for OsKeychain {
     }
 
     fn set(&self, item: &str, secret: &[u8]) -> Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+        if self.backend == Backend::SecretService {
+            return super::secret_service::set(item, secret)
+                .map_err(|e| ss_error(self.backend, "store", item, e));
+        }
         self.entry(item)?
             .set_secret(secret)
             .map_err(|e| describe(self.backend, "store", item, e))
     }
 
     fn delete(&self, item: &str) -> Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+        if self.backend == Backend::SecretService {
+            return super::secret_service::delete(item)
+                .map_err(|e| ss_error(self.backend, "delete", item, e));
+        }
         match self.entry(item)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(KeyringError::NoEntry) => Ok(false),
             Err(e) => Err(describe(self.backend, "delete", item, e)),
         }
     }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn ss_error(
+    backend: Backend,
+    action: &str,
+    item: &str,
+    err: super::secret_service::SsError,
+) -> crate::Error {
+    error(backend, format!("cannot {action} item '{item}': {err}"))
 }
 
 fn describe(backend: Backend, action: &str, item: &str, err: KeyringError) -> crate::Error {
