@@ -1,10 +1,9 @@
 //! Writing generated files atomically, and finding stale ones.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::error::Error;
 use crate::render::GENERATED_MARKER;
@@ -76,8 +75,6 @@ fn orphans(base: &Path, files: &[GeneratedFile]) -> Vec<PathBuf> {
     out
 }
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
 /// Writes `contents` to `path` through a temporary file in the same directory and a rename, so
 /// readers see the old or the new file, never a torn one. `mode` (Unix permission bits) is
 /// applied to the new file; `None` keeps the mode of an existing file, else the umask default.
@@ -90,51 +87,32 @@ pub(crate) fn atomic_write(path: &Path, contents: &[u8], mode: Option<u32>) -> i
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
+    let mut builder = tempfile::Builder::new();
+    let prefix = format!(".{name}.tmp-");
+    builder.prefix(&prefix);
     #[cfg(unix)]
     let mode = {
         use std::os::unix::fs::PermissionsExt;
-        mode.or_else(|| {
+        let mode = mode.or_else(|| {
             fs::metadata(path)
                 .ok()
                 .map(|m| m.permissions().mode() & 0o7777)
-        })
+        });
+        builder.permissions(fs::Permissions::from_mode(mode.unwrap_or(0o666)));
+        mode
     };
-    let mut attempt = 0;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{name}.tmp-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(mode.unwrap_or(0o666));
-        }
-        match opts.open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let result = (|| {
-        file.write_all(contents)?;
-        #[cfg(unix)]
-        if let Some(mode) = mode {
-            // The umask may have narrowed the mode at creation: set it exactly.
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(fs::Permissions::from_mode(mode))?;
-        }
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    // Removed on drop unless persisted: a failed write leaves no temporary file behind.
+    let mut file = builder.tempfile_in(&dir)?;
+    file.write_all(contents)?;
+    #[cfg(unix)]
+    if let Some(mode) = mode {
+        // The umask may have narrowed the mode at creation: set it exactly.
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    result?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
     // Make the rename durable; not all platforms can open a directory, so best effort.
     if let Ok(d) = File::open(&dir) {
         let _ = d.sync_all();
