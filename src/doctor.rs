@@ -3,6 +3,7 @@
 //! exist and parse (their password is dropped at once), the cache is described from its index
 //! (profile, role, expiry), and the requests sent carry no credential.
 use crate::cache::{Index, LockFile};
+use crate::credentials::rfc3339;
 use crate::keychain::Keychain;
 use crate::okta::identity::{self, Identity};
 use crate::okta::{self, StoredCredentials};
@@ -271,7 +272,7 @@ pub fn proxy_for(url: &Url) -> Option<String> {
 /// The org answers `/.well-known/okta-organization` over https through the proxy settings in
 /// effect (the HTTP client and TLS trust of a login), says its pipeline, and its `Date` agrees
 /// with our clock. Two checks: `okta` and `clock`.
-pub async fn okta_org(org: &Org, http: &crate::settings::OktaHttp) -> Vec<Check> {
+pub async fn okta_org(org: &Org, http: &crate::okta::http::OktaHttp) -> Vec<Check> {
     let base = &org.base;
     let accounts = org.accounts.join(", ");
     let shown = base.as_str().trim_end_matches('/').to_string();
@@ -562,10 +563,6 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
     } else {
         parts.join(": ")
     }
-}
-
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Login lock files: a login in progress is fine; a file naming a process that no longer runs

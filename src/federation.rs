@@ -1,6 +1,6 @@
 //! AWS console sign-in from temporary credentials (the federation endpoint's
 //! `getSigninToken` + `login` actions), for the partition the role lives in.
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::{Error, Result};
 use url::Url;
 
@@ -71,7 +71,9 @@ impl Partition {
                 "AWS_OKTA_FEDERATION_ENDPOINT '{text}' is not a URL: {e}"
             ))
         })?;
-        if url.scheme() != "https" && !(url.scheme() == "http" && crate::okta::is_loopback(&url)) {
+        if url.scheme() != "https"
+            && !(url.scheme() == "http" && crate::config::urls::is_loopback(&url))
+        {
             return Err(Error::Usage(format!(
                 "federation endpoint {text} must use https (http only for loopback test servers)"
             )));
@@ -242,7 +244,7 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
             .use_preconfigured_tls(crate::tls::client_config()?)
             .user_agent(crate::USER_AGENT)
             .timeout(std::time::Duration::from_secs(30))
-            .https_only(!crate::okta::is_loopback(endpoint))
+            .https_only(!crate::config::urls::is_loopback(endpoint))
             .build()
             .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
         tracing::debug!(endpoint = %crate::redact::url(url.as_str()), "federation getSigninToken");

@@ -44,7 +44,7 @@ pub fn config(data: &[u8]) {
 
 /// Okta's authn JSON answers, the accessors the state machine uses, and domain parsing.
 pub fn okta_json(data: &[u8]) {
-    if let Ok(r) = serde_json::from_slice::<crate::okta::authn::AuthnResponse>(data) {
+    if let Ok(r) = serde_json::from_slice::<crate::okta::wire::AuthnResponse>(data) {
         let _ = r.factors();
         let _ = r.correct_answer();
         let _ = r.state_token();

@@ -13,7 +13,7 @@
 //!   pushes blindly;
 //! - each failure is remembered and answered according to what trying again can achieve
 //!   ([`Failure`]): nothing that failed for good is ever sent to Okta again in this run.
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -386,7 +386,7 @@ pub fn start(
     source: impl FnMut(Attempt) -> Result<Option<Credentials>> + Send + 'static,
 ) -> Result<CredentialServer> {
     start_with(Policy::with_margin(margin), source, |line| {
-        eprintln!("{line}")
+        crate::notice!("{line}")
     })
 }
 
@@ -466,7 +466,7 @@ fn success_body(creds: &Credentials) -> Vec<u8> {
         access_key_id: &creds.access_key_id,
         secret_access_key: &creds.secret_access_key,
         token: &creds.session_token,
-        expiration: crate::cli::rfc3339(&creds.expiration),
+        expiration: crate::credentials::rfc3339(&creds.expiration),
         role_arn: &creds.assumed_role_arn,
     })
     .unwrap_or_default()

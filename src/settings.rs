@@ -3,40 +3,15 @@
 //! setting, so a bad value fails before any keychain read or request and names its variable.
 //! (Still read where they are used: the `file` keychain's passphrase sources, which are
 //! secrets read only when that backend opens, and the `AWS_OKTA_WEBAUTHN_SOFT_TOKEN` test hook.)
+pub use crate::okta::http::{OktaHttp, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
 use crate::{Error, Result};
 use std::time::Duration;
 
-/// Each Okta request's limit (`AWS_OKTA_HTTP_TIMEOUT`).
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connecting's limit (`AWS_OKTA_CONNECT_TIMEOUT`), never more than the request's.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Credentials closer than this to expiry are refreshed (`AWS_OKTA_EXPIRY_WINDOW`).
 pub const DEFAULT_EXPIRY_WINDOW: Duration = Duration::from_secs(300);
 /// An Okta session known to end this soon is extended before use
 /// (`AWS_OKTA_SESSION_REFRESH_WINDOW`).
 pub const DEFAULT_SESSION_REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// How the Okta clients (classic and Identity Engine) talk to the org.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OktaHttp {
-    /// `AWS_OKTA_HTTP_TIMEOUT`: each request.
-    pub timeout: Duration,
-    /// `AWS_OKTA_CONNECT_TIMEOUT`: connecting.
-    pub connect_timeout: Duration,
-    /// `AWS_OKTA_POLL_INTERVAL`: the push poll interval; `None` leaves it to the flow (1 s
-    /// classic, Okta's `interval` on Identity Engine).
-    pub poll_interval: Option<Duration>,
-}
-
-impl Default for OktaHttp {
-    fn default() -> OktaHttp {
-        OktaHttp {
-            timeout: DEFAULT_HTTP_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            poll_interval: None,
-        }
-    }
-}
 
 /// Everything aws-okta's behaviour depends on besides the config file and the flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +38,7 @@ impl Default for Settings {
             okta_http: OktaHttp::default(),
             expiry_window: DEFAULT_EXPIRY_WINDOW,
             session_refresh_window: DEFAULT_SESSION_REFRESH_WINDOW,
-            lock_timeout: crate::cache::LOGIN_LOCK_TIMEOUT,
+            lock_timeout: crate::okta::LOGIN_LOCK_TIMEOUT,
             remember_device: true,
             browser: true,
         }

@@ -1,6 +1,6 @@
 //! AWS STS through the official SDK, loaded with `aws-config` so the standard overrides work
 //! (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, regional endpoints, other partitions).
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::saml::{SamlAssertion, SamlRole};
 use crate::{Error, Result};
 use aws_config::BehaviorVersion;
@@ -8,6 +8,30 @@ use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::Region;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
+
+/// STS's answer as our [`Credentials`]; `assumed_role_arn` is the role it assumed (or, when
+/// STS did not say, the role asked for), `operation` names the call in an error.
+fn credentials_from(
+    creds: Option<&aws_sdk_sts::types::Credentials>,
+    assumed_role_arn: String,
+    operation: &'static str,
+) -> Result<Credentials> {
+    let c = creds.ok_or_else(|| Error::Sts {
+        operation,
+        role: assumed_role_arn.clone(),
+        code: "NoCredentials".into(),
+        message: "STS answered without credentials".into(),
+    })?;
+    let expiration =
+        chrono::DateTime::from_timestamp(c.expiration().secs(), 0).unwrap_or_else(chrono::Utc::now);
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: c.session_token().to_string(),
+        expiration,
+        assumed_role_arn,
+    })
+}
 
 pub struct Sts {
     base: aws_config::SdkConfig,
@@ -41,7 +65,7 @@ pub fn endpoint_from_env() -> Result<Option<String>> {
         .map_err(|e| Error::Config(format!("{name} '{value}' is not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
-        "http" if crate::okta::is_loopback(&url) => {}
+        "http" if crate::config::urls::is_loopback(&url) => {}
         _ => {
             return Err(Error::Config(format!(
                 "{name} '{value}' must be an https URL (plain http only to a loopback address): the SAML assertion and credentials go there"
@@ -145,7 +169,7 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRoleWithSAML", &role.role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(
+        credentials_from(
             output.credentials(),
             arn.unwrap_or_else(|| role.role_arn.clone()),
             "AssumeRoleWithSAML",
@@ -174,7 +198,7 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRole", role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(
+        credentials_from(
             output.credentials(),
             arn.unwrap_or_else(|| role_arn.to_string()),
             "AssumeRole",
@@ -205,7 +229,7 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRoleWithWebIdentity", role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(
+        credentials_from(
             output.credentials(),
             arn.unwrap_or_else(|| role_arn.to_string()),
             "AssumeRoleWithWebIdentity",

@@ -71,7 +71,7 @@ fn the_seeds_are_valid_inputs() {
     for name in ["mfa-required.json", "push-challenge.json", "success.json"] {
         let json = read("okta_json", name);
         assert!(
-            serde_json::from_str::<aws_okta::okta::authn::AuthnResponse>(&json).is_ok(),
+            serde_json::from_str::<aws_okta::okta::wire::AuthnResponse>(&json).is_ok(),
             "{name}"
         );
     }

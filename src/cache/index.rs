@@ -36,7 +36,7 @@ pub struct Index {
 }
 
 fn path() -> PathBuf {
-    crate::config::state_dir().join("cache-index.json")
+    crate::paths::state_dir().join("cache-index.json")
 }
 
 impl Index {
@@ -76,7 +76,7 @@ impl Index {
     /// Read-modify-write under a lock of its own, so parallel writers do not drop entries.
     pub fn update(change: impl FnOnce(&mut Index)) -> Result<()> {
         let path = path();
-        let dir = crate::config::state_dir();
+        let dir = crate::paths::state_dir();
         crate::fsutil::ensure_private_dir(&dir)
             .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
         let _lock = crate::fsutil::exclusive_lock(&dir.join("cache-index.lock"))?;

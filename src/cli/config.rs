@@ -94,7 +94,7 @@ fn generate(args: GenerateArgs) -> Result<i32> {
     if args.check {
         let stale = team_config::stale_files(&base, &files);
         if stale.is_empty() {
-            eprintln!(
+            crate::notice!(
                 "generated files are up to date with {}",
                 args.source.display()
             );
@@ -113,7 +113,7 @@ fn generate(args: GenerateArgs) -> Result<i32> {
     }
     let changed = team_config::write_files(&base, &files).map_err(from_team_config)?;
     if changed.is_empty() {
-        eprintln!(
+        crate::notice!(
             "generated files are up to date with {}",
             args.source.display()
         );
@@ -121,7 +121,7 @@ fn generate(args: GenerateArgs) -> Result<i32> {
     for rel in &changed {
         let path = base.join(rel);
         let what = if path.exists() { "wrote" } else { "removed" };
-        eprintln!("{what} {}", path.display());
+        crate::notice!("{what} {}", path.display());
     }
     Ok(0)
 }
@@ -151,7 +151,7 @@ fn init(args: InitArgs) -> Result<i32> {
         .source
         .filter(|s| !s.is_empty())
         .unwrap_or_else(default_source);
-    let config_path = crate::config::default_path();
+    let config_path = crate::paths::config_file();
 
     // Profiles already broken before this change are not the team config's fault: they are
     // reported as warnings, and only problems the merge introduces refuse the write.
@@ -205,62 +205,65 @@ fn init(args: InitArgs) -> Result<i32> {
     };
     let report = team_config::init(&opts, &validator).map_err(from_team_config)?;
     for finding in &report.findings {
-        eprintln!(
-            "warning: {}:{}: {finding} (lets AWS tools run a program or send requests elsewhere)",
-            report.team_file, finding.line
+        crate::warning!(
+            "{}:{}: {finding} (lets AWS tools run a program or send requests elsewhere)",
+            report.team_file,
+            finding.line
         );
     }
     if report.dry_run && !report.findings.is_empty() && !args.allow_executable_keys {
-        eprintln!("dry run: a real run refuses these keys unless you pass --allow-executable-keys");
+        crate::notice!(
+            "dry run: a real run refuses these keys unless you pass --allow-executable-keys"
+        );
     }
     for w in warnings.borrow().iter() {
-        eprintln!("warning (already in the file, not changed by this team config): {w}");
+        crate::notice!("warning (already in the file, not changed by this team config): {w}");
     }
 
     let file = report.config_path.display();
     if report.dry_run {
         print!("{}", report.diff);
         if report.changed {
-            eprintln!(
+            crate::notice!(
                 "dry run: would {} {file} with team {team} from {} (nothing written)",
                 if report.created { "create" } else { "update" },
                 report.team_file
             );
             for line in report.summary() {
-                eprintln!("{line}");
+                crate::notice!("{line}");
             }
         } else {
-            eprintln!(
+            crate::notice!(
                 "dry run: {file} already has the current config of team {team} (nothing to write)"
             );
         }
         return Ok(0);
     }
     if !report.changed {
-        eprintln!(
+        crate::notice!(
             "{file} already has the current config of team {team} from {}: nothing written",
             report.team_file
         );
         return Ok(0);
     }
     if report.created {
-        eprintln!("created {file} with team {team} from {}", report.team_file);
+        crate::notice!("created {file} with team {team} from {}", report.team_file);
     } else {
-        eprintln!("updated {file} with team {team} from {}", report.team_file);
+        crate::notice!("updated {file} with team {team} from {}", report.team_file);
     }
     if let Some(backup) = &report.backup_path {
-        eprintln!("backup of the old file: {}", backup.display());
+        crate::notice!("backup of the old file: {}", backup.display());
     }
     // What this run did to the team's profiles, not every profile of the file: a config can
     // hold thousands.
     for line in report.summary() {
-        eprintln!("{line}");
+        crate::notice!("{line}");
     }
     Ok(0)
 }
 
 fn validate(args: ValidateArgs) -> Result<i32> {
-    let path = args.file.unwrap_or_else(crate::config::default_path);
+    let path = args.file.unwrap_or_else(crate::paths::config_file);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Config(format!("config file {} does not exist", path.display()))
@@ -280,7 +283,7 @@ fn validate(args: ValidateArgs) -> Result<i32> {
         )));
     }
     for warning in &summary.sdk_warnings {
-        eprintln!("warning: {warning}");
+        crate::warning!("{warning}");
     }
     let mut line = format!(
         "OK: {} profile{} in {}",
@@ -300,16 +303,16 @@ fn validate(args: ValidateArgs) -> Result<i32> {
 }
 
 fn migrate(args: MigrateArgs) -> Result<i32> {
-    let path = args.file.unwrap_or_else(crate::config::default_path);
+    let path = args.file.unwrap_or_else(crate::paths::config_file);
     let path = crate::fsutil::resolve_symlink(&path);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::Config(format!("cannot read config file {}: {e}", path.display())))?;
     let m = crate::config::migrate::migrate(&path, &text)?;
     for (name, why) in &m.skipped {
-        eprintln!("warning: profile '{name}' not migrated: {why}");
+        crate::warning!("profile '{name}' not migrated: {why}");
     }
     if m.migrated.is_empty() {
-        eprintln!(
+        crate::notice!(
             "{}: nothing to migrate (every aws-okta profile already works with AWS SDKs)",
             path.display()
         );
@@ -321,7 +324,7 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
             "{}",
             team_config::unified_diff(&text, &m.text, &label, &label)
         );
-        eprintln!(
+        crate::notice!(
             "dry run: would migrate {} profile{} in {label}: {} (nothing written)",
             m.migrated.len(),
             if m.migrated.len() == 1 { "" } else { "s" },
@@ -341,7 +344,7 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
     let mode = 0o600;
     crate::fsutil::write_atomic(&path, m.text.as_bytes(), mode)
         .map_err(|e| Error::io(format!("cannot write {label}"), e))?;
-    eprintln!(
+    crate::notice!(
         "migrated {} profile{} in {label}: {}\nbackup of the old file: {}",
         m.migrated.len(),
         if m.migrated.len() == 1 { "" } else { "s" },

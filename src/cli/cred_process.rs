@@ -1,5 +1,6 @@
-use super::{rfc3339, Global};
-use crate::provider::Credentials;
+use super::Global;
+use crate::credentials::rfc3339;
+use crate::credentials::Credentials;
 use crate::Result;
 use serde::Serialize;
 

@@ -115,7 +115,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     if !args.json {
         let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
-        eprintln!(
+        crate::notice!(
             "{} check{}: {failed} failed, {warned} warning{}",
             checks.len(),
             if checks.len() == 1 { "" } else { "s" },
@@ -140,7 +140,7 @@ fn line(check: &Check) -> String {
 
 /// The config file, with the checks of `config validate`.
 fn config_check() -> (Check, Option<ConfigFile>) {
-    let path = crate::config::default_path();
+    let path = crate::paths::config_file();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) => {

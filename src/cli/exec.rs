@@ -1,7 +1,8 @@
 use super::{credential_env, Global};
 use crate::config::Chain;
+use crate::credentials::Credentials;
 use crate::keychain::Keychain;
-use crate::provider::{self, Credentials};
+use crate::provider;
 use crate::{server, terminal, Error, Result};
 use std::ffi::OsString;
 use std::process::Command;

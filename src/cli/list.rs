@@ -48,7 +48,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     print!("{}", super::table(&rows));
     if hidden > 0 {
-        eprintln!(
+        crate::notice!(
             "({hidden} profile{} of other tools not shown: `aws-okta list --all`)",
             if hidden == 1 { "" } else { "s" }
         );

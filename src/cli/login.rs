@@ -160,7 +160,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         choice.open(&page)
     };
     if let Err(e) = opened {
-        eprintln!("aws-okta: cannot open a browser ({e}); open this URL yourself:");
+        crate::notice!("aws-okta: cannot open a browser ({e}); open this URL yourself:");
         println!("{url}");
     }
     Ok(0)
@@ -177,7 +177,7 @@ const SIGNIN_FILE_LIFETIME: std::time::Duration = std::time::Duration::from_secs
 /// container: the page redirects there instead.
 fn open_privately(url: &str, choice: &Choice) -> std::result::Result<(), String> {
     use std::io::Write;
-    let dir = crate::config::state_dir().join("signin");
+    let dir = crate::paths::state_dir().join("signin");
     crate::fsutil::private_state_dir(&dir).map_err(|e| e.to_string())?;
     remove_stale_pages(&dir);
     let mut name = [0u8; 16];

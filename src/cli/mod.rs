@@ -19,9 +19,10 @@ mod pick;
 mod write_credentials;
 
 use crate::config::{Chain, ConfigFile};
+use crate::credentials::Credentials;
 use crate::keychain::{self, Backend, Keychain};
 use crate::okta::factors::FactorChoice;
-use crate::provider::{self, Credentials, LoginOptions};
+use crate::provider::{self, LoginOptions};
 use crate::settings::Settings;
 use crate::Result;
 use clap::{Parser, Subcommand};
@@ -291,7 +292,7 @@ impl Global {
     }
 
     pub fn load_config(&self) -> Result<ConfigFile> {
-        ConfigFile::load(&crate::config::default_path())
+        ConfigFile::load(&crate::paths::config_file())
     }
 
     /// Resolves the profile and gets its final credentials (cache first).
@@ -345,7 +346,10 @@ pub fn credential_env(
         ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
         ("AWS_SESSION_TOKEN", creds.session_token.clone()),
         ("AWS_SECURITY_TOKEN", creds.session_token.clone()),
-        ("AWS_CREDENTIAL_EXPIRATION", rfc3339(&creds.expiration)),
+        (
+            "AWS_CREDENTIAL_EXPIRATION",
+            crate::credentials::rfc3339(&creds.expiration),
+        ),
     ];
     if let Some(region) = &chain.region {
         vars.push(("AWS_REGION", region.clone()));
@@ -368,8 +372,4 @@ fn table(rows: &[[String; 3]]) -> String {
     rows.iter()
         .map(|row| format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]))
         .collect()
-}
-
-pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -105,7 +105,7 @@ impl Chain {
                 cfg.location(target)
             ))
         })?;
-        if let Some(why) = crate::okta::origin::config_url_problem(&aws_saml_url) {
+        if let Some(why) = crate::config::urls::config_url_problem(&aws_saml_url) {
             return Err(Error::Config(format!(
                 "profile '{target}' ({}): aws_saml_url '{}' {why}: it must be a path on your Okta org such as home/amazon_aws/<app id>/<n>",
                 cfg.location(target),

@@ -11,6 +11,7 @@ pub mod migrate;
 #[cfg(test)]
 mod prop_tests;
 mod select;
+pub mod urls;
 
 pub use chain::{role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
 pub use classify::{sdk_problem, served_by_aws_okta};
@@ -73,27 +74,6 @@ enum SpanKind {
     Other,
 }
 
-/// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
-pub fn default_path() -> PathBuf {
-    match std::env::var_os("AWS_CONFIG_FILE") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => home_dir().join(".aws").join("config"),
-    }
-}
-
-/// Where aws-okta keeps its own state (locks, the `file` keychain): `$AWS_OKTA_HOME` or `~/.aws-okta`.
-pub fn state_dir() -> PathBuf {
-    match std::env::var_os("AWS_OKTA_HOME") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => home_dir().join(".aws-okta"),
-    }
-}
-
-pub fn home_dir() -> PathBuf {
-    #[allow(deprecated)]
-    std::env::home_dir().unwrap_or_else(|| PathBuf::from("."))
-}
-
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -143,6 +123,20 @@ impl ConfigFile {
             })
             .collect();
         names.into_iter().collect()
+    }
+
+    /// Every Okta account the file names (`okta_account_name` in `[okta]` and in profiles),
+    /// plus `default`: what `logout` forgets the Identity Engine tokens of.
+    pub fn okta_account_names(&self) -> std::collections::BTreeSet<String> {
+        let profiles = self.profiles().unwrap_or_default();
+        let mut names: std::collections::BTreeSet<String> = profiles
+            .values()
+            .chain(std::iter::once(&self.okta))
+            .filter_map(|section| section.get(keys::OKTA_ACCOUNT_NAME))
+            .map(str::to_string)
+            .collect();
+        names.insert("default".to_string());
+        names
     }
 
     /// Every profile, parsed. The whole file is checked, sections that are not ours included.

@@ -5,7 +5,6 @@
 use super::cookies::CookieJar;
 use super::origin::OktaOrigin;
 use crate::redact;
-use crate::settings::OktaHttp;
 use crate::{Error, Result};
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -15,6 +14,32 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
+
+/// Each Okta request's limit (`AWS_OKTA_HTTP_TIMEOUT`).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting's limit (`AWS_OKTA_CONNECT_TIMEOUT`), never more than the request's.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How the Okta clients (classic and Identity Engine) talk to the org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OktaHttp {
+    /// `AWS_OKTA_HTTP_TIMEOUT`: each request.
+    pub timeout: Duration,
+    /// `AWS_OKTA_CONNECT_TIMEOUT`: connecting.
+    pub connect_timeout: Duration,
+    /// `AWS_OKTA_POLL_INTERVAL`: the push poll interval; `None` leaves it to the flow (1 s
+    /// classic, Okta's `interval` on Identity Engine).
+    pub poll_interval: Option<Duration>,
+}
+
+impl Default for OktaHttp {
+    fn default() -> OktaHttp {
+        OktaHttp {
+            timeout: DEFAULT_HTTP_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            poll_interval: None,
+        }
+    }
+}
 
 const MAX_ATTEMPTS: u32 = 4;
 /// The largest answer read from Okta (or Duo): Okta's biggest pages, the AWS app's auto-post
@@ -123,7 +148,7 @@ pub fn build_http(base: &Url, settings: &OktaHttp) -> Result<reqwest::Client> {
         .connect_timeout(connect.min(timeout))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(60))
-        .https_only(!super::is_loopback(base))
+        .https_only(!crate::config::urls::is_loopback(base))
         .build()
         .map_err(|e| Error::Network(format!("cannot build the HTTP client: {}", e.without_url())))
 }
@@ -343,7 +368,7 @@ impl OktaClient {
                     if last || wait > MAX_RATE_LIMIT_WAIT {
                         return Err(Error::RateLimited { service: "Okta" });
                     }
-                    eprintln!(
+                    crate::notice!(
                         "Okta is rate limiting; retrying in {}s",
                         wait.as_secs().max(1)
                     );

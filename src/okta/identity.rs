@@ -116,7 +116,7 @@ struct AccountRecord {
 }
 
 fn records_dir() -> PathBuf {
-    crate::config::state_dir().join("accounts")
+    crate::paths::state_dir().join("accounts")
 }
 
 /// The file name of a label: letters, digits, `-` and `_` as they are, every other byte as

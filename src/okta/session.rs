@@ -224,7 +224,7 @@ const END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn end(
     base: url::Url,
     sid: &SecretString,
-    settings: &crate::settings::OktaHttp,
+    settings: &crate::okta::http::OktaHttp,
 ) -> Result<Ended> {
     let client = OktaClient::new(base, settings)?;
     let url = client.url("api/v1/sessions/me")?;

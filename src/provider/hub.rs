@@ -132,7 +132,7 @@ async fn classic_on_idx_hint(
     chain: &Chain,
     cache: &Cache<'_>,
     identity: &Identity,
-    http: &crate::settings::OktaHttp,
+    http: &crate::okta::http::OktaHttp,
 ) -> Error {
     if !matches!(e, Error::Saml(_) | Error::MfaNeedsBrowser(_)) {
         return e;

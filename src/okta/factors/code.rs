@@ -1,7 +1,7 @@
 //! Factors answered with something the user types: time-based codes, codes sent by SMS, voice
 //! call or email, hardware tokens (YubiKey OTP, RSA SecurID, Symantec VIP) and security
 //! questions. A rejected code (403 `E0000068`) asks again, up to three attempts in all.
-use crate::okta::authn::AuthnResponse;
+use crate::okta::wire::AuthnResponse;
 use crate::okta::OktaClient;
 use crate::terminal;
 use crate::{Error, Result};
@@ -53,9 +53,9 @@ pub async fn submit(
                     client
                         .post_json::<AuthnResponse>(link.clone(), &body)
                         .await??;
-                    eprintln!("Sent again.");
+                    crate::notice!("Sent again.");
                 }
-                _ => eprintln!("This code cannot be sent again now."),
+                _ => crate::notice!("This code cannot be sent again now."),
             }
             continue;
         }
@@ -82,7 +82,7 @@ pub async fn submit(
         if rejections >= ATTEMPTS {
             return Err(rejected(rejections));
         }
-        eprintln!(
+        crate::notice!(
             "Okta: {reason}; try again ({} left).",
             ATTEMPTS - rejections
         );

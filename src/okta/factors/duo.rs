@@ -4,8 +4,8 @@
 //! passcode, poll the status, fetch the signed cookie), posts
 //! `sig_response=<cookie>:<APP part>` to `complete`, then polls Okta until the factor is done.
 use super::push;
-use crate::okta::authn::{AuthnResponse, DuoVerification};
 use crate::okta::http::Retry;
+use crate::okta::wire::{AuthnResponse, DuoVerification};
 use crate::okta::OktaClient;
 use crate::terminal::{self, Spinner};
 use crate::{Error, Result};
@@ -119,7 +119,7 @@ fn duo_base(host: &str) -> Result<Url> {
     };
     let mut url = Url::parse(&with_scheme)
         .map_err(|e| Error::Network(format!("Okta sent a bad Duo host '{host}': {e}")))?;
-    if crate::okta::is_loopback(&url) {
+    if crate::config::urls::is_loopback(&url) {
         let _ = url.set_scheme("http");
     } else if url.scheme() != "https" {
         return Err(Error::OktaResponse(format!("Duo host {host} is not HTTPS")));
@@ -241,7 +241,7 @@ async fn duo_prompt(
                 };
             }
             None if matches!(method, Method::Passcode) && attempts < super::code::ATTEMPTS => {
-                eprintln!(
+                crate::notice!(
                     "Duo did not accept that passcode; try again ({} left).",
                     super::code::ATTEMPTS - attempts
                 );

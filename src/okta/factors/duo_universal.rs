@@ -22,9 +22,9 @@
 //! Cookies are kept per origin, so Duo's go only to Duo and Okta's only to Okta; Duo's
 //! `sid`, `txid` and `_xsrf` are posted only to the Duo origin.
 use super::{duo, push, Verified};
-use crate::okta::authn::AuthnResponse;
 use crate::okta::cookies::parse_set_cookie;
 use crate::okta::http::{read_text, Retry};
+use crate::okta::wire::AuthnResponse;
 use crate::okta::OktaClient;
 use crate::redact;
 use crate::terminal::Spinner;
@@ -224,7 +224,7 @@ async fn authenticate(
                 "Duo rejected the passcode {attempts} times: retry with a fresh one"
             )));
         }
-        eprintln!(
+        crate::notice!(
             "Duo did not accept that passcode; try again ({} left).",
             super::code::ATTEMPTS - attempts
         );
@@ -421,8 +421,8 @@ impl Flow<'_> {
 
     /// A Duo Security host over https; a loopback server only when the org is one too (tests).
     fn acceptable_duo_host(&self, url: &Url) -> bool {
-        let org_is_local = crate::okta::is_loopback(self.client.origin().base());
-        if org_is_local && crate::okta::is_loopback(url) {
+        let org_is_local = crate::config::urls::is_loopback(self.client.origin().base());
+        if org_is_local && crate::config::urls::is_loopback(url) {
             return url.username().is_empty() && url.password().is_none();
         }
         url.scheme() == "https" && duo::is_duo_host(url)

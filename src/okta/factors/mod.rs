@@ -7,7 +7,7 @@ mod otp;
 pub(crate) mod push;
 pub mod webauthn;
 
-use super::authn::{AuthnResponse, Factor};
+use super::wire::{AuthnResponse, Factor};
 use super::OktaClient;
 use crate::{Error, Result};
 use secrecy::SecretString;

@@ -1,7 +1,7 @@
 //! Codes Okta sends (SMS, voice call, email): a verify without `passCode` sends the code
 //! (`factorResult: CHALLENGE`, with a `resend` link), then the code goes to `_links.next`.
 use super::code::{self, Prompt};
-use crate::okta::authn::{AuthnResponse, Factor};
+use crate::okta::wire::{AuthnResponse, Factor};
 use crate::okta::OktaClient;
 use crate::Result;
 use secrecy::{ExposeSecret, SecretString};
@@ -27,7 +27,7 @@ pub async fn verify(
         _ => ("by email", factor.profile.email.clone()),
     };
     let to = to.map(|t| format!(" to {t}")).unwrap_or_default();
-    eprintln!("Okta sent a verification code {how}{to}.");
+    crate::notice!("Okta sent a verification code {how}{to}.");
     let next = sent.next_or(client, &href)?;
     let resend = match sent.links.resend.as_ref().and_then(|r| r.first()) {
         Some(link) => Some(client.link(&link.href)?),

@@ -1,5 +1,5 @@
 //! Okta Verify push: send it, then poll `_links.next` until Okta reports the user's answer.
-use crate::okta::authn::AuthnResponse;
+use crate::okta::wire::AuthnResponse;
 use crate::okta::OktaClient;
 use crate::terminal::Spinner;
 use crate::{Error, Result};

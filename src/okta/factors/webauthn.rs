@@ -7,7 +7,7 @@
 //! Authenticators: a USB security key through `ctap-hid-fido2` (cargo feature `fido2`), or a
 //! software key file named by `AWS_OKTA_WEBAUTHN_SOFT_TOKEN` (for tests and CI machines).
 use super::code::ATTEMPTS;
-use crate::okta::authn::{AuthnResponse, Factor};
+use crate::okta::wire::{AuthnResponse, Factor};
 use crate::okta::OktaClient;
 use crate::{Error, Result};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -60,7 +60,7 @@ pub async fn verify(
             "crossOrigin": false,
         })
         .to_string();
-        eprintln!(
+        crate::notice!(
             "Touch your security key{}…",
             factor
                 .profile
@@ -81,7 +81,7 @@ pub async fn verify(
             Ok(done) => return Ok(done),
             Err(e) if e.body.error_code == "E0000068" && rejected + 1 < ATTEMPTS => {
                 rejected += 1;
-                eprintln!("Okta did not accept the security key's answer; try again.");
+                crate::notice!("Okta did not accept the security key's answer; try again.");
             }
             Err(e) if e.body.error_code == "E0000068" => {
                 return Err(Error::Mfa(

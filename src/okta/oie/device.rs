@@ -43,15 +43,16 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
         client
             .origin()
             .server_url("a device-flow verification_uri", &page, &client.base)?;
-    eprintln!(
+    crate::notice!(
         "To sign in to Okta, open {} and confirm the code {}",
-        page_url, auth.user_code
+        page_url,
+        auth.user_code
     );
     // `no_browser` already covers `AWS_OKTA_NO_BROWSER`, SSH and a missing display
     // (`Settings::browser`).
     if !no_browser {
         if let Err(e) = open::that_detached(page_url.as_str()) {
-            eprintln!("(could not open a browser: {e}; open the address above yourself)");
+            crate::notice!("(could not open a browser: {e}; open the address above yourself)");
         }
     }
     let give_up = Duration::from_secs(auth.expires_in.unwrap_or(DEFAULT_EXPIRES_IN).min(1800) + 10);

@@ -212,7 +212,7 @@ impl OAuthClient {
         base: Url,
         client_id: &str,
         server: Option<&str>,
-        settings: &crate::settings::OktaHttp,
+        settings: &crate::okta::http::OktaHttp,
     ) -> Result<OAuthClient> {
         // The same client as the classic API: no automatic redirects, so the password grant,
         // refresh token, device secret and id token in these POST bodies never follow one.
@@ -446,7 +446,7 @@ impl StoredTokens {
 pub async fn forget(
     keychain: &dyn Keychain,
     account: &str,
-    settings: &crate::settings::OktaHttp,
+    settings: &crate::okta::http::OktaHttp,
 ) -> Result<()> {
     let stored = StoredTokens::load_any(keychain, account)?;
     let base = stored
@@ -477,35 +477,20 @@ pub async fn forget(
     Ok(())
 }
 
-/// The default account and every `okta_account_name` of the config, plus `accounts`.
-pub fn known_accounts(accounts: &[String]) -> std::collections::BTreeSet<String> {
-    let mut labels: std::collections::BTreeSet<String> = accounts.iter().cloned().collect();
-    labels.insert("default".to_string());
-    if let Ok(cfg) = crate::config::ConfigFile::load(&crate::config::default_path()) {
-        let profiles = cfg.profiles().unwrap_or_default();
-        let names = profiles
-            .values()
-            .chain(std::iter::once(&cfg.okta))
-            .filter_map(|section| section.get("okta_account_name"));
-        labels.extend(names.map(str::to_string));
-    }
-    labels
-}
-
-/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
-/// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
-/// how many accounts had tokens. Works without a network (then only forgets).
+/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of each
+/// of `accounts` (the command names them: it has read the config). Returns how many accounts
+/// had tokens. Works without a network (then only forgets).
 pub fn logout_accounts(
     keychain: &dyn Keychain,
     accounts: &[String],
-    settings: &crate::settings::OktaHttp,
+    settings: &crate::okta::http::OktaHttp,
 ) -> Result<usize> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
     let mut forgotten = 0;
-    for label in &known_accounts(accounts) {
+    for label in accounts {
         let had = StoredTokens::load_any(keychain, label)?.is_some();
         runtime.block_on(forget(keychain, label, settings))?;
         forgotten += usize::from(had);

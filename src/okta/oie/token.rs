@@ -34,7 +34,7 @@ pub struct Request<'a> {
     pub factor_type: Option<&'a str>,
     /// `--no-browser`, or no browser can be opened here (`Settings::browser`).
     pub no_browser: bool,
-    pub http: &'a crate::settings::OktaHttp,
+    pub http: &'a crate::okta::http::OktaHttp,
 }
 
 pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
