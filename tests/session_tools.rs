@@ -468,3 +468,69 @@ fn cache_clear_and_logout_act_on_their_own_backend_only() {
     let out = env.run(&["logout", "--all", "--account", account]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// What the file backend holds, as item names (its files are `<name>.enc`, bytes outside
+/// `[A-Za-z0-9._-]` percent-encoded).
+fn stored_items(env: &TestEnv) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .file_backend_dirs()
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            // `.passphrase-check` and the like are the backend's own files, not items.
+            let name = name.strip_suffix(".enc").filter(|n| !n.starts_with('.'))?;
+            let bytes = name.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' && i + 3 <= bytes.len() {
+                    out.push(u8::from_str_radix(&name[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+            Some(String::from_utf8(out).unwrap())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every item a login leaves is in the keychain catalogue, and `cache clear`, `logout` and
+/// `logout --all` each delete exactly what the catalogue says they delete.
+#[test]
+fn cache_clear_and_logout_delete_what_the_item_catalogue_says() {
+    use aws_okta::keychain::items::{deleted_by, entry_of, Deleter, Item};
+    let env = ready();
+    cred_process_json(&env.run(&["cred-process", "spoke"]));
+    let before = stored_items(&env);
+    for name in &before {
+        assert!(entry_of(name).is_some(), "not in the catalogue: {name}");
+    }
+    for kind in [
+        Item::OktaCredentials,
+        Item::OktaSession,
+        Item::AwsCredentials,
+    ] {
+        assert!(
+            before.iter().any(|n| entry_of(n).unwrap().item == kind),
+            "{kind:?} missing from {before:?}"
+        );
+    }
+    let mut expected = before.clone();
+    for (args, deleter) in [
+        (&["cache", "clear"][..], Deleter::CacheClear),
+        (&["logout"][..], Deleter::Logout),
+        (&["logout", "--all"][..], Deleter::LogoutAll),
+    ] {
+        let out = env.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        expected.retain(|name| !deleted_by(name, deleter));
+        assert_eq!(stored_items(&env), expected, "after {args:?}");
+    }
+    assert!(expected.is_empty(), "logout --all left {expected:?}");
+}

@@ -31,7 +31,7 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn item(&self) -> String {
-        format!("aws-creds-{}-{}", self.profile, &self.digest[..16])
+        crate::keychain::items::aws_credentials(&self.profile, &self.digest)
     }
 
     /// Keys of every hop of a chain: the SAML hop first, the target profile last. `identity`
@@ -357,7 +357,7 @@ impl<'a> Cache<'a> {
 }
 
 fn session_item(account: &str) -> String {
-    format!("okta-session-{account}")
+    crate::keychain::items::okta_session(account)
 }
 
 /// After this long, a waiting login says whom it waits for.

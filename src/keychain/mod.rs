@@ -1,6 +1,7 @@
 //! Secrets (Okta password, Okta session, cached AWS credentials) live behind one small trait,
 //! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
 pub mod file;
+pub mod items;
 mod os;
 mod session_key;
 

@@ -76,10 +76,7 @@ pub struct OktaAccount {
 }
 
 pub fn credentials_item(account: Option<&str>) -> String {
-    match account {
-        Some(name) => format!("okta-creds-{name}"),
-        None => "okta-creds".to_string(),
-    }
+    crate::keychain::items::okta_credentials(account)
 }
 
 /// `--account NAME` as the user would type it again, for hints in error messages.

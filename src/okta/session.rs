@@ -122,7 +122,7 @@ async fn call(
 }
 
 fn device_item(account: &str) -> String {
-    format!("okta-device-{account}")
+    crate::keychain::items::device_token(account)
 }
 
 /// `okta-device-<account>`: the `DT` and the identity it was issued for.

@@ -25,6 +25,18 @@ pub struct Prompt {
     pub resend: Option<Url>,
 }
 
+impl Prompt {
+    /// A prompt for a code the user already has (nothing to send again).
+    pub fn typed(text: impl Into<String>, field: &'static str, hidden: bool) -> Prompt {
+        Prompt {
+            text: text.into(),
+            field,
+            hidden,
+            resend: None,
+        }
+    }
+}
+
 /// Reads codes and posts them to `href` until Okta accepts one or three were rejected.
 pub async fn submit(
     client: &OktaClient,

@@ -4,7 +4,9 @@
 //! passcode, poll the status, fetch the signed cookie), posts
 //! `sig_response=<cookie>:<APP part>` to `complete`, then polls Okta until the factor is done.
 use super::push;
+use super::{MfaFactor, Step, Verified, VerifyFuture};
 use crate::okta::http::Retry;
+use crate::okta::wire::Factor;
 use crate::okta::wire::{AuthnResponse, DuoVerification};
 use crate::okta::OktaClient;
 use crate::terminal::{self, Spinner};
@@ -333,6 +335,31 @@ fn hidden_input(html: &str, name: &str) -> Option<String> {
     let value_at = tag.find("value=\"")? + "value=\"".len();
     let value_end = value_at + tag[value_at..].find('"')?;
     Some(html_escape::decode_html_entities(&tag[value_at..value_end]).into_owned())
+}
+
+/// Duo Security's traditional prompt (`web` or `push`, provider DUO).
+pub struct Duo;
+
+impl MfaFactor for Duo {
+    fn serves(&self, factor_type: &str, provider: &str) -> bool {
+        matches!(factor_type, "web" | "push") && provider == "DUO"
+    }
+    fn name(&self, _: &Factor) -> String {
+        "Duo Security".into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            verify(
+                step.client,
+                &step.factor.id,
+                step.href,
+                step.state_token,
+                step.context.duo_device.as_deref(),
+            )
+            .await
+            .map(Verified::next)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -22,9 +22,11 @@
 //! Cookies are kept per origin, so Duo's go only to Duo and Okta's only to Okta; Duo's
 //! `sid`, `txid` and `_xsrf` are posted only to the Duo origin.
 use super::{duo, push, Verified};
+use super::{MfaFactor, Step, VerifyFuture};
 use crate::okta::cookies::parse_set_cookie;
 use crate::okta::http::{read_text, Retry};
 use crate::okta::wire::AuthnResponse;
+use crate::okta::wire::Factor;
 use crate::okta::OktaClient;
 use crate::redact;
 use crate::terminal::Spinner;
@@ -972,6 +974,33 @@ fn tags(html: &str) -> Vec<Tag> {
         }
     }
     tags
+}
+
+/// Okta Classic's custom IdP factor (`claims_provider`): the Duo Universal Prompt (another IdP
+/// behind it is refused at its first redirect).
+pub struct DuoUniversal;
+
+impl MfaFactor for DuoUniversal {
+    fn serves(&self, factor_type: &str, _provider: &str) -> bool {
+        factor_type == "claims_provider"
+    }
+    /// The admin names the IdP (e.g. "Duo Universal Prompt"); the sign-in page shows that.
+    fn name(&self, factor: &Factor) -> String {
+        factor
+            .vendor_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or("Duo Universal Prompt")
+            .into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(verify(
+            step.client,
+            step.href,
+            step.state_token,
+            step.context.duo_device.as_deref(),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Codes Okta sends (SMS, voice call, email): a verify without `passCode` sends the code
 //! (`factorResult: CHALLENGE`, with a `resend` link), then the code goes to `_links.next`.
 use super::code::{self, Prompt};
+use super::{MfaFactor, Step, Verified, VerifyFuture};
 use crate::okta::wire::{AuthnResponse, Factor};
 use crate::okta::OktaClient;
 use crate::Result;
@@ -40,4 +41,28 @@ pub async fn verify(
         resend,
     };
     code::submit(client, next, state_token, &prompt).await
+}
+
+/// A code Okta sends by SMS (`sms`), voice call (`call`) or email (`email`).
+pub struct SentCode;
+
+impl MfaFactor for SentCode {
+    fn serves(&self, factor_type: &str, _provider: &str) -> bool {
+        matches!(factor_type, "sms" | "call" | "email")
+    }
+    fn name(&self, factor: &Factor) -> String {
+        match factor.factor_type.as_str() {
+            "sms" => "SMS Authentication",
+            "call" => "Voice Call Authentication",
+            _ => "Email Authentication",
+        }
+        .into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            verify(step.client, step.factor, step.href, step.state_token)
+                .await
+                .map(Verified::next)
+        })
+    }
 }

@@ -7,6 +7,7 @@
 //! Authenticators: a USB security key through `ctap-hid-fido2` (cargo feature `fido2`), or a
 //! software key file named by `AWS_OKTA_WEBAUTHN_SOFT_TOKEN` (for tests and CI machines).
 use super::code::ATTEMPTS;
+use super::{MfaFactor, Step, Verified, VerifyFuture};
 use crate::okta::wire::{AuthnResponse, Factor};
 use crate::okta::OktaClient;
 use crate::{Error, Result};
@@ -225,5 +226,24 @@ pub mod soft {
                 signature: signature.to_der().as_bytes().to_vec(),
             })
         }
+    }
+}
+
+/// A security key or platform authenticator (`webauthn`).
+pub struct WebAuthn;
+
+impl MfaFactor for WebAuthn {
+    fn serves(&self, factor_type: &str, _provider: &str) -> bool {
+        factor_type == "webauthn"
+    }
+    fn name(&self, _: &Factor) -> String {
+        "Security Key or Biometric Authenticator".into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            verify(step.client, step.factor, step.href, step.state_token)
+                .await
+                .map(Verified::next)
+        })
     }
 }

@@ -47,7 +47,7 @@ struct OrgDocument {
 }
 
 pub fn pipeline_item(account: &str) -> String {
-    format!("okta-org-{account}")
+    crate::keychain::items::org_pipeline(account)
 }
 
 /// The cached pipeline of the account, if any and read for `identity` (no network); one read

@@ -47,6 +47,25 @@ impl Flow {
     }
 }
 
+/// The flows that end with OAuth tokens (what `token::hub_proof` runs): the classic flow
+/// cannot be asked for tokens, so it is not one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthFlow {
+    /// Password and MFA through Okta's direct authentication API.
+    Direct,
+    /// The device authorization grant: the user signs in in a browser.
+    Device,
+}
+
+impl OAuthFlow {
+    pub fn name(self) -> &'static str {
+        match self {
+            OAuthFlow::Direct => Flow::Direct.name(),
+            OAuthFlow::Device => Flow::Device.name(),
+        }
+    }
+}
+
 /// Chooses the flow and says why (for `--debug` and `list`). `pipeline` is `None` when unknown.
 pub fn choose(
     setting: FlowSetting,
@@ -398,7 +417,7 @@ struct StoredTokensOut<'a> {
 }
 
 pub fn tokens_item(account: &str) -> String {
-    format!("okta-oauth-{account}")
+    crate::keychain::items::oauth_tokens(account)
 }
 
 impl StoredTokens {

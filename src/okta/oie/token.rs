@@ -3,7 +3,7 @@
 //! `/login/token/sso` for the same `SAMLResponse` page the classic flow reads; or, for
 //! `okta_hub_trust = oidc`, the id token itself for AssumeRoleWithWebIdentity.
 use super::{
-    device, direct, setup_error, Flow, HubTrust, OAuthClient, OAuthError, StoredTokens,
+    device, direct, setup_error, HubTrust, OAuthClient, OAuthError, OAuthFlow, StoredTokens,
     TokenResponse, GRANT_REFRESH, GRANT_TOKEN_EXCHANGE,
 };
 use crate::config::OktaSettings;
@@ -29,7 +29,7 @@ pub struct Request<'a> {
     pub okta: &'a OktaSettings,
     pub account: &'a OktaAccount,
     pub keychain: &'a dyn Keychain,
-    pub flow: Flow,
+    pub flow: OAuthFlow,
     pub trust: HubTrust,
     pub factor_type: Option<&'a str>,
     /// `--no-browser`, or no browser can be opened here (`Settings::browser`).
@@ -98,13 +98,8 @@ pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
     }
 
     let tokens = match req.flow {
-        Flow::Direct => direct::login(&client, req.account, scope, req.factor_type).await?,
-        Flow::Device => device::login(&client, scope, req.no_browser).await?,
-        Flow::Classic => {
-            return Err(Error::Config(
-                "internal: the classic flow has no OAuth tokens".into(),
-            ))
-        }
+        OAuthFlow::Direct => direct::login(&client, req.account, scope, req.factor_type).await?,
+        OAuthFlow::Device => device::login(&client, scope, req.no_browser).await?,
     };
     let stored = remember(req, &client, &tokens, None)?;
     finish(&client, tokens, stored, app_id.as_deref())
