@@ -234,10 +234,7 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
     url.query_pairs_mut()
         .append_pair("Action", "getSigninToken")
         .append_pair("Session", &session);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     let host = endpoint.host_str().unwrap_or("?").to_string();
     runtime.block_on(async {
         let client = reqwest::Client::builder()

@@ -20,6 +20,7 @@ pub mod okta;
 pub mod paths;
 pub mod provider;
 pub mod redact;
+pub mod runtime;
 pub mod saml;
 pub mod server;
 pub mod settings;

@@ -396,15 +396,21 @@ fn start_with(
     report: impl Fn(&str) + Send + 'static,
 ) -> Result<CredentialServer> {
     let server = Server::http("127.0.0.1:0").map_err(|e| {
-        Error::Io(format!(
-            "cannot start the credential server on 127.0.0.1: {e}"
-        ))
+        Error::io(
+            "cannot start the credential server on 127.0.0.1",
+            std::io::Error::other(e),
+        )
     })?;
     let port = server
         .server_addr()
         .to_ip()
         .map(|a| a.port())
-        .ok_or_else(|| Error::Io("the credential server has no TCP port".into()))?;
+        .ok_or_else(|| {
+            Error::io(
+                "cannot start the credential server",
+                std::io::Error::other("it has no TCP port"),
+            )
+        })?;
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);

@@ -82,7 +82,7 @@ impl Index {
         let _lock = crate::fsutil::exclusive_lock(&dir.join("cache-index.lock"))?;
         let mut index = Index::load();
         change(&mut index);
-        let data = serde_json::to_vec_pretty(&index).map_err(|e| Error::Io(e.to_string()))?;
+        let data = serde_json::to_vec_pretty(&index).map_err(Error::encode("the cache index"))?;
         crate::fsutil::write_atomic(&path, &data, 0o600)
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
     }

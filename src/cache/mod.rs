@@ -199,7 +199,8 @@ impl<'a> Cache<'a> {
     }
 
     pub fn store_credentials(&self, key: &CacheKey, creds: &Credentials) -> Result<()> {
-        let data = Zeroizing::new(serde_json::to_vec(creds).map_err(|e| Error::Io(e.to_string()))?);
+        let data =
+            Zeroizing::new(serde_json::to_vec(creds).map_err(Error::encode("AWS credentials"))?);
         let item = key.item();
         self.credential_store().set(&item, &data)?;
         let entry = CredentialEntry {
@@ -327,7 +328,7 @@ impl<'a> Cache<'a> {
                 identity,
                 expires_at,
             })
-            .map_err(|e| Error::Io(e.to_string()))?,
+            .map_err(Error::encode("the Okta session"))?,
         );
         let item = session_item(account);
         self.keychain.set(&item, &data)?;

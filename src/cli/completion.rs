@@ -25,7 +25,7 @@ pub fn run(args: Args) -> Result<i32> {
     let mut out = Vec::new();
     shell
         .write_registration("COMPLETE", &name, &name, &name, &mut out)
-        .map_err(|e| Error::Io(e.to_string()))?;
+        .map_err(|e| Error::io("cannot write the completion script", e))?;
     print!("{}", String::from_utf8_lossy(&out));
     Ok(0)
 }

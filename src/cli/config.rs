@@ -358,6 +358,8 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
 #[derive(Debug)]
 pub(super) struct Problem {
     pub(super) profile: Option<String>,
+    /// The line a syntax problem is on (problems are listed in file order).
+    pub(super) line: Option<usize>,
     pub(super) message: String,
 }
 
@@ -392,6 +394,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         if stray {
             found.push(Problem {
                 profile: None,
+                line: Some(i + 1),
                 message: format!(
                     "{}:{}: malformed config: '{t}' is not a `key = value` line",
                     path.display(),
@@ -410,11 +413,14 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         match parsed {
             Ok(cfg) => break Some(cfg),
             Err(e) => {
-                let message = e.to_string();
-                let line = error_line(path, &message);
+                let line = match &e {
+                    Error::ConfigSyntax { line, .. } => Some(*line),
+                    _ => None,
+                };
                 found.push(Problem {
                     profile: None,
-                    message,
+                    line,
+                    message: e.to_string(),
                 });
                 match line {
                     Some(n) if n >= 1 && n <= lines.len() && blanked.insert(n) => {
@@ -430,7 +436,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
             }
         }
     };
-    found.sort_by_key(|p| error_line(path, &p.message));
+    found.sort_by_key(|p| p.line);
     let mut summary = Summary::default();
     let Some((cfg, profiles)) = cfg else {
         return (summary, found);
@@ -463,6 +469,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         if seen.insert(message.clone()) {
             found.push(Problem {
                 profile: Some(profile),
+                line: None,
                 message,
             });
         }
@@ -470,18 +477,12 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
     (summary, found)
 }
 
-/// The line number of a parse error (`<path>:<line>: ...`).
-fn error_line(path: &Path, message: &str) -> Option<usize> {
-    let rest = message.strip_prefix(&format!("{}:", path.display()))?;
-    rest.split(':').next()?.parse().ok()
-}
-
 /// Maps the team-config crate's errors onto the CLI's exit codes at the edge.
 fn from_team_config(e: team_config::Error) -> Error {
     use team_config::Error as E;
     match e {
         E::InvalidTeamName(_) => Error::Usage(e.to_string()),
-        E::Io { .. } => Error::Io(e.to_string()),
+        E::Io { path, source } => Error::io(path.display(), source),
         E::Invalid(_)
         | E::ManagedBlock { .. }
         | E::TeamNotFound { .. }

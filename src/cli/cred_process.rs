@@ -50,5 +50,5 @@ pub fn json(creds: &Credentials, pretty: bool) -> Result<String> {
     } else {
         serde_json::to_string(&output)
     };
-    json.map_err(|e| crate::Error::Io(e.to_string()))
+    json.map_err(crate::Error::encode("the credential_process output"))
 }

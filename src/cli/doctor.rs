@@ -75,10 +75,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     } else {
         uses.regions.clone()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
         for org in &orgs {
             checks.extend(doctor::okta_org(org, &global.settings.okta_http).await);
@@ -106,7 +103,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string(check).map_err(|e| Error::Io(e.to_string()))?
+                serde_json::to_string(check).map_err(Error::encode("a check"))?
             );
         } else {
             println!("{}", line(check));

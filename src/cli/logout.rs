@@ -3,7 +3,7 @@ use crate::cache::Cache;
 use crate::config::ConfigFile;
 use crate::okta::credentials_item;
 use crate::okta::session::{self, Ended};
-use crate::{Error, Result};
+use crate::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,10 +38,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     sessions.sort();
     sessions.dedup();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     let mut forgotten = Vec::new();
     let mut ended = 0;
     for account in &sessions {

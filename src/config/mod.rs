@@ -188,12 +188,11 @@ impl ConfigFile {
     }
 
     fn syntax_error(&self, line_offset: usize, e: &ini::ParseError) -> Error {
-        Error::Config(format!(
-            "{}:{}: malformed config: {}",
-            self.path.display(),
-            line_offset + e.line,
-            e.msg
-        ))
+        Error::ConfigSyntax {
+            file: self.path.clone(),
+            line: line_offset + e.line,
+            message: e.msg.to_string(),
+        }
     }
 }
 
@@ -277,11 +276,11 @@ impl SectionScan<'_> {
         self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.counted_to..start]).count();
         self.counted_to = start;
         let Some(close) = line.find(']') else {
-            return Err(Error::Config(format!(
-                "{}:{}: malformed config: section header '{line}' is missing ']'",
-                self.path.display(),
-                self.line
-            )));
+            return Err(Error::ConfigSyntax {
+                file: self.path.to_path_buf(),
+                line: self.line,
+                message: format!("section header '{line}' is missing ']'"),
+            });
         };
         if let Some(last) = self.spans.last_mut() {
             last.bytes.end = start;
@@ -357,7 +356,10 @@ mod tests {
         let err = parse("[profile a]\nrole_arn = x\n[profile b\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("cfg:3"), "{msg}");
-        assert!(matches!(err, Error::Config(_)));
+        assert!(
+            matches!(&err, Error::ConfigSyntax { line: 3, file, .. } if file == Path::new("cfg")),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -371,7 +373,9 @@ mod tests {
             cfg.profile("good").unwrap().unwrap().get("region"),
             Some("x")
         );
-        let msg = cfg.profile("bad").unwrap_err().to_string();
+        let err = cfg.profile("bad").unwrap_err();
+        assert!(matches!(err, Error::ConfigSyntax { line: 7, .. }), "{err:?}");
+        let msg = err.to_string();
         assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");
         let msg = cfg.profiles().unwrap_err().to_string();
         assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");

@@ -60,7 +60,7 @@ pub async fn authenticate(
         response = match response.status.as_str() {
             "SUCCESS" => {
                 return response.session_token.map(Login::Token).ok_or_else(|| {
-                    Error::Network("Okta answered SUCCESS without a sessionToken".into())
+                    Error::OktaResponse("Okta answered SUCCESS without a sessionToken".into())
                 })
             }
             "MFA_REQUIRED" | "MFA_CHALLENGE" => {

@@ -124,7 +124,7 @@ impl OktaAccount {
                 username: &creds.username,
                 password: secrecy::ExposeSecret::expose_secret(&creds.password),
             })
-            .map_err(|e| Error::Io(format!("cannot encode credentials: {e}")))?,
+            .map_err(Error::encode("the Okta credentials"))?,
         );
         keychain.set(&credentials_item(name), &json)
     }

@@ -195,7 +195,7 @@ pub fn save_device_token(
             dt: dt.expose_secret(),
             identity,
         })
-        .map_err(|e| crate::Error::Io(e.to_string()))?,
+        .map_err(crate::Error::encode("the device token"))?,
     );
     keychain.set(&device_item(account), &data)
 }

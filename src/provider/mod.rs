@@ -13,7 +13,7 @@ use crate::okta::factors::FactorChoice;
 use crate::okta::identity::{self, Identity};
 use crate::okta::OktaAccount;
 use crate::sts::{self, Sts};
-use crate::{Error, Result};
+use crate::Result;
 
 /// How to log in when the cache cannot answer.
 #[derive(Debug, Clone, Default)]
@@ -104,10 +104,7 @@ pub fn credentials(
             break;
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
         let sts = Sts::load().await?;
         let (mut index, mut creds) = match start {

@@ -73,7 +73,7 @@ pub async fn verify(
         .factor_embedded()
         .and_then(|e| e.verification.clone())
         .ok_or_else(|| {
-            Error::Network("Okta's Duo challenge has no _embedded.verification".into())
+            Error::OktaResponse("Okta's Duo challenge has no _embedded.verification".into())
         })?;
     let method = match duo_device.map(str::trim) {
         Some(d) if d.eq_ignore_ascii_case("passcode") || d.eq_ignore_ascii_case("token") => {
@@ -88,7 +88,7 @@ pub async fn verify(
         .expose_secret()
         .split_once(':')
         .map(|(_, app)| app.to_string())
-        .ok_or_else(|| Error::Network("Okta's Duo signature has no APP part".into()))?;
+        .ok_or_else(|| Error::OktaResponse("Okta's Duo signature has no APP part".into()))?;
     let sig_response = zeroize::Zeroizing::new(format!("{}:{app}", cookie.expose_secret()));
     let complete = client.link(&verification.links.complete.href)?;
     let (status, _) = client
@@ -120,7 +120,7 @@ fn duo_base(host: &str) -> Result<Url> {
         format!("https://{host}")
     };
     let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::Network(format!("Okta sent a bad Duo host '{host}': {e}")))?;
+        .map_err(|e| Error::OktaResponse(format!("Okta sent a bad Duo host '{host}': {e}")))?;
     if crate::config::urls::is_loopback(&url) {
         let _ = url.set_scheme("http");
     } else if url.scheme() != "https" {
@@ -154,11 +154,11 @@ async fn duo_prompt(
         .expose_secret()
         .split_once(':')
         .map(|(tx, _)| tx.to_string())
-        .ok_or_else(|| Error::Network("Okta's Duo signature has no TX part".into()))?;
+        .ok_or_else(|| Error::OktaResponse("Okta's Duo signature has no TX part".into()))?;
     let parent = client.base.as_str().to_string();
     let mut auth = base
         .join("frame/web/v1/auth")
-        .map_err(|e| Error::Network(e.to_string()))?;
+        .map_err(|e| Error::OktaResponse(format!("a bad Duo address: {e}")))?;
     auth.query_pairs_mut()
         .append_pair("tx", &tx)
         .append_pair("parent", &parent)
@@ -182,7 +182,10 @@ async fn duo_prompt(
             "Duo's prompt (HTTP {status}) did not start a session: retry, or use another factor"
         ))
     })?;
-    let url = |path: &str| base.join(path).map_err(|e| Error::Network(e.to_string()));
+    let url = |path: &str| {
+        base.join(path)
+            .map_err(|e| Error::OktaResponse(format!("a bad Duo address: {e}")))
+    };
 
     let mut attempts = 0;
     loop {
@@ -287,7 +290,7 @@ async fn poll_status(
         match (status.result.as_deref(), status.status_code.as_deref()) {
             (Some("SUCCESS"), _) => {
                 return status.result_url.map(Some).ok_or_else(|| {
-                    Error::Network("Duo answered SUCCESS without result_url".into())
+                    Error::OktaResponse("Duo answered SUCCESS without result_url".into())
                 })
             }
             (Some("FAILURE"), _) | (_, Some("deny")) => {
@@ -307,8 +310,9 @@ async fn poll_status(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text)
-        .map_err(|_| Error::Network("Duo answered with something that is not its JSON API".into()))
+    serde_json::from_str(text).map_err(|_| {
+        Error::OktaResponse("Duo answered with something that is not its JSON API".into())
+    })
 }
 
 pub(crate) fn read_passcode() -> Result<zeroize::Zeroizing<String>> {

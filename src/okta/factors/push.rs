@@ -68,7 +68,7 @@ pub async fn wait(
             .links
             .next
             .as_ref()
-            .ok_or_else(|| Error::Network("Okta's challenge has no poll link".into()))?;
+            .ok_or_else(|| Error::OktaResponse("Okta's challenge has no poll link".into()))?;
         let next = client.link(&next.href)?;
         tokio::time::sleep(client.poll_interval()).await;
         response = client.poll_json(next, body).await??;

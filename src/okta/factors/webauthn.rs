@@ -41,7 +41,9 @@ pub async fn verify(
             .factor_embedded()
             .and_then(|e| e.challenge.as_ref())
             .and_then(|c| c.challenge.clone())
-            .ok_or_else(|| Error::Network("Okta's WebAuthn challenge has no challenge".into()))?;
+            .ok_or_else(|| {
+                Error::OktaResponse("Okta's WebAuthn challenge has no challenge".into())
+            })?;
         let credential_id = factor
             .profile
             .credential_id

@@ -98,7 +98,7 @@ pub async fn pipeline(
         identity: Some(identity.clone()),
         pipeline: found.name().to_string(),
     })
-    .map_err(|e| Error::Io(e.to_string()))?;
+    .map_err(Error::encode("the org pipeline"))?;
     keychain.set(&pipeline_item(account), &data)?;
     Ok(found)
 }

@@ -9,7 +9,6 @@ pub mod direct;
 pub mod token;
 
 use super::identity::Identity;
-use crate::error::exit;
 use crate::keychain::Keychain;
 use crate::redact;
 use crate::{Error, Result};
@@ -135,10 +134,7 @@ pub fn aws_app_id(configured: Option<&str>, saml_url: &str) -> Option<String> {
 }
 
 pub fn setup_error(message: impl Into<String>) -> Error {
-    Error::OAuth {
-        exit: exit::OKTA_SETUP,
-        message: message.into(),
-    }
+    Error::OktaSetup(message.into())
 }
 
 /// Okta's OAuth error body `{"error","error_description"}` (plus `mfa_token` on `mfa_required`).
@@ -172,18 +168,16 @@ impl OAuthError {
             "invalid_scope" => setup_error(format!(
                 "the Okta OIDC app '{client_id}' may not request these scopes{detail}: ask your Okta admin to grant okta.apps.sso and allow offline_access/device_sso"
             )),
-            "access_denied" => Error::OAuth {
-                exit: exit::ACCESS_DENIED,
-                message: format!("Okta denied the sign-in (access_denied){detail}: the request was declined or a policy does not allow it; retry, or ask your Okta admin about the app's sign-on policy"),
-            },
+            "access_denied" => Error::AccessDenied(
+                format!("Okta denied the sign-in (access_denied){detail}: the request was declined or a policy does not allow it; retry, or ask your Okta admin about the app's sign-on policy")
+            ),
             "" => Error::OktaResponse(format!(
                 "Okta answered HTTP {} without an OAuth error: is the domain an Okta org?",
                 self.status
             )),
-            other => Error::OAuth {
-                exit: exit::OKTA_API,
-                message: format!("Okta OAuth error {other} (HTTP {}){detail}", self.status),
-            },
+            other => Error::OktaResponse(
+                format!("Okta OAuth error {other} (HTTP {}){detail}", self.status)
+            ),
         }
     }
 }
@@ -452,7 +446,7 @@ impl StoredTokens {
                 device_secret: self.device_secret.as_ref().map(|s| s.expose_secret()),
                 identity: self.identity.as_ref(),
             })
-            .map_err(|e| Error::Io(e.to_string()))?,
+            .map_err(Error::encode("the OAuth tokens"))?,
         );
         keychain.set(&tokens_item(account), &data)
     }
@@ -504,10 +498,7 @@ pub fn logout_accounts(
     accounts: &[String],
     settings: &crate::okta::http::OktaHttp,
 ) -> Result<usize> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     let mut forgotten = 0;
     for label in accounts {
         let had = StoredTokens::load_any(keychain, label)?.is_some();
@@ -600,7 +591,7 @@ mod tests {
             ..Default::default()
         }
         .into_error("0oa1", GRANT_MFA_OOB);
-        assert_eq!(e.exit_code(), exit::OKTA_SETUP);
+        assert_eq!(e.exit_code(), crate::error::exit::OKTA_SETUP);
         assert!(e.to_string().contains(GRANT_MFA_OOB), "{e}");
         let e = OAuthError {
             error: "invalid_client".into(),

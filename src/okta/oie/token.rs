@@ -7,7 +7,6 @@ use super::{
     TokenResponse, GRANT_REFRESH, GRANT_TOKEN_EXCHANGE,
 };
 use crate::config::OktaSettings;
-use crate::error::exit;
 use crate::keychain::Keychain;
 use crate::okta::identity::Identity;
 use crate::okta::OktaAccount;
@@ -105,10 +104,7 @@ pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
     finish(&client, tokens, stored, app_id.as_deref())
         .await
         .map_err(|r| match r {
-            Retry::Login(why) => Error::OAuth {
-                exit: exit::OKTA_API,
-                message: format!("Okta refused fresh tokens: {why}"),
-            },
+            Retry::Login(why) => Error::OktaResponse(format!("Okta refused fresh tokens: {why}")),
             Retry::Fail(e) => e,
         })
 }
@@ -261,13 +257,12 @@ fn exchange_error(e: OAuthError, client_id: &str, app_id: &str) -> Error {
             "the AWS app {app_id} does not accept web SSO tokens for OIDC client '{client_id}' ({}): ask your Okta admin to add the client to the AWS app's allowed Web SSO clients",
             e.error_description
         )),
-        "access_denied" => Error::OAuth {
-            exit: exit::ACCESS_DENIED,
-            message: format!(
+        "access_denied" => Error::AccessDenied(
+            format!(
                 "Okta says the user is not assigned to the AWS app {app_id} ({}): ask your Okta admin to assign you to it",
                 e.error_description
-            ),
-        },
+            )
+        ),
         _ => e.into_error(client_id, GRANT_TOKEN_EXCHANGE),
     }
 }
