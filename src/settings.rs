@@ -30,6 +30,10 @@ pub struct Settings {
     /// Whether the device flow may open a browser: not with `AWS_OKTA_NO_BROWSER`, over SSH,
     /// or (on Unix other than macOS) without a display. `--no-browser` is merged later.
     pub browser: bool,
+    /// `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` (validated: https, or http to loopback),
+    /// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`. Only the environment decides where
+    /// the SAML assertion goes (see `sts::endpoint_from`).
+    pub sts_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -41,6 +45,7 @@ impl Default for Settings {
             lock_timeout: crate::okta::LOGIN_LOCK_TIMEOUT,
             remember_device: true,
             browser: true,
+            sts_endpoint: None,
         }
     }
 }
@@ -97,6 +102,7 @@ impl Settings {
             lock_timeout: duration("AWS_OKTA_LOCK_TIMEOUT")?.unwrap_or(defaults.lock_timeout),
             remember_device,
             browser: set("AWS_OKTA_NO_BROWSER").is_none() && !over_ssh && display,
+            sts_endpoint: crate::sts::endpoint_from(&var)?,
         })
     }
 }

@@ -44,17 +44,17 @@ pub struct Sts {
 /// environment counts: the SAML assertion is a bearer token for every role it lists, so an
 /// `endpoint_url` or `[services]` entry in a config file (which a team repository may have
 /// written) must never decide where it goes. Plain http only to loopback (tests, emulators).
-pub fn endpoint_from_env() -> Result<Option<String>> {
-    let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+/// `var` looks up an environment variable (`Settings` passes the process's, tests a map).
+pub fn endpoint_from(var: impl Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     if ignore {
         return Ok(None);
     }
     let Some((name, value)) = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
         .iter()
         .find_map(|name| {
-            std::env::var(name)
-                .ok()
+            var(name)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| (*name, v.trim().to_string()))
         })
@@ -76,11 +76,12 @@ pub fn endpoint_from_env() -> Result<Option<String>> {
 }
 
 impl Sts {
-    pub async fn load() -> Result<Sts> {
+    /// `endpoint`: the user's override ([`endpoint_from`], resolved into `Settings`).
+    pub async fn load(endpoint: Option<&str>) -> Result<Sts> {
         use aws_runtime::env_config::file::{
             EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
         };
-        let endpoint = endpoint_from_env()?;
+        let endpoint = endpoint.map(str::to_string);
         // No profile file at all: their endpoint_url, [services], ca_bundle and region keys
         // are not the user's word on where aws-okta sends the assertion (see above).
         let no_files = ProfileFiles::builder()

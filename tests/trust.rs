@@ -236,6 +236,8 @@ fn a_remote_plain_http_sts_endpoint_is_refused() {
         .output()
         .unwrap();
     assert_exit(&out, exit::CONFIG, "AWS_ENDPOINT_URL_STS");
+    // Refused with the other settings, before the password went anywhere.
+    assert_eq!(env.okta.counters().total, 0);
 }
 
 /// A team-config checkout whose team file also runs a program for every AWS SDK call.

@@ -80,17 +80,10 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         for org in &orgs {
             checks.extend(doctor::okta_org(org, &global.settings.okta_http).await);
         }
-        match doctor::sts_endpoints(&regions) {
-            Ok(endpoints) => {
-                for endpoint in endpoints {
-                    checks.push(doctor::sts(&endpoint).await);
-                }
-            }
-            Err(e) => checks.push(Check::fail(
-                "sts",
-                e.to_string(),
-                "fix or unset AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL",
-            )),
+        // A bad AWS_ENDPOINT_URL_STS already failed at the edge (exit 3, naming it).
+        let endpoint = global.settings.sts_endpoint.as_deref();
+        for endpoint in doctor::sts_endpoints(&regions, endpoint) {
+            checks.push(doctor::sts(&endpoint).await);
         }
     });
 

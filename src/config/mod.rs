@@ -374,7 +374,10 @@ mod tests {
             Some("x")
         );
         let err = cfg.profile("bad").unwrap_err();
-        assert!(matches!(err, Error::ConfigSyntax { line: 7, .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::ConfigSyntax { line: 7, .. }),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");
         let msg = cfg.profiles().unwrap_err().to_string();

@@ -106,7 +106,7 @@ pub fn credentials(
     }
     let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
-        let sts = Sts::load().await?;
+        let sts = Sts::load(options.settings.sts_endpoint.as_deref()).await?;
         let (mut index, mut creds) = match start {
             Some(found) => found,
             None => {
