@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets (`fuzz/`), here so the normal test suite can replay every
-//! input the fuzzers ever found (`fuzz/regressions/<target>/`, `tests/fuzz_regressions.rs`).
+//! input the fuzzers ever found (`fuzz/regressions/<target>/`, `tests/it/fuzz_regressions.rs`).
 //! Each must never panic, whatever the bytes; the config target also checks the lazy
 //! per-profile parse against the whole-file parse.
 

@@ -247,7 +247,7 @@ impl Drop for Spinner {
 #[cfg(test)]
 mod tests {
     // `hand_over` is process-wide and final, so it is exercised by the black-box tests
-    // (tests/trust_server.rs); here only the message.
+    // (tests/it/trust_server.rs); here only the message.
     #[test]
     fn the_refusal_says_what_was_asked_who_owns_the_terminal_and_what_to_run() {
         let msg = super::refusal(

@@ -1,9 +1,8 @@
 //! Console login, the refreshing credential server, write-to-credentials, cache management,
 //! completions and the man page, run as black boxes against the fake Okta, moto and a canned
 //! federation endpoint.
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, SamlRole};
 
 fn ready() -> TestEnv {
@@ -131,13 +130,13 @@ fn login_fails_clearly_without_a_signin_token() {
     let mut env = ready();
     federation(&mut env, 200, r#"{"Other":"x"}"#);
     let out = env.run(&["login", "spoke", "--stdout"]);
-    assert_exit(&out, 20, "without a SigninToken");
+    assert_exit(&out, exit::FEDERATION, "without a SigninToken");
     assert!(stdout(&out).is_empty());
 
     let mut env = ready();
     federation(&mut env, 400, r#"{"message":"bad"}"#);
     let out = env.run(&["login", "spoke", "--stdout"]);
-    assert_exit(&out, 20, "HTTP 400");
+    assert_exit(&out, exit::FEDERATION, "HTTP 400");
 }
 
 #[test]
@@ -266,7 +265,12 @@ fn cache_list_clear_and_logout() {
     let out = env.run(&["logout", "--all"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 4, "password forgotten: {}", stderr(&out));
+    assert_eq!(
+        code(&out),
+        exit::KEYCHAIN,
+        "password forgotten: {}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -302,7 +306,7 @@ fn exec_server_serves_credentials_to_a_real_sdk_without_a_refresh_loop() {
     let mut env = ready();
     // Treat credentials as expiring at once. The endpoint refreshes them once (the cache cannot
     // keep them), then answers from memory until half their life is over, instead of logging
-    // in again for every request (tests/trust_server.rs and src/server.rs test the rest).
+    // in again for every request (tests/it/trust_server.rs and src/server.rs test the rest).
     env.extra_env
         .push(("AWS_OKTA_EXPIRY_WINDOW".into(), "2h".into()));
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
@@ -372,7 +376,7 @@ fn completion_scripts_and_profile_completion() {
         );
     }
     let out = env.run(&["completion", "tcsh"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), exit::USAGE);
 
     let out = env
         .cmd(&["--", "aws-okta", "exec", "sp"])

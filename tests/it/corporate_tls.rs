@@ -8,9 +8,8 @@
 // Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
 // JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
 #![cfg(target_os = "linux")]
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::tls::{TestCa, TlsCounts, TlsProxy};
 use fake_okta::{Config, FakeOkta};
 use std::path::{Path, PathBuf};
@@ -149,7 +148,7 @@ fn an_unreadable_or_empty_bundle_is_a_config_error_naming_the_variable() {
         &[("AWS_CA_BUNDLE", &missing)],
         &["cred-process", "spoke"],
     );
-    assert_exit(&out, 3, "AWS_CA_BUNDLE=");
+    assert_exit(&out, exit::CONFIG, "AWS_CA_BUNDLE=");
     assert!(stderr(&out).contains("cannot be read"), "{}", stderr(&out));
 
     let empty = env.home().join("empty.pem");
@@ -159,7 +158,7 @@ fn an_unreadable_or_empty_bundle_is_a_config_error_naming_the_variable() {
         &[("SSL_CERT_FILE", &empty)],
         &["cred-process", "spoke"],
     );
-    assert_exit(&out, 3, "SSL_CERT_FILE=");
+    assert_exit(&out, exit::CONFIG, "SSL_CERT_FILE=");
     assert!(
         stderr(&out).contains("no usable CA certificate"),
         "{}",

@@ -1,7 +1,6 @@
 //! Black-box tests of the `aws-okta` binary against the fake Okta and the moto STS emulator.
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::{
     AccountState, Config, Factor, PushBehavior, SamlRole, DEFAULT_HUB_ROLE, DEFAULT_PROVIDER,
 };
@@ -165,7 +164,7 @@ fn rejected_push_fails_with_its_own_code() {
     let env = TestEnv::new(push(PushBehavior::Reject, None));
     env.add();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_exit(&out, 12, "MFA was rejected");
+    assert_exit(&out, exit::MFA_REJECTED, "MFA was rejected");
     assert_eq!(
         stderr(&out)
             .lines()
@@ -180,7 +179,7 @@ fn timed_out_push_fails_with_its_own_code() {
     let env = TestEnv::new(push(PushBehavior::Timeout, None));
     env.add();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_exit(&out, 13, "MFA timed out");
+    assert_exit(&out, exit::MFA_TIMEOUT, "MFA timed out");
 }
 
 #[test]
@@ -188,7 +187,7 @@ fn wrong_password_is_tried_once_and_says_how_to_fix_it() {
     let env = TestEnv::new(push(PushBehavior::ApproveAfter(1), None));
     env.add_password("not the password");
     let out = env.run(&["cred-process", "spoke"]);
-    assert_exit(&out, 10, "aws-okta add");
+    assert_exit(&out, exit::AUTH_FAILED, "aws-okta add");
     assert_eq!(env.okta.counters().authn, 1, "never retried");
 }
 
@@ -204,7 +203,12 @@ fn locked_out_and_expired_password_have_clear_messages() {
         });
         env.add();
         let out = env.run(&["cred-process", "hub"]);
-        assert_eq!(code(&out), 11, "{state:?}: {}", stderr(&out));
+        assert_eq!(
+            code(&out),
+            exit::ACCOUNT_STATE,
+            "{state:?}: {}",
+            stderr(&out)
+        );
         assert!(stderr(&out).contains(needle), "{state:?}: {}", stderr(&out));
     }
 }
@@ -231,7 +235,7 @@ fn totp_code_from_stdin_is_accepted_and_a_wrong_one_rejected() {
     let env = TestEnv::new(totp_config());
     env.add();
     let bad = env.run_with_stdin(&["cred-process", "hub"], "000000\n");
-    assert_exit(&bad, 14, "rejected the MFA code");
+    assert_exit(&bad, exit::MFA_FAILED, "rejected the MFA code");
     let good = env.run_with_stdin(&["cred-process", "hub"], "123456\n");
     cred_process_json(&good);
 }
@@ -247,7 +251,7 @@ fn several_factors_without_a_terminal_need_a_choice() {
     let env = TestEnv::new(config);
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 14, "--mfa-provider");
+    assert_exit(&out, exit::MFA_FAILED, "--mfa-provider");
     let chosen = env.run(&["cred-process", "--mfa-factor-type", "push", "hub"]);
     cred_process_json(&chosen);
     assert_eq!(env.okta.counters().pushes, 1);
@@ -274,7 +278,7 @@ fn persistent_server_errors_fail_with_the_network_code() {
     });
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 18, "Okta is unavailable (HTTP 503");
+    assert_exit(&out, exit::NETWORK, "Okta is unavailable (HTTP 503");
 }
 
 #[test]
@@ -285,7 +289,7 @@ fn persistent_rate_limiting_fails_with_its_own_code() {
     });
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 17, "rate limiting");
+    assert_exit(&out, exit::RATE_LIMITED, "rate limiting");
 }
 
 #[test]
@@ -413,7 +417,7 @@ fn saml_without_the_configured_role_names_what_is_offered() {
     });
     env.add();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_exit(&out, 15, DEFAULT_HUB_ROLE);
+    assert_exit(&out, exit::SAML, DEFAULT_HUB_ROLE);
     assert!(stderr(&out).contains("role/other"), "{}", stderr(&out));
 }
 
@@ -431,7 +435,7 @@ fn role_first_order_in_the_assertion_works() {
 fn config_errors_name_the_profile_and_exit_3() {
     let env = ready();
     let out = env.run(&["cred-process", "nope"]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(
         stderr(&out).contains("profile 'nope' not found"),
         "{}",
@@ -440,7 +444,7 @@ fn config_errors_name_the_profile_and_exit_3() {
 
     env.write_config("[okta]\naws_saml_url = a/b\n[profile a]\nsource_profile = b\nrole_arn = arn:aws:iam::111111111111:role/x\n[profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::111111111111:role/y\n");
     let out = env.run(&["exec", "a", "--", "true"]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(
         stderr(&out).contains("cycle a -> b -> a"),
         "{}",
@@ -449,7 +453,7 @@ fn config_errors_name_the_profile_and_exit_3() {
 
     env.write_config("[profile hub\nrole_arn = x\n");
     let out = env.run(&["env", "hub"]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(
         stderr(&out).contains(":1: malformed config"),
         "{}",
@@ -458,7 +462,7 @@ fn config_errors_name_the_profile_and_exit_3() {
 
     env.write_config("[profile hub]\nrole_arn = arn:aws:iam::111111111111:role/x\n");
     let out = env.run(&["env", "hub"]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(
         stderr(&out).contains("no way to reach Okta"),
         "{}",
@@ -475,7 +479,7 @@ fn config_errors_name_the_profile_and_exit_3() {
 fn missing_stored_credentials_say_to_run_add() {
     let env = TestEnv::new(Config::default());
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 4, "run `aws-okta add` first");
+    assert_exit(&out, exit::KEYCHAIN, "run `aws-okta add` first");
 }
 
 #[test]
@@ -491,14 +495,14 @@ fn add_refuses_plain_http_to_remote_hosts_and_empty_passwords() {
         ],
         "pw\n",
     );
-    assert_exit(&out, 2, "https");
+    assert_exit(&out, exit::USAGE, "https");
     let out = env.run_with_stdin(
         &["add", "--domain", "example.okta.com", "--username", "u"],
         "\n",
     );
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
     let out = env.run_with_stdin(&["add", "--domain", "example.okta.com"], "pw\n");
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), exit::USAGE);
     assert!(
         stderr(&out).contains("--username is required"),
         "{}",
@@ -512,7 +516,7 @@ fn named_okta_accounts_use_their_own_keychain_item() {
     let out = env.add_account("work");
     assert_exit(&out, 0, "okta-creds-work");
     let missing = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&missing), 4, "default account not stored");
+    assert_eq!(code(&missing), exit::KEYCHAIN, "default account not stored");
     env.write_config(&format!(
         "{}\nokta_account_name = work\n",
         config_text().replace(
@@ -585,7 +589,7 @@ fn sts_access_denied_is_one_line_with_its_own_code() {
     );
     env.sts_url = sts.url.clone();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 16, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::STS, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains(
@@ -606,13 +610,13 @@ fn sts_throttling_and_outages_have_their_own_codes() {
     let throttled = sts_error_server(400, "Throttling", "Rate exceeded");
     env.sts_url = throttled.url.clone();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 17, "AWS STS is rate limiting");
+    assert_exit(&out, exit::RATE_LIMITED, "AWS STS is rate limiting");
     assert!(throttled.count() > 1, "the SDK retried");
 
     let down = sts_error_server(503, "ServiceUnavailable", "Service is unavailable");
     env.sts_url = down.url.clone();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 18, "AWS STS is unavailable (HTTP 503)");
+    assert_exit(&out, exit::NETWORK, "AWS STS is unavailable (HTTP 503)");
 }
 
 #[test]
@@ -672,13 +676,13 @@ fn warm_file_backend_runs_need_no_passphrase_within_the_login_session_only() {
         .env_clear()
         .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))));
     let out = no_passphrase(&mut other_session);
-    assert_exit(&out, 4, "AWS_OKTA_FILE_PASSPHRASE");
+    assert_exit(&out, exit::KEYCHAIN, "AWS_OKTA_FILE_PASSPHRASE");
 
     // `cache clear` revokes the key: nothing sealed before can be read, in this session too.
     let out = env.run(&["cache", "clear"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = no_passphrase(&mut env.cmd(&["cred-process", "spoke"]));
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::KEYCHAIN, "{}", stderr(&out));
     let again = cred_process_json(&env.run(&["cred-process", "spoke"]));
     assert_ne!(again["AccessKeyId"], first["AccessKeyId"], "fetched anew");
 }
@@ -766,7 +770,7 @@ fn a_bad_setting_in_the_environment_names_its_variable_before_any_request() {
     env.extra_env
         .push(("AWS_OKTA_HTTP_TIMEOUT".into(), "forever".into()));
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("AWS_OKTA_HTTP_TIMEOUT: invalid duration 'forever'"),
         "{}",

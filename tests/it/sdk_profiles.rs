@@ -5,13 +5,10 @@
 // Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
 // JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
 #![cfg(target_os = "linux")]
-mod common;
 
-#[path = "common/chaos.rs"]
-#[allow(dead_code)]
-mod chaos;
+use crate::common::chaos;
 
-use common::*;
+use crate::common::*;
 use fake_okta::Config;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -294,7 +291,7 @@ fn write_to_credentials_writes_what_the_aws_cli_uses() {
 
     env.write_config(&config_text());
     let out = env.run(&["write-to-credentials", "spoke"]);
-    assert_exit(&out, 3, "--as spoke-creds");
+    assert_exit(&out, exit::CONFIG, "--as spoke-creds");
     assert!(stderr(&out).contains("sets role_arn"), "{}", stderr(&out));
     let out = env.run(&["write-to-credentials", "spoke", "--as", "spoke-creds"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -1,9 +1,8 @@
 //! Black-box tests of the Okta Identity Engine flows (Direct Authentication with push or TOTP,
 //! the device flow, refresh from the keychain, Web SSO token → SAML, the OIDC hub trust)
 //! against the fake Okta's OAuth endpoints on an `idx` org, with moto as STS.
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::{
     Config, DeviceBehavior, OAuthConfig, OobBehavior, DEFAULT_AUTH_SERVER, DEFAULT_CLIENT_ID,
     DEFAULT_HUB_ROLE,
@@ -119,7 +118,7 @@ fn totp_through_the_mfa_otp_grant() {
         "mfa_factor_type = token:software:totp\n",
     );
     let out = env.run_with_stdin(&["cred-process", "hub"], "000000\n");
-    assert_eq!(code(&out), 14, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::MFA_FAILED, "{}", stderr(&out));
 }
 
 #[test]
@@ -327,7 +326,7 @@ fn classic_on_an_identity_engine_org_fails_with_a_hint() {
     let env = TestEnv::new(idx(OAuthConfig::default()));
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 15, "Identity Engine");
+    assert_exit(&out, exit::SAML, "Identity Engine");
     assert!(
         stderr(&out).contains("okta_oidc_client_id"),
         "{}",

@@ -1,8 +1,7 @@
 //! Interactive paths in a real pseudo-terminal: the factor list (dialoguer), code prompts,
 //! re-asking after a wrong code, and `resend`, typed the way a person would.
-mod common;
 
-use common::*;
+use crate::common::*;
 use expectrl::{Eof, Session, WaitStatus};
 use fake_okta::{Config, Factor, PushBehavior};
 use std::process::Stdio;
@@ -237,5 +236,5 @@ fn a_missing_profile_is_picked_from_a_list_most_recent_first() {
     finish(p);
 
     let out = env.run(&["env"]);
-    assert_exit(&out, 2, "<PROFILE>");
+    assert_exit(&out, exit::USAGE, "<PROFILE>");
 }

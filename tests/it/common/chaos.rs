@@ -25,7 +25,6 @@ pub enum Fault {
         headers: Vec<(String, String)>,
     },
     /// Forward, then rewrite the body with this function.
-    #[allow(dead_code)]
     Rewrite(fn(&str) -> String),
 }
 

@@ -1,13 +1,11 @@
-//! Fault injection: a proxy (tests/common/chaos.rs) in front of the fake Okta or moto injects
+//! Fault injection: a proxy (tests/it/common/chaos.rs) in front of the fake Okta or moto injects
 //! slow answers, cut and truncated bodies, HTML error pages, 429 storms and STS throttling;
 //! other tests break the local state (cache entries, a process killed mid-login). Each checks
 //! the message, the exit code and that what the user had (stored credentials) still works.
-#[path = "common/chaos.rs"]
-mod chaos;
-mod common;
+use crate::common::chaos;
 
+use crate::common::*;
 use chaos::{Chaos, Fault};
-use common::*;
 use fake_okta::Config;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -70,7 +68,7 @@ fn html_error_page_with_200_is_a_network_error() {
         }
     });
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NETWORK, "{}", stderr(&out));
     let line = one_error_line(&out);
     assert!(line.contains("unexpected body"), "{line}");
     assert!(!line.contains("<html>"), "no raw page dumped: {line}");
@@ -87,7 +85,7 @@ fn truncated_json_is_a_network_error() {
         }
     });
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NETWORK, "{}", stderr(&out));
     assert!(one_error_line(&out).contains("unexpected body"));
     still_works(&env, &broken);
 }
@@ -102,7 +100,7 @@ fn connection_dropped_mid_body_is_a_network_error() {
         }
     });
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NETWORK, "{}", stderr(&out));
     let line = one_error_line(&out);
     assert!(line.contains("Okta"), "{line}");
     still_works(&env, &broken);
@@ -125,7 +123,7 @@ fn a_429_storm_with_a_far_reset_gives_up_at_once_with_code_17() {
     });
     let before = proxy.requests();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 17, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::RATE_LIMITED, "{}", stderr(&out));
     assert!(one_error_line(&out).contains("Okta is rate limiting"));
     assert_eq!(
         proxy.requests() - before,
@@ -152,7 +150,7 @@ fn a_429_storm_is_retried_a_bounded_number_of_times() {
     });
     let before = proxy.requests();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 17, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::RATE_LIMITED, "{}", stderr(&out));
     let attempts = proxy.requests() - before;
     assert!((2..=4).contains(&attempts), "bounded retries: {attempts}");
     still_works(&env, &broken);
@@ -170,7 +168,7 @@ fn slow_okta_beyond_the_client_timeout_is_a_network_error() {
     env.extra_env
         .push(("AWS_OKTA_HTTP_TIMEOUT".into(), "300ms".into()));
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NETWORK, "{}", stderr(&out));
     let line = one_error_line(&out);
     assert!(line.contains("timed out"), "{line}");
     env.extra_env.clear();
@@ -381,7 +379,7 @@ fn an_unreachable_keychain_names_the_backend_and_the_file_fallback() {
         "unix:path=/nonexistent/bus".into(),
     ));
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::KEYCHAIN, "{}", stderr(&out));
     let line = one_error_line(&out);
     assert!(
         line.contains("keychain (secret-service)") && line.contains("--backend file"),
@@ -405,7 +403,7 @@ fn a_locked_file_keychain_without_a_passphrase_says_how_to_unlock_it() {
     cred_process_json(&env.run(&["cred-process", "spoke"]));
     env.clear_aws_cache();
     let out = env.run(&["cred-process", "spoke"]);
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::KEYCHAIN, "{}", stderr(&out));
     let line = one_error_line(&out);
     assert!(
         line.contains("keychain (file)") && line.contains("AWS_OKTA_FILE_PASSPHRASE"),

@@ -1,9 +1,10 @@
 //! Black-box test harness: runs the built `aws-okta` binary in a private HOME against the
-//! in-process fake Okta and a real moto STS server (started once per test binary).
-#![allow(dead_code)]
+//! in-process fake Okta and a real moto STS server (started once for the whole suite).
 
 mod canned;
+pub mod chaos;
 
+pub use aws_okta::error::exit;
 pub use canned::CannedServer;
 use fake_okta::{Config, FakeOkta, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
 use std::io::Write;

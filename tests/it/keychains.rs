@@ -4,9 +4,8 @@
 // Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
 // JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
 #![cfg(target_os = "linux")]
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::Config;
 
 fn require_session_bus() {
@@ -55,7 +54,7 @@ fn unknown_backend_is_a_usage_error() {
     let mut env = TestEnv::new(Config::default());
     env.backend = "floppy".into();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 2, "use one of secret-service, keyutils");
+    assert_exit(&out, exit::USAGE, "use one of secret-service, keyutils");
 }
 
 #[test]
@@ -70,7 +69,7 @@ fn unreachable_secret_service_names_the_backend_and_the_fallback() {
         &["add", "--domain", &env.okta.url(), "--username", USERNAME],
         "pw\n",
     );
-    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::KEYCHAIN, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
         err.contains("keychain (secret-service)") && err.contains("--backend file"),
@@ -87,7 +86,7 @@ fn file_backend_with_a_wrong_passphrase_fails_clearly_and_keeps_the_data() {
         "not the passphrase".into(),
     ));
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 4, "wrong passphrase");
+    assert_exit(&out, exit::KEYCHAIN, "wrong passphrase");
     env.extra_env.clear();
     cred_process_json(&env.run(&["cred-process", "hub"]));
 }
@@ -198,7 +197,7 @@ fn a_warm_secret_service_run_needs_no_d_bus_and_each_end_of_the_cache_is_honoure
         )
         .output()
         .unwrap();
-    assert_exit(&other_session, 4, "secret-service");
+    assert_exit(&other_session, exit::KEYCHAIN, "secret-service");
 
     // `cache clear` ends it in this session too.
     assert!(env.run(&["cache", "clear"]).status.success());

@@ -1,10 +1,8 @@
 //! Trust boundaries, played as attacks against the built binary: a config file from a shared
 //! repository, a hostile redirect, a curious child process. Each test asserts that the secret
 //! never arrives where it does not belong, and the documented message and exit code.
-mod common;
 
-use aws_okta::error::exit;
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, DEFAULT_HUB_ROLE};
 
 /// The secrets of a fake-Okta login that must never reach `server`.
@@ -333,10 +331,7 @@ fn config_init_refuses_transports_that_run_commands() {
     assert!(!marker.exists(), "git ran the ext:: command");
 }
 
-// Shared with tests/faults.rs, which uses every fault; this file needs only a delay.
-#[path = "common/chaos.rs"]
-#[allow(dead_code)]
-mod chaos;
+use crate::common::chaos;
 
 /// `add` with `domain` in place of the fake Okta.
 fn add_with_domain(env: &TestEnv, domain: &str) {

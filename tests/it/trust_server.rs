@@ -3,9 +3,8 @@
 //! credentials in phases; between phases the test changes the world (clears the cache, expires
 //! the Okta session, stores a wrong password), so each scenario forces exactly the login it
 //! means to, at a moment it controls.
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, Counters, Factor, PushBehavior};
 use std::io::Write;
 use std::path::{Path, PathBuf};

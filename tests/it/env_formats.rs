@@ -8,9 +8,8 @@
 // Linux-only parts (gnome-keyring, keyutils, Debian shells, mount namespaces, the AWS CLI and
 // JavaScript SDK that scripts/install-test-deps installs): other platforms compile it out.
 #![cfg(target_os = "linux")]
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, Factor, PushBehavior, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
 use std::collections::HashMap;
 use std::process::{Command, Output};
@@ -220,6 +219,6 @@ fn windows_formats_carry_the_credentials_and_unknown_formats_are_refused() {
     );
 
     let out = run("tcsh");
-    assert_exit(&out, 2, "invalid value 'tcsh'");
+    assert_exit(&out, exit::USAGE, "invalid value 'tcsh'");
     assert!(stderr(&out).contains("env-no-export"), "{}", stderr(&out));
 }

@@ -5,10 +5,8 @@
 //! credentials. Also: `logout` ends the Okta session at Okta and `--all` leaves no remembered
 //! device behind; a login waiting for another process's login says whom it waits for and
 //! gives up.
-mod common;
 
-use aws_okta::error::exit;
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, FakeOkta, OAuthConfig, PushBehavior, DEFAULT_CLIENT_ID};
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -1,7 +1,6 @@
 //! Black-box tests of `aws-okta config generate|init|validate`.
-mod common;
 
-use common::*;
+use crate::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -174,7 +173,7 @@ fn generate_check_fails_on_a_stale_tree_listing_the_files_and_writes_nothing() {
 
     let source = dir.join("org.toml");
     let out = env.run(&["config", "generate", "--check", "--source", s(&source)]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("out of date"), "{err}");
     for stale in [
@@ -248,7 +247,7 @@ fn assert_invalid(env: &TestEnv, src: &str, expected: &[(&str, &str)]) {
             args.push("--check");
         }
         let out = env.run(&args);
-        assert_eq!(code(&out), 3, "{src}\n{}", stderr(&out));
+        assert_eq!(code(&out), exit::CONFIG, "{src}\n{}", stderr(&out));
         let err = stderr(&out);
         let lines: Vec<&str> = err
             .lines()
@@ -351,7 +350,7 @@ fn generate_of_a_missing_source_names_it() {
     let env = env();
     let missing = env.home().join("nope/org.toml");
     let out = env.run(&["config", "generate", "--source", s(&missing)]);
-    assert_exit(&out, 1, &missing.display().to_string());
+    assert_exit(&out, exit::INTERNAL, &missing.display().to_string());
 }
 
 // ---------------------------------------------------------------- init
@@ -579,7 +578,7 @@ fn init_clones_a_git_source_from_a_local_bare_repository() {
 
     // A team the repository does not have, and a repository that does not exist.
     let out = env.run(&["config", "init", "--team", "nobody", "--source", &url]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(
         stderr(&out).contains("available: finance, oncall, product"),
         "{}",
@@ -587,7 +586,7 @@ fn init_clones_a_git_source_from_a_local_bare_repository() {
     );
     let missing = format!("file://{}/missing.git", tmp.path().display());
     let out = env.run(&["config", "init", "--team", "oncall", "--source", &missing]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(stderr(&out).contains("cannot clone"), "{}", stderr(&out));
 }
 
@@ -598,7 +597,7 @@ fn init_takes_the_team_from_aws_okta_team_and_the_source_from_the_environment() 
 
     // No team at all: a usage error.
     let out = env.run(&["config", "init", "--source", s(&team_configs())]);
-    assert_exit(&out, 2, "AWS_OKTA_TEAM");
+    assert_exit(&out, exit::USAGE, "AWS_OKTA_TEAM");
 
     env.extra_env
         .push(("AWS_OKTA_TEAM".into(), "finance".into()));
@@ -637,7 +636,7 @@ fn init_takes_the_team_from_aws_okta_team_and_the_source_from_the_environment() 
         "--source",
         s(&team_configs()),
     ]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::USAGE, "{}", stderr(&out));
 }
 
 #[test]
@@ -664,7 +663,7 @@ fn init_refuses_a_result_exec_could_not_use() {
         "--source",
         s(source.path()),
     ]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("refusing to write"), "{err}");
     assert!(
@@ -740,7 +739,7 @@ fn validate_lists_every_problem_at_once() {
                 [profile sso]\nsso_session = corp\n";
     fs::write(&file, text).unwrap();
     let out = env.run(&["config", "validate", s(&file)]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     let err = stderr(&out);
     let f = file.display();
     let expected = [
@@ -771,7 +770,7 @@ fn validate_lists_every_problem_at_once() {
     )
     .unwrap();
     let out = env.run(&["config", "validate", s(&file)]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(
         stderr(&out).contains("has no way to reach Okta"),
         "{}",
@@ -780,7 +779,7 @@ fn validate_lists_every_problem_at_once() {
 
     // A missing file.
     let out = env.run(&["config", "validate", s(&env.home().join("nope"))]);
-    assert_eq!(code(&out), 3);
+    assert_eq!(code(&out), exit::CONFIG);
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
 }
 
@@ -798,12 +797,12 @@ fn a_bad_hub_trust_is_a_config_error_before_any_keychain_read_or_request() {
     );
 
     let out = env.run(&["config", "validate"]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     assert!(stderr(&out).contains(&want), "{}", stderr(&out));
 
     let before = env.okta.counters().total;
     let out = env.run(&["cred-process", "sub"]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     assert!(stderr(&out).contains(&want), "{}", stderr(&out));
     assert_eq!(env.okta.counters().total, before, "no request to Okta");
     assert_eq!(env.okta.counters().total, 0);
@@ -966,7 +965,7 @@ fn init_add_keeps_other_teams_and_refuses_a_profile_of_two_teams() {
 
     // product defines dev-readonly and staging-readonly, as oncall does.
     let out = init_team(&env, &["--team", "product", "--add"]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     let err = stderr(&out);
     for p in ["dev-readonly", "staging-readonly"] {
         assert!(
@@ -1006,7 +1005,7 @@ fn init_will_not_remove_a_team_whose_profiles_the_users_own_need() {
     fs::write(&config, &before).unwrap();
 
     let out = init_team(&env, &["--team", "oncall"]);
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::CONFIG, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("refusing to write"), "{err}");
     assert!(err.contains("'finance-hub'"), "{err}");

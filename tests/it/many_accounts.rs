@@ -2,9 +2,8 @@
 //! federation endpoint: `each` over 20 profiles with one login, `doctor` in health and in
 //! trouble, the console where and how it is asked for, and a shell whose credentials outlive
 //! their session.
-mod common;
 
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -402,7 +401,7 @@ fn doctor_says_when_okta_is_unreachable() {
     assert_eq!(status_of(&checks, "sts"), ["ok"]);
     // The text form says it on one line, with the fix.
     let out = env.run(&["doctor"]);
-    assert_eq!(code(&out), 23);
+    assert_eq!(code(&out), exit::CHECK_FAILED);
     let line = stdout(&out)
         .lines()
         .find(|l| l.starts_with("fail  okta "))

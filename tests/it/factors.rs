@@ -1,9 +1,8 @@
 //! Black-box tests of every MFA factor, remembered devices, session validation, the authn
 //! states and the hardened Okta client, against the fake Okta (Okta's documented wire format)
-//! and the moto STS emulator. Interactive (pseudo-terminal) paths are in `tests/interactive.rs`.
-mod common;
+//! and the moto STS emulator. Interactive (pseudo-terminal) paths are in `tests/it/interactive.rs`.
 
-use common::*;
+use crate::common::*;
 use fake_okta::{AccountState, Config, DuoBehavior, Factor, PushBehavior};
 
 fn with(factors: Vec<Factor>) -> TestEnv {
@@ -80,7 +79,7 @@ fn a_wrong_code_is_asked_again_up_to_three_times() {
 
     let env = with(vec![sms()]);
     let out = env.run_with_stdin(&["cred-process", "hub"], "111111\n222222\n333333\n246810\n");
-    assert_exit(&out, 14, "rejected the MFA code 3 times");
+    assert_exit(&out, exit::MFA_FAILED, "rejected the MFA code 3 times");
     assert_eq!(env.okta.counters().bad_codes, 3, "stops after three");
 }
 
@@ -161,7 +160,7 @@ fn yubikey_rsa_and_symantec_tokens_take_a_passcode() {
 fn security_question_is_answered() {
     let env = with(vec![question()]);
     let bad = env.run_with_stdin(&["cred-process", "hub"], "Guernica\n");
-    assert_exit(&bad, 14, "rejected");
+    assert_exit(&bad, exit::MFA_FAILED, "rejected");
     let good = env.run_with_stdin(&["cred-process", "hub"], "mona lisa\n");
     assert_ok(&good);
 }
@@ -179,13 +178,13 @@ fn duo_push_goes_through_the_duo_prompt_and_the_complete_link() {
 fn duo_denied_push_and_unknown_device_fail_clearly() {
     let env = with(vec![duo(DuoBehavior::Deny)]);
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 12, "Duo push denied");
+    assert_exit(&out, exit::MFA_REJECTED, "Duo push denied");
 
     let mut env = with(vec![duo(DuoBehavior::Approve)]);
     env.extra_env
         .push(("AWS_OKTA_MFA_DUO_DEVICE".into(), "tablet9".into()));
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 14, "Unknown device");
+    assert_exit(&out, exit::MFA_FAILED, "Unknown device");
 }
 
 #[test]
@@ -208,13 +207,13 @@ fn duo_device_and_passcode_are_chosen_from_the_environment() {
 fn duo_device_from_the_flag_and_the_config() {
     let env = with(vec![duo(DuoBehavior::Approve)]);
     let out = env.run(&["cred-process", "--mfa-duo-device", "tablet9", "hub"]);
-    assert_exit(&out, 14, "Unknown device");
+    assert_exit(&out, exit::MFA_FAILED, "Unknown device");
     assert_ok(&env.run(&["cred-process", "--mfa-duo-device", "phone2", "hub"]));
 
     let env = with(vec![duo(DuoBehavior::Approve)]);
     env.write_config(&config_text().replace("[okta]\n", "[okta]\nmfa_duo_device = tablet9\n"));
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 14, "Unknown device");
+    assert_exit(&out, exit::MFA_FAILED, "Unknown device");
 }
 
 fn soft_key_env(key: &fake_okta::webauthn::SoftKey, env: &mut TestEnv) {
@@ -268,19 +267,19 @@ fn webauthn_with_the_wrong_key_or_no_key_says_so() {
     };
     soft_key_env(&forged, &mut env);
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 14, "rejected the security key");
+    assert_exit(&out, exit::MFA_FAILED, "rejected the security key");
     assert_eq!(env.okta.counters().webauthn_verified, 0);
 
     let env = with(vec![factor]);
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 14, "no security key available");
+    assert_exit(&out, exit::MFA_FAILED, "no security key available");
 }
 
 #[test]
 fn without_a_terminal_several_factors_list_every_one_and_the_flags() {
     let env = with(vec![push(), sms(), question(), duo(DuoBehavior::Approve)]);
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 14, "--mfa-provider");
+    assert_exit(&out, exit::MFA_FAILED, "--mfa-provider");
     for name in [
         "Okta Verify (push)",
         "SMS Authentication +1 XXX-XXX-2345",
@@ -426,7 +425,7 @@ fn app_level_step_up_mfa_is_detected_and_explained() {
     });
     env.add();
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 15, "step-up MFA");
+    assert_exit(&out, exit::SAML, "step-up MFA");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,7 +439,7 @@ fn a_wrong_password_is_posted_exactly_once_even_after_a_rate_limit() {
     });
     env.add_password("wrong password");
     let out = env.run(&["cred-process", "hub"]);
-    assert_exit(&out, 10, "aws-okta add");
+    assert_exit(&out, exit::AUTH_FAILED, "aws-okta add");
     // One 429 (not processed by Okta), then the single 401.
     assert_eq!(env.okta.counters().authn, 2);
 }
@@ -483,7 +482,7 @@ fn proxies_come_from_the_environment() {
     env.extra_env
         .push(("AWS_OKTA_CONNECT_TIMEOUT".into(), "2s".into()));
     let out = env.run(&["cred-process", "hub"]);
-    assert_eq!(code(&out), 18, "{}", stderr(&out));
+    assert_eq!(code(&out), exit::NETWORK, "{}", stderr(&out));
     assert_eq!(env.okta.counters().total, 0, "went through the proxy");
 }
 

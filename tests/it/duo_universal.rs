@@ -1,10 +1,8 @@
 //! Black-box tests of the Duo Universal Prompt (Okta Classic's `claims_provider` factor)
 //! against the fake Okta and its fake Duo host, which listens on a port of its own, so every
 //! step crosses between two origins as with real Okta and Duo.
-mod common;
 
-use aws_okta::error::exit;
-use common::*;
+use crate::common::*;
 use fake_okta::{Config, DuoRedirect, DuoUniversalBehavior, Factor};
 
 const PASSCODE: &str = "246813";
