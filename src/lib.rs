@@ -1,7 +1,10 @@
 //! aws-okta: temporary AWS credentials through Okta for hub-and-spoke AWS organisations.
 //!
-//! Data flows: `config` (which roles, in which order) → `provider` (cache first, else
-//! `okta` login → `saml` assertion → `sts` hub hop → `sts` spoke hops) → `cli` (print or exec).
+//! Data flows one way: `settings` (the environment, read once) and `config` (which roles, in
+//! which order: a typed `Chain`, resolved without I/O) → `provider` (cache first, else a login
+//! flow through `okta` → `saml` assertion or id token → `sts` hub hop → `sts` spoke hops) →
+//! `cli` (print or exec). Leaves every layer may use: `credentials`, `error`, `messages`,
+//! `paths`, `fsutil`, `runtime`. The module graph has no cycles.
 pub mod browser;
 pub mod cache;
 pub mod cli;

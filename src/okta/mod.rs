@@ -1,6 +1,9 @@
-//! The Okta side: stored account credentials, an HTTP client that knows Okta's error and
-//! rate-limit conventions, the classic authentication state machine with its MFA factors,
-//! and the AWS app link that turns a session into a SAML assertion.
+//! The Okta side: stored account credentials, one HTTP client that knows Okta's error and
+//! rate-limit conventions (`http`), the org boundary every URL is checked against (`origin`),
+//! the classic authentication wire types (`wire`) and state machine (`authn`) with its MFA
+//! factors (`factors`, one file each), Identity Engine (`oie`), and the AWS app link (`app`)
+//! that turns a session into a SAML assertion. Nothing here reads `~/.aws/config` or the
+//! environment's settings: the caller passes what it resolved.
 pub mod app;
 pub mod authn;
 pub mod cookies;

@@ -1,5 +1,6 @@
 //! Credential sources that wrap each other: the keychain cache in front, then the hub hop
-//! (Okta → SAML → AssumeRoleWithSAML), then one AssumeRole per spoke hop. The warm path reads
+//! (a login flow from `flow` → SAML or id token → AssumeRoleWithSAML/WithWebIdentity, in
+//! `hub`), then one AssumeRole per spoke hop. The warm path reads
 //! the cache only: no async runtime, TLS stack or SDK client is built unless a hop is missing.
 mod classic;
 mod flow;

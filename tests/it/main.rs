@@ -14,6 +14,7 @@ mod faults;
 mod fuzz_regressions;
 mod interactive;
 mod keychains;
+mod layout;
 mod many_accounts;
 mod oie;
 mod sdk_profiles;
