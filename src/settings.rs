@@ -1,8 +1,15 @@
 //! The settings aws-okta takes from its environment, read once at the edge (`cli`) into one
 //! typed [`Settings`] value that is passed down: nothing below `cli` reads `AWS_OKTA_*` for a
 //! setting, so a bad value fails before any keychain read or request and names its variable.
-//! (Still read where they are used: the `file` keychain's passphrase sources, which are
-//! secrets read only when that backend opens, and the `AWS_OKTA_WEBAUTHN_SOFT_TOKEN` test hook.)
+//! The STS endpoint override is one of them.
+//!
+//! Read elsewhere, on purpose: the `file` keychain's passphrase sources (secrets, read only when
+//! that backend opens, never kept in a value that is passed around); where files live
+//! (`AWS_CONFIG_FILE`, `AWS_OKTA_HOME`, `AWS_SHARED_CREDENTIALS_FILE`: `paths`); the TLS trust
+//! store (`AWS_CA_BUNDLE`, `SSL_CERT_FILE`: `tls`, next to the system store whose own
+//! `SSL_CERT_FILE`/`SSL_CERT_DIR` rustls-native-certs reads, once per process, only when a
+//! request is made); the test hooks of the `test-hooks` build (`AWS_OKTA_FEDERATION_ENDPOINT`,
+//! `AWS_OKTA_WEBAUTHN_SOFT_TOKEN`); and `doctor`, which shows the proxy variables in effect.
 pub use crate::okta::http::{OktaHttp, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
 use crate::{Error, Result};
 use std::time::Duration;
