@@ -37,6 +37,16 @@ impl Prompt {
     }
 }
 
+/// The verify step of a factor answered with one typed code: ask with `prompt`, post, repeat
+/// on a rejection.
+pub fn verify_typed(step: super::Step<'_>, prompt: Prompt) -> super::VerifyFuture<'_> {
+    Box::pin(async move {
+        submit(step.client, step.href, step.state_token, &prompt)
+            .await
+            .map(super::Verified::next)
+    })
+}
+
 /// Reads codes and posts them to `href` until Okta accepts one or three were rejected.
 pub async fn submit(
     client: &OktaClient,

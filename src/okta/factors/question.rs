@@ -1,6 +1,6 @@
 //! Okta's security question (`question`): the answer is typed hidden.
 use super::code::{self, Prompt};
-use super::{MfaFactor, Step, Verified, VerifyFuture};
+use super::{MfaFactor, Step, VerifyFuture};
 use crate::okta::wire::Factor;
 
 /// The security question the user enrolled (Okta sends its text in the factor's profile).
@@ -16,19 +16,15 @@ impl MfaFactor for SecurityQuestion {
         "Security Question".into()
     }
     fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
-        Box::pin(async move {
-            let prompt = Prompt::typed(
-                step.factor
-                    .profile
-                    .question_text
-                    .clone()
-                    .unwrap_or_else(|| "Answer your Okta security question".into()),
-                "answer",
-                true,
-            );
-            code::submit(step.client, step.href, step.state_token, &prompt)
-                .await
-                .map(Verified::next)
-        })
+        let prompt = Prompt::typed(
+            step.factor
+                .profile
+                .question_text
+                .clone()
+                .unwrap_or_else(|| "Answer your Okta security question".into()),
+            "answer",
+            true,
+        );
+        code::verify_typed(step, prompt)
     }
 }

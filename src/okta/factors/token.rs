@@ -1,6 +1,6 @@
 //! Hardware or software tokens of RSA SecurID and Symantec VIP (`token`).
 use super::code::{self, Prompt};
-use super::{MfaFactor, Step, Verified, VerifyFuture};
+use super::{MfaFactor, Step, VerifyFuture};
 use crate::okta::wire::Factor;
 
 /// The code shown by an RSA SecurID or Symantec VIP token.
@@ -18,15 +18,11 @@ impl MfaFactor for HardToken {
         }
     }
     fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
-        Box::pin(async move {
-            let prompt = Prompt::typed(
-                format!("Enter the code from your {} token", self.name(step.factor)),
-                "passCode",
-                false,
-            );
-            code::submit(step.client, step.href, step.state_token, &prompt)
-                .await
-                .map(Verified::next)
-        })
+        let prompt = Prompt::typed(
+            format!("Enter the code from your {} token", self.name(step.factor)),
+            "passCode",
+            false,
+        );
+        code::verify_typed(step, prompt)
     }
 }

@@ -1,7 +1,7 @@
 //! Time-based one-time codes from an authenticator app (`token:software:totp`, provider OKTA
 //! or GOOGLE).
 use super::code::{self, Prompt};
-use super::{MfaFactor, Step, Verified, VerifyFuture};
+use super::{MfaFactor, Step, VerifyFuture};
 use crate::okta::wire::Factor;
 
 /// Okta Verify's or Google Authenticator's six-digit code.
@@ -19,15 +19,11 @@ impl MfaFactor for Totp {
         }
     }
     fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
-        Box::pin(async move {
-            let prompt = Prompt::typed(
-                "Enter the 6-digit code from your authenticator app",
-                "passCode",
-                false,
-            );
-            code::submit(step.client, step.href, step.state_token, &prompt)
-                .await
-                .map(Verified::next)
-        })
+        let prompt = Prompt::typed(
+            "Enter the 6-digit code from your authenticator app",
+            "passCode",
+            false,
+        );
+        code::verify_typed(step, prompt)
     }
 }

@@ -1,6 +1,6 @@
 //! YubiKey one-time passwords (`token:hardware`, provider YUBICO): the key types them.
 use super::code::{self, Prompt};
-use super::{MfaFactor, Step, Verified, VerifyFuture};
+use super::{MfaFactor, Step, VerifyFuture};
 use crate::okta::wire::Factor;
 
 /// A YubiKey's OTP, typed by touching the key (hidden: it is a one-time secret).
@@ -15,15 +15,11 @@ impl MfaFactor for YubiKey {
         "YubiKey".into()
     }
     fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
-        Box::pin(async move {
-            let prompt = Prompt::typed(
-                "Touch your YubiKey (or type its one-time password)",
-                "passCode",
-                true,
-            );
-            code::submit(step.client, step.href, step.state_token, &prompt)
-                .await
-                .map(Verified::next)
-        })
+        let prompt = Prompt::typed(
+            "Touch your YubiKey (or type its one-time password)",
+            "passCode",
+            true,
+        );
+        code::verify_typed(step, prompt)
     }
 }
