@@ -453,7 +453,7 @@ pub async fn sts(endpoint: &str) -> Check {
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| crate::Error::Network(e.to_string()))
+            .map_err(|e| crate::Error::network(e.to_string()))
     }) {
         Ok(c) => c,
         Err(e) => {

@@ -123,8 +123,14 @@ pub enum Error {
     /// Okta, STS or the federation endpoint could not be reached or failed on its side
     /// (connection, timeout, 5xx): worth retrying. An answer that arrives but makes no sense is
     /// [`Error::OktaResponse`], never this.
-    #[error("{0}")]
-    Network(String),
+    #[error("{message}")]
+    Network {
+        message: String,
+        /// The transport error behind it, when there is one (its URL already removed: a
+        /// request URL can carry a session token).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
     #[error("Okta API error {code} (HTTP {status}): {summary}")]
     OktaApi {
@@ -202,7 +208,7 @@ impl Error {
             Error::Saml(_) => SAML,
             Error::Sts { .. } => STS,
             Error::RateLimited { .. } => RATE_LIMITED,
-            Error::Network(_) => NETWORK,
+            Error::Network { .. } => NETWORK,
             Error::OktaApi { .. } => OKTA_API,
             Error::OktaSetup(_) => OKTA_SETUP,
             Error::AccessDenied(_) => ACCESS_DENIED,
@@ -221,11 +227,31 @@ impl Error {
         match self {
             // Another process's login holding the lock ends by itself, one way or the other.
             Error::RateLimited { .. }
-            | Error::Network(_)
+            | Error::Network { .. }
             | Error::Io { .. }
             | Error::LoginLockTimeout { .. } => true,
             Error::OktaApi { status, .. } => *status >= 500,
             _ => false,
+        }
+    }
+
+    /// A network failure described by `message` alone.
+    pub fn network(message: impl Into<String>) -> Error {
+        Error::Network {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A network failure with the transport error behind it (pass `reqwest` errors through
+    /// `without_url()` first).
+    pub fn network_caused(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Network {
+            message: message.into(),
+            source: Some(source.into()),
         }
     }
 
@@ -325,7 +351,7 @@ mod tests {
             assert!(!e.is_transient(), "{e:?}");
         }
         let transient = [
-            Error::Network(s()),
+            Error::network(s()),
             Error::RateLimited { service: "Okta" },
             Error::OktaApi {
                 status: 503,

@@ -243,7 +243,7 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
             .timeout(std::time::Duration::from_secs(30))
             .https_only(!crate::config::urls::is_loopback(endpoint))
             .build()
-            .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::network(format!("cannot build the HTTP client: {e}")))?;
         tracing::debug!(endpoint = %crate::redact::url(url.as_str()), "federation getSigninToken");
         let response = client
             .get(url)
@@ -252,10 +252,13 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
             // Without the URL: its query holds the credentials themselves.
             .map_err(|e| match crate::tls::certificate_problem(&e) {
                 Some(problem) => problem.error("AWS federation endpoint", &host),
-                None => Error::Network(format!(
-                    "cannot reach the AWS federation endpoint ({host}): {}",
-                    e.without_url()
-                )),
+                None => {
+                    let e = e.without_url();
+                    Error::network_caused(
+                        format!("cannot reach the AWS federation endpoint ({host}): {e}"),
+                        e,
+                    )
+                }
             })?;
         let status = response.status();
         if !status.is_success() {

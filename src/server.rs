@@ -765,7 +765,7 @@ mod tests {
             },
             move |attempt| {
                 if counted.note(attempt) < 3 {
-                    Err(Error::Network("cannot reach Okta".into()))
+                    Err(Error::network("cannot reach Okta"))
                 } else {
                     Ok(Some(creds("ASIABACK", chrono::Duration::hours(1))))
                 }

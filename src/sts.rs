@@ -311,7 +311,7 @@ where
     }
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            return Error::Network(format!(
+            return Error::network(format!(
                 "cannot reach AWS STS for {operation}: check your network, proxy or AWS_ENDPOINT_URL_STS ({})",
                 aws_sdk_sts::error::DisplayErrorContext(&err)
             ))
@@ -320,7 +320,7 @@ where
     }
     let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
     if status >= 500 {
-        return Error::Network(format!(
+        return Error::network(format!(
             "AWS STS is unavailable (HTTP {status}) for {operation}: retry later ({})",
             err.message().unwrap_or("no message")
         ));

@@ -241,7 +241,7 @@ pub async fn end(
     let response = tokio::time::timeout(END_TIMEOUT, request)
         .await
         .map_err(|_| {
-            crate::Error::Network(format!(
+            crate::Error::network(format!(
                 "Okta did not answer within {}s",
                 END_TIMEOUT.as_secs()
             ))

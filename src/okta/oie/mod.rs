@@ -305,13 +305,13 @@ impl OAuthClient {
                 Ok(r) => break r,
                 // A refused certificate fails the same way every time: never retried.
                 Err(e) if crate::tls::certificate_problem(&e).is_some() => {
-                    return Err(certificate_error(&url, &e))
+                    return Err(certificate_error(&url, e))
                 }
                 Err(e) if attempt < 4 && e.is_connect() && !e.is_timeout() => {
                     tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
                 }
                 Err(e) => {
-                    return Err(Error::Network(format!(
+                    return Err(Error::network(format!(
                         "connection to Okta ({}) failed: check your network or VPN ({})",
                         self.base.host_str().unwrap_or("?"),
                         e.without_url()
@@ -339,7 +339,7 @@ impl OAuthClient {
             });
         }
         if status.is_server_error() {
-            return Err(Error::Network(format!(
+            return Err(Error::network(format!(
                 "Okta failed (HTTP {status}) at {target}: retry later"
             )));
         }
@@ -357,9 +357,10 @@ impl OAuthClient {
             tracing::debug!(url = %target, "okta request");
             let response = self.http.get(url.clone()).send().await.map_err(|e| {
                 if crate::tls::certificate_problem(&e).is_some() {
-                    return certificate_error(&url, &e);
+                    return certificate_error(&url, e);
                 }
-                Error::Network(format!("connection to Okta failed ({})", e.without_url()))
+                let e = e.without_url();
+                Error::network_caused(format!("connection to Okta failed ({e})"), e)
             })?;
             let status = response.status();
             tracing::debug!(url = %target, %status, "okta response");
@@ -381,10 +382,13 @@ impl OAuthClient {
 }
 
 /// The certificate error of a request to the org (see [`crate::tls`]).
-fn certificate_error(url: &Url, e: &reqwest::Error) -> Error {
-    match crate::tls::certificate_problem(e) {
+fn certificate_error(url: &Url, e: reqwest::Error) -> Error {
+    match crate::tls::certificate_problem(&e) {
         Some(problem) => problem.error("Okta", url.host_str().unwrap_or("?")),
-        None => Error::Network(format!("connection to Okta failed ({e})")),
+        None => {
+            let e = e.without_url();
+            Error::network_caused(format!("connection to Okta failed ({e})"), e)
+        }
     }
 }
 
