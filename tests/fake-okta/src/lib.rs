@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 mod duo;
 mod duo_universal;
+mod http;
 mod oauth;
 mod saml;
 mod server;
