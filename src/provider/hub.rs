@@ -24,12 +24,39 @@ pub async fn credentials(
     options: &LoginOptions,
     account: OktaAccount,
 ) -> Result<Credentials> {
-    let flow = choose_flow(chain, cache, options, &account).await?;
-    let assertion = match flow {
+    let assertion = match proof(chain, cache, options, &account).await? {
+        HubProof::Saml(assertion) => assertion,
+        HubProof::WebIdentity(token) => return web_identity(chain, sts, &account, &token).await,
+    };
+    let role = choose_role(&assertion, chain.saml.role_arn.as_deref())?;
+    let mut duration = chain.saml.session_ttl;
+    if let Some(max) = assertion.session_duration {
+        duration = duration.min(max);
+    }
+    let region = chain
+        .saml
+        .region
+        .clone()
+        .unwrap_or_else(|| sts::default_region(Some(&role.role_arn)).to_string());
+    sts.assume_role_with_saml(&region, &role, &assertion, duration)
+        .await
+}
+
+/// What the hub hop proves itself with, through the login the chain chooses: a SAML
+/// assertion, or an id token (`okta_hub_trust = oidc`). Also what `roles` and `--role` read
+/// the offered roles from.
+pub(super) async fn proof(
+    chain: &Chain,
+    cache: &Cache<'_>,
+    options: &LoginOptions,
+    account: &OktaAccount,
+) -> Result<HubProof> {
+    let flow = choose_flow(chain, cache, options, account).await?;
+    Ok(match flow {
         Flow::Classic => {
-            let identity = Identity::of(&account);
+            let identity = Identity::of(account);
             match saml_assertion(chain, cache, options, account).await {
-                Ok(assertion) => assertion,
+                Ok(assertion) => HubProof::Saml(assertion),
                 Err(e) => {
                     let http = &options.settings.okta_http;
                     return Err(classic_on_idx_hint(e, chain, cache, &identity, http).await);
@@ -44,7 +71,7 @@ pub async fn credentials(
                 .or_else(|| chain.okta.mfa_factor_type.clone());
             let request = oie::token::Request {
                 okta: &chain.okta,
-                account: &account,
+                account,
                 keychain: cache.keychain(),
                 flow,
                 trust: chain.okta.hub_trust,
@@ -52,26 +79,9 @@ pub async fn credentials(
                 no_browser: options.no_browser,
                 http: &options.settings.okta_http,
             };
-            match oie::token::hub_proof(&request).await? {
-                HubProof::Saml(assertion) => assertion,
-                HubProof::WebIdentity(token) => {
-                    return web_identity(chain, sts, &account, &token).await
-                }
-            }
+            oie::token::hub_proof(&request).await?
         }
-    };
-    let role = choose_role(&assertion, chain.saml.role_arn.as_deref())?;
-    let mut duration = chain.saml.session_ttl;
-    if let Some(max) = assertion.session_duration {
-        duration = duration.min(max);
-    }
-    let region = chain
-        .saml
-        .region
-        .clone()
-        .unwrap_or_else(|| sts::default_region(Some(&role.role_arn)).to_string());
-    sts.assume_role_with_saml(&region, &role, &assertion, duration)
-        .await
+    })
 }
 
 /// Which login this chain uses. The org's pipeline is read (once per account, then cached)
@@ -198,11 +208,11 @@ async fn saml_assertion(
     chain: &Chain,
     cache: &Cache<'_>,
     options: &LoginOptions,
-    account: OktaAccount,
+    account: &OktaAccount,
 ) -> Result<SamlAssertion> {
     let label = chain.okta.account_label();
     // The session and device token of the label are used only if issued for this identity.
-    let identity = Identity::of(&account);
+    let identity = Identity::of(account);
     let client = OktaClient::new(account.base_url.clone(), &options.settings.okta_http)?;
     let refresh_window = options.settings.session_refresh_window;
     let app_path = &chain.okta.aws_saml_url;
@@ -251,7 +261,7 @@ async fn saml_assertion(
         forget_device: options.factor.forget_device,
     };
     crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
-    let login = authn::authenticate(&client, &account, &choice).await?;
+    let login = authn::authenticate(&client, account, &choice).await?;
     crate::okta::session::save_device_token(&client, cache.keychain(), label, &identity)?;
     let page = app::open(&client, app_path, login.proof()).await?;
     if let Some(sid) = &page.sid {

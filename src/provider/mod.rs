@@ -1,7 +1,10 @@
 //! Credential sources that wrap each other: the keychain cache in front, then the hub hop
 //! (Okta → SAML → AssumeRoleWithSAML), then one AssumeRole per spoke hop. The warm path reads
 //! the cache only: no async runtime, TLS stack or SDK client is built unless a hop is missing.
+mod assertion;
 mod hub;
+
+pub use assertion::assertion;
 
 use crate::cache::{Cache, CacheKey, LoginLock};
 use crate::config::Chain;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 mod canned;
+pub mod narrow_sts;
 
 pub use canned::CannedServer;
 use fake_okta::{Config, FakeOkta, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
