@@ -908,3 +908,93 @@ fn exec_env_and_login_take_a_role_of_the_assertion_without_a_profile() {
     let c = env.okta.counters();
     assert_eq!((c.authn, c.pushes), (1, 1), "one login for all: {c:?}");
 }
+
+/// The Chromium the tests drive: Debian's `chromium-headless-shell` (or `chromium`), which
+/// `scripts/install-test-deps` installs. Missing on a developer's machine: `None`, said loudly;
+/// missing in CI: a failure.
+fn chromium() -> Option<PathBuf> {
+    let found = ["chromium-headless-shell", "chromium"]
+        .iter()
+        .find_map(|name| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no chromium-headless-shell or chromium on PATH: scripts/install-test-deps installs it"
+        );
+        eprintln!(
+            "\n*** SKIPPED: no chromium-headless-shell or chromium on PATH; run scripts/install-test-deps ***\n"
+        );
+    }
+    found
+}
+
+/// A real browser follows the sign-in URL of `login --stdout` through the federation endpoint
+/// to the console: it lands on the service and region asked for.
+#[test]
+fn headless_chromium_lands_on_the_console_service_and_region_of_login() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    let aws = FakeAwsSignin::start(SigninConfig::default());
+    env.extra_env.push((
+        "AWS_OKTA_FEDERATION_ENDPOINT".into(),
+        format!("{}/federation", aws.url()),
+    ));
+    // The console hosts, over TLS, are this fake too (the browser maps their names to it).
+    let ca = fake_okta::tls::TestCa::new("aws-okta test console CA");
+    let console = fake_okta::tls::TlsProxy::start(ca.server_config(), aws.addr());
+    let console_port = console.url().rsplit(':').next().unwrap().to_string();
+
+    for (args, landed) in [
+        (
+            vec!["--service", "s3", "--region", "eu-west-1"],
+            "host=eu-west-1.console.aws.amazon.com service=s3 region=eu-west-1 path=/s3/home",
+        ),
+        (
+            vec!["--service", "iam", "--region", "eu-west-1"],
+            "host=console.aws.amazon.com service=iam region= path=/iam/home",
+        ),
+        (
+            vec![],
+            "host=us-west-2.console.aws.amazon.com service=console region=us-west-2 path=/console/home",
+        ),
+    ] {
+        let mut login = vec!["login", "spoke", "--stdout"];
+        login.extend(&args);
+        let out = env.run(&login);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let url = stdout(&out).trim().to_string();
+        let profile = tempfile::tempdir().unwrap();
+        let browser = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--ignore-certificate-errors",
+                &format!("--host-resolver-rules=MAP *.amazon.com 127.0.0.1:{console_port}"),
+                &format!("--user-data-dir={}", profile.path().display()),
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                &url,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let dom = stdout(&browser);
+        assert!(
+            dom.contains(landed),
+            "{args:?}: wanted {landed}, got {dom}\n{}",
+            stderr(&browser)
+        );
+    }
+    // Each time: aws-okta's getSigninToken, then the browser's login with that token.
+    assert_eq!(aws.federation_requests(), 6);
+    assert_eq!(env.okta.counters().pushes, 1);
+}
