@@ -21,20 +21,24 @@ pub type AccountNames = BTreeMap<String, String>;
 /// The `/saml` URL of the sign-in host of `partition` (`aws`, `aws-us-gov`, `aws-cn`); `None`
 /// for a partition whose sign-in host we do not know (nothing is sent anywhere then).
 pub fn saml_endpoint(partition: &str) -> Result<Option<Url>> {
+    #[cfg(feature = "test-hooks")]
+    let hook = std::env::var("AWS_OKTA_SAML_SIGNIN_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty());
+    #[cfg(not(feature = "test-hooks"))]
+    let hook = None;
+    endpoint(partition, hook)
+}
+
+/// [`saml_endpoint`] with the test hook's value, if any, in place of the real host.
+fn endpoint(partition: &str, hook: Option<String>) -> Result<Option<Url>> {
     let host = match partition {
         "aws" => "signin.aws.amazon.com",
         "aws-us-gov" => "signin.amazonaws-us-gov.com",
         "aws-cn" => "signin.amazonaws.cn",
         _ => return Ok(None),
     };
-    let real = format!("https://{host}/saml");
-    #[cfg(feature = "test-hooks")]
-    let text = match std::env::var("AWS_OKTA_SAML_SIGNIN_ENDPOINT") {
-        Ok(v) if !v.is_empty() => v,
-        _ => real,
-    };
-    #[cfg(not(feature = "test-hooks"))]
-    let text = real;
+    let text = hook.unwrap_or_else(|| format!("https://{host}/saml"));
     let url = Url::parse(&text).map_err(|e| {
         Error::Usage(format!(
             "AWS_OKTA_SAML_SIGNIN_ENDPOINT '{text}' is not a URL: {e}"
@@ -215,16 +219,20 @@ mod tests {
 
     #[test]
     fn only_the_partition_sign_in_hosts_exist() {
-        std::env::remove_var("AWS_OKTA_SAML_SIGNIN_ENDPOINT");
         for (partition, host) in [
             ("aws", "signin.aws.amazon.com"),
             ("aws-us-gov", "signin.amazonaws-us-gov.com"),
             ("aws-cn", "signin.amazonaws.cn"),
         ] {
-            let url = saml_endpoint(partition).unwrap().unwrap();
+            let url = endpoint(partition, None).unwrap().unwrap();
             assert_eq!(url.as_str(), format!("https://{host}/saml"));
         }
-        assert!(saml_endpoint("aws-iso").unwrap().is_none());
-        assert!(saml_endpoint("").unwrap().is_none());
+        assert!(endpoint("aws-iso", None).unwrap().is_none());
+        assert!(endpoint("", None).unwrap().is_none());
+        // Even the test hook cannot send it in clear text off this machine.
+        let e = endpoint("aws", Some("http://attacker.example/saml".into())).unwrap_err();
+        assert!(e.to_string().contains("must use https"), "{e}");
+        let local = endpoint("aws", Some("http://127.0.0.1:9/saml".into())).unwrap();
+        assert_eq!(local.unwrap().as_str(), "http://127.0.0.1:9/saml");
     }
 }
