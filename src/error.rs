@@ -27,6 +27,8 @@ pub mod exit {
     pub const ACCESS_DENIED: i32 = 22;
     /// `doctor`: at least one check failed (warnings alone exit 0).
     pub const CHECK_FAILED: i32 = 23;
+    /// `--role PATTERN` matches none of the roles the assertion offers, or several.
+    pub const ROLE_CHOICE: i32 = 24;
     pub const EXEC: i32 = 126;
 }
 
@@ -108,6 +110,9 @@ pub enum Error {
 
     #[error("{0}")]
     Saml(String),
+    /// `--role PATTERN` matches no offered role or several; the message lists the candidates.
+    #[error("{0}")]
+    RoleChoice(String),
 
     #[error("STS {operation} for {role}: {message}")]
     Sts {
@@ -206,6 +211,7 @@ impl Error {
             Error::Mfa(_) | Error::MfaNeedsBrowser(_) => MFA_FAILED,
             Error::NeedsInput(_) => USAGE,
             Error::Saml(_) => SAML,
+            Error::RoleChoice(_) => ROLE_CHOICE,
             Error::Sts { .. } => STS,
             Error::RateLimited { .. } => RATE_LIMITED,
             Error::Network { .. } => NETWORK,

@@ -9,7 +9,8 @@
 //! store (`AWS_CA_BUNDLE`, `SSL_CERT_FILE`: `tls`, next to the system store whose own
 //! `SSL_CERT_FILE`/`SSL_CERT_DIR` rustls-native-certs reads, once per process, only when a
 //! request is made); the test hooks of the `test-hooks` build (`AWS_OKTA_FEDERATION_ENDPOINT`,
-//! `AWS_OKTA_WEBAUTHN_SOFT_TOKEN`); and `doctor`, which shows the proxy variables in effect.
+//! `AWS_OKTA_SAML_SIGNIN_ENDPOINT`, `AWS_OKTA_WEBAUTHN_SOFT_TOKEN`); and `doctor`, which shows
+//! the proxy variables in effect.
 pub use crate::okta::http::{OktaHttp, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
 use crate::{Error, Result};
 use std::time::Duration;

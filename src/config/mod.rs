@@ -13,7 +13,7 @@ mod prop_tests;
 mod select;
 pub mod urls;
 
-pub use chain::{role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
+pub use chain::{is_role_arn, role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
 pub use classify::{sdk_problem, served_by_aws_okta};
 pub use duration::parse_duration;
 pub use login::{FlowSetting, HubTrust};

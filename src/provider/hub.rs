@@ -21,16 +21,7 @@ pub async fn credentials(
     options: &LoginOptions,
     account: OktaAccount,
 ) -> Result<Credentials> {
-    let flow = choose_flow(chain, cache, options, &account).await?;
-    let login = Login {
-        chain,
-        cache,
-        options,
-        account: &account,
-    };
-    let flow = login_flow(flow);
-    tracing::debug!(flow = flow.name(), "signing in to Okta");
-    let assertion = match flow.hub_proof(&login).await? {
+    let assertion = match proof(chain, cache, options, &account).await? {
         HubProof::Saml(assertion) => assertion,
         HubProof::WebIdentity(token) => return web_identity(chain, sts, &account, &token).await,
     };
@@ -46,6 +37,27 @@ pub async fn credentials(
         .unwrap_or_else(|| sts::default_region(Some(&role.role_arn)).to_string());
     sts.assume_role_with_saml(&region, &role, &assertion, duration)
         .await
+}
+
+/// What the hub hop proves itself with, through the login flow the chain chooses: a SAML
+/// assertion, or an id token (`okta_hub_trust = oidc`). Also what `roles` and `--role` read
+/// the offered roles from.
+pub(super) async fn proof(
+    chain: &Chain,
+    cache: &Cache<'_>,
+    options: &LoginOptions,
+    account: &OktaAccount,
+) -> Result<HubProof> {
+    let flow = choose_flow(chain, cache, options, account).await?;
+    let login = Login {
+        chain,
+        cache,
+        options,
+        account,
+    };
+    let flow = login_flow(flow);
+    tracing::debug!(flow = flow.name(), "signing in to Okta");
+    flow.hub_proof(&login).await
 }
 
 /// Which login this chain uses. The org's pipeline is read (once per account, then cached)

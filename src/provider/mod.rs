@@ -2,9 +2,12 @@
 //! (a login flow from `flow` → SAML or id token → AssumeRoleWithSAML/WithWebIdentity, in
 //! `hub`), then one AssumeRole per spoke hop. The warm path reads
 //! the cache only: no async runtime, TLS stack or SDK client is built unless a hop is missing.
+mod assertion;
 mod classic;
 mod flow;
 mod hub;
+
+pub use assertion::assertion;
 
 use crate::cache::{Cache, CacheKey, LoginLock};
 use crate::config::Chain;

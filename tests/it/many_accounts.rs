@@ -4,6 +4,7 @@
 //! their session.
 
 use crate::common::*;
+use fake_okta::aws_signin::{FakeAwsSignin, SigninConfig};
 use fake_okta::{Config, DEFAULT_HUB_ROLE, DEFAULT_SAML_PATH};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -662,4 +663,337 @@ fn the_shell_of_exec_outlives_its_first_credentials() {
         c.app_link, 2,
         "a second assertion from the Okta session: {c:?}"
     );
+}
+
+/// Three roles in two accounts: the hub's two (hub-team, hub-readonly) and a sandbox admin.
+fn three_roles() -> Config {
+    let sandbox_idp = "arn:aws:iam::444444444444:saml-provider/okta";
+    Config {
+        roles: vec![
+            fake_okta::SamlRole {
+                role_arn: DEFAULT_HUB_ROLE.into(),
+                provider_arn: fake_okta::DEFAULT_PROVIDER.into(),
+            },
+            fake_okta::SamlRole {
+                role_arn: "arn:aws:iam::111111111111:role/hub-readonly".into(),
+                provider_arn: fake_okta::DEFAULT_PROVIDER.into(),
+            },
+            fake_okta::SamlRole {
+                role_arn: SANDBOX_ADMIN.into(),
+                provider_arn: sandbox_idp.into(),
+            },
+        ],
+        ..Config::default()
+    }
+}
+
+const SANDBOX_ADMIN: &str = "arn:aws:iam::444444444444:role/admin";
+
+/// AWS's sign-in host naming both accounts, and the test hook that sends the assertion there.
+fn signin(env: &mut TestEnv, redirect: Option<String>) -> FakeAwsSignin {
+    let server = FakeAwsSignin::start(SigninConfig {
+        account_names: [
+            ("111111111111".to_string(), "identity hub".to_string()),
+            ("444444444444".to_string(), "sandbox".to_string()),
+        ]
+        .into(),
+        redirect,
+    });
+    env.extra_env.push((
+        "AWS_OKTA_SAML_SIGNIN_ENDPOINT".into(),
+        format!("{}/saml", server.url()),
+    ));
+    server
+}
+
+#[test]
+fn roles_lists_every_offered_role_with_account_names_and_profiles() {
+    let mut env = TestEnv::new(three_roles());
+    env.add();
+    let page = signin(&mut env, None);
+
+    let out = env.run(&["roles"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "111111111111  identity hub  hub-team      hub",
+            "111111111111  identity hub  hub-readonly  -",
+            "444444444444  sandbox       admin         -",
+        ],
+        "{}",
+        stdout(&out)
+    );
+    let cold = env.okta.counters();
+    assert_eq!((cold.authn, cold.pushes), (1, 1), "{cold:?}");
+    assert_eq!(page.saml_posts(), 1);
+    eprintln!(
+        "roles cold: Okta {} requests, sign-in page {}",
+        cold.total,
+        page.saml_posts()
+    );
+
+    // Warm: the Okta session, no push; the names from the cache, no sign-in page request.
+    env.okta.reset_counters();
+    let out = env.run(&["roles", "--json", "--account", "sand*"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["account_name"], "sandbox");
+    assert_eq!(rows[0]["role_arn"], SANDBOX_ADMIN);
+    assert_eq!(
+        rows[0]["principal_arn"],
+        "arn:aws:iam::444444444444:saml-provider/okta"
+    );
+    let warm = env.okta.counters();
+    assert_eq!((warm.authn, warm.pushes), (0, 0), "{warm:?}");
+    assert_eq!(page.saml_posts(), 1, "names came from the cache");
+    eprintln!("roles warm: Okta {} requests, sign-in page 0", warm.total);
+
+    // The cache: private, no secret in it.
+    let cache = env.home().join(".aws-okta/aws-account-names.json");
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert!(
+        text.contains("\"sandbox\"") && !text.contains("SAML"),
+        "{text}"
+    );
+    for secret in env.okta.state().issued_secrets() {
+        assert!(!text.contains(&secret));
+    }
+
+    // Names in the team config win (what `config generate` writes).
+    env.write_config(&config_text().replace(
+        "[profile hub]\n",
+        "[profile hub]\nokta_aws_account_name = identity-prod\n",
+    ));
+    let out = env.run(&["roles", "--account", "1111*"]);
+    let text = stdout(&out);
+    assert!(
+        text.lines().all(|l| l.contains("identity-prod")) && text.lines().count() == 2,
+        "{text}"
+    );
+    assert_eq!(page.saml_posts(), 1);
+}
+
+/// The SAML assertion is a bearer secret: it goes to AWS's sign-in host and nowhere else,
+/// whatever the environment says and wherever that host redirects.
+#[test]
+fn the_saml_assertion_reaches_no_host_but_the_aws_sign_in_page() {
+    let mut env = TestEnv::new(three_roles());
+    env.add();
+    let recorder = CannedServer::start(
+        200,
+        "text/html",
+        "<div class=\"saml-account-name\">Account: stolen (111111111111)</div>",
+    );
+    // A 307 keeps the method and body: a client that follows it posts the assertion again.
+    let page = signin(&mut env, Some(format!("{}/steal", recorder.url)));
+    // The one variable that moves AWS traffic in test builds points at the recorder too.
+    env.extra_env.push((
+        "AWS_OKTA_FEDERATION_ENDPOINT".into(),
+        format!("{}/federation", recorder.url),
+    ));
+    let out = env.run(&["roles"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(page.saml_posts(), 1);
+    assert_eq!(
+        recorder.count(),
+        0,
+        "the recorder received: {}",
+        recorder.received()
+    );
+    // No names then: the account ids, and a line saying why.
+    let text = stdout(&out);
+    assert!(text.contains("444444444444  -"), "{text}");
+    assert!(!text.contains("stolen"), "{text}");
+    assert!(
+        stderr(&out).contains("no account names"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn exec_env_and_login_take_a_role_of_the_assertion_without_a_profile() {
+    let mut env = TestEnv::new(three_roles());
+    let sts = narrow_sts::NarrowSts::start(&env.sts_url);
+    env.sts_url = sts.url.clone();
+    env.add();
+    let _page = signin(&mut env, None);
+    let fed = federation(&mut env);
+    let probe = "echo \"$AWS_OKTA_ASSUMED_ROLE_ARN $AWS_OKTA_PROFILE\"";
+
+    // A pattern on account-name/role-name.
+    let out = env.run(&["exec", "--role", "sandbox/adm*", "--", "sh", "-c", probe]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("arn:aws:sts::444444444444:assumed-role/admin/"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).trim_end().ends_with(" sandbox/admin"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Ambiguous, or nothing: one line with the candidates, exit 24, no STS call.
+    let out = env.run(&["exec", "--role", "hub-*", "--", "true"]);
+    assert_exit(&out, exit::ROLE_CHOICE, "matches 2 roles");
+    assert!(
+        stderr(&out).contains("identity hub/hub-team")
+            && stderr(&out).contains("identity hub/hub-readonly"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert_exit(
+        &env.run(&["env", "--role", "staging/*"]),
+        exit::ROLE_CHOICE,
+        "matches none of the roles Okta offers",
+    );
+
+    // An exact ARN, then an AssumeRole hop.
+    let out = env.run(&[
+        "exec",
+        "--role",
+        DEFAULT_HUB_ROLE,
+        "--assume",
+        SPOKE_ROLE,
+        "--",
+        "sh",
+        "-c",
+        probe,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("arn:aws:sts::222222222222:assumed-role/spoke-admin/"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.run(&["env", "--role", "444444444444"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("assumed-role/admin/"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.run(&[
+        "login",
+        "--role",
+        "sandbox/admin",
+        "--stdout",
+        "--service",
+        "s3",
+    ]);
+    assert_eq!(destination(&out), "https://console.aws.amazon.com/s3/home");
+    assert_eq!(fed.count(), 1);
+    assert_exit(
+        &env.run(&["exec", "--role", "arn:aws:iam::1:user/x", "--", "true"]),
+        exit::ROLE_CHOICE,
+        "matches none",
+    );
+    assert_exit(
+        &env.run(&["exec", "hub", "--role", "x", "--", "true"]),
+        2,
+        "cannot be used with",
+    );
+    let c = env.okta.counters();
+    assert_eq!((c.authn, c.pushes), (1, 1), "one login for all: {c:?}");
+}
+
+/// The Chromium the tests drive: Debian's `chromium-headless-shell` (or `chromium`), which
+/// `scripts/install-test-deps` installs. Missing on a developer's machine: `None`, said loudly;
+/// missing in CI: a failure.
+fn chromium() -> Option<PathBuf> {
+    let found = ["chromium-headless-shell", "chromium"]
+        .iter()
+        .find_map(|name| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no chromium-headless-shell or chromium on PATH: scripts/install-test-deps installs it"
+        );
+        eprintln!(
+            "\n*** SKIPPED: no chromium-headless-shell or chromium on PATH; run scripts/install-test-deps ***\n"
+        );
+    }
+    found
+}
+
+/// A real browser follows the sign-in URL of `login --stdout` through the federation endpoint
+/// to the console: it lands on the service and region asked for.
+#[test]
+fn headless_chromium_lands_on_the_console_service_and_region_of_login() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    let aws = FakeAwsSignin::start(SigninConfig::default());
+    env.extra_env.push((
+        "AWS_OKTA_FEDERATION_ENDPOINT".into(),
+        format!("{}/federation", aws.url()),
+    ));
+    // The console hosts, over TLS, are this fake too (the browser maps their names to it).
+    let ca = fake_okta::tls::TestCa::new("aws-okta test console CA");
+    let console = fake_okta::tls::TlsProxy::start(ca.server_config(), aws.addr());
+    let console_port = console.url().rsplit(':').next().unwrap().to_string();
+
+    for (args, landed) in [
+        (
+            vec!["--service", "s3", "--region", "eu-west-1"],
+            "host=eu-west-1.console.aws.amazon.com service=s3 region=eu-west-1 path=/s3/home",
+        ),
+        (
+            vec!["--service", "iam", "--region", "eu-west-1"],
+            "host=console.aws.amazon.com service=iam region= path=/iam/home",
+        ),
+        (
+            vec![],
+            "host=us-west-2.console.aws.amazon.com service=console region=us-west-2 path=/console/home",
+        ),
+    ] {
+        let mut login = vec!["login", "spoke", "--stdout"];
+        login.extend(&args);
+        let out = env.run(&login);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let url = stdout(&out).trim().to_string();
+        let profile = tempfile::tempdir().unwrap();
+        let browser = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--ignore-certificate-errors",
+                &format!("--host-resolver-rules=MAP *.amazon.com 127.0.0.1:{console_port}"),
+                &format!("--user-data-dir={}", profile.path().display()),
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                &url,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let dom = stdout(&browser);
+        assert!(
+            dom.contains(landed),
+            "{args:?}: wanted {landed}, got {dom}\n{}",
+            stderr(&browser)
+        );
+    }
+    // Each time: aws-okta's getSigninToken, then the browser's login with that token.
+    assert_eq!(aws.federation_requests(), 6);
+    assert_eq!(env.okta.counters().pushes, 1);
 }

@@ -3,6 +3,7 @@
 
 mod canned;
 pub mod chaos;
+pub mod narrow_sts;
 
 pub use aws_okta::error::exit;
 pub use canned::CannedServer;
