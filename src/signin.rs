@@ -104,12 +104,8 @@ pub fn fetch_account_names(endpoint: &Url, assertion: &SamlAssertion) -> Result<
                 "the AWS sign-in page ({host}) answered HTTP {status} instead of the role picker"
             )));
         }
-        let html = response.text().await.map_err(|e| {
-            Error::network(format!(
-                "cannot read the AWS sign-in page ({host}): {}",
-                e.without_url()
-            ))
-        })?;
+        // Read with the same size cap as every answer from Okta.
+        let html = crate::okta::http::read_text("the AWS sign-in page", response).await?;
         Ok(parse_role_picker(&html))
     })
 }
