@@ -66,19 +66,11 @@ impl Partition {
         };
         #[cfg(not(feature = "test-hooks"))]
         let text = real;
-        let url = Url::parse(&text).map_err(|e| {
-            Error::Usage(format!(
-                "AWS_OKTA_FEDERATION_ENDPOINT '{text}' is not a URL: {e}"
-            ))
-        })?;
-        if url.scheme() != "https"
-            && !(url.scheme() == "http" && crate::config::urls::is_loopback(&url))
-        {
-            return Err(Error::Usage(format!(
-                "federation endpoint {text} must use https (http only for loopback test servers)"
-            )));
-        }
-        Ok(url)
+        crate::config::urls::hooked_endpoint(
+            "AWS_OKTA_FEDERATION_ENDPOINT",
+            "federation endpoint",
+            &text,
+        )
     }
 }
 

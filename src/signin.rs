@@ -39,19 +39,12 @@ fn endpoint(partition: &str, hook: Option<String>) -> Result<Option<Url>> {
         _ => return Ok(None),
     };
     let text = hook.unwrap_or_else(|| format!("https://{host}/saml"));
-    let url = Url::parse(&text).map_err(|e| {
-        Error::Usage(format!(
-            "AWS_OKTA_SAML_SIGNIN_ENDPOINT '{text}' is not a URL: {e}"
-        ))
-    })?;
-    if url.scheme() != "https"
-        && !(url.scheme() == "http" && crate::config::urls::is_loopback(&url))
-    {
-        return Err(Error::Usage(format!(
-            "SAML sign-in endpoint {text} must use https (http only for loopback test servers)"
-        )));
-    }
-    Ok(Some(url))
+    crate::config::urls::hooked_endpoint(
+        "AWS_OKTA_SAML_SIGNIN_ENDPOINT",
+        "SAML sign-in endpoint",
+        &text,
+    )
+    .map(Some)
 }
 
 /// The partition of every role in the assertion, when they agree (`None` otherwise: the

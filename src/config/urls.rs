@@ -61,6 +61,19 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// An endpoint URL that a test hook (`var`) may replace: https, or plain http to loopback;
+/// `what` names it in the error.
+pub fn hooked_endpoint(var: &str, what: &str, text: &str) -> crate::Result<Url> {
+    let url = Url::parse(text)
+        .map_err(|e| crate::Error::Usage(format!("{var} '{text}' is not a URL: {e}")))?;
+    if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback(&url)) {
+        return Err(crate::Error::Usage(format!(
+            "{what} {text} must use https (http only for loopback test servers)"
+        )));
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
