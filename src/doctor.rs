@@ -3,10 +3,10 @@
 //! exist and parse (their password is dropped at once), the cache is described from its index
 //! (profile, role, expiry), and the requests sent carry no credential.
 use crate::cache::{Index, LockFile};
+use crate::credentials::rfc3339;
 use crate::keychain::Keychain;
 use crate::okta::identity::{self, Identity};
 use crate::okta::{self, StoredCredentials};
-use crate::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::Duration;
@@ -271,7 +271,7 @@ pub fn proxy_for(url: &Url) -> Option<String> {
 /// The org answers `/.well-known/okta-organization` over https through the proxy settings in
 /// effect (the HTTP client and TLS trust of a login), says its pipeline, and its `Date` agrees
 /// with our clock. Two checks: `okta` and `clock`.
-pub async fn okta_org(org: &Org, http: &crate::settings::OktaHttp) -> Vec<Check> {
+pub async fn okta_org(org: &Org, http: &crate::okta::http::OktaHttp) -> Vec<Check> {
     let base = &org.base;
     let accounts = org.accounts.join(", ");
     let shown = base.as_str().trim_end_matches('/').to_string();
@@ -411,9 +411,9 @@ pub async fn okta_org(org: &Org, http: &crate::settings::OktaHttp) -> Vec<Check>
 /// The STS endpoints the config's chains use: the user's `AWS_ENDPOINT_URL_STS` /
 /// `AWS_ENDPOINT_URL`, else the regional endpoint of each region used (default per
 /// partition), in order of first use.
-pub fn sts_endpoints(regions: &[String]) -> Result<Vec<String>> {
-    if let Some(endpoint) = crate::sts::endpoint_from_env()? {
-        return Ok(vec![endpoint]);
+pub fn sts_endpoints(regions: &[String], endpoint: Option<&str>) -> Vec<String> {
+    if let Some(endpoint) = endpoint {
+        return vec![endpoint.to_string()];
     }
     let mut out: Vec<String> = Vec::new();
     for region in regions {
@@ -427,7 +427,7 @@ pub fn sts_endpoints(regions: &[String]) -> Result<Vec<String>> {
             out.push(url);
         }
     }
-    Ok(out)
+    out
 }
 
 /// One plain GET to an STS endpoint (any HTTP answer means it is reachable), with the TLS
@@ -453,7 +453,7 @@ pub async fn sts(endpoint: &str) -> Check {
             .timeout(Duration::from_secs(15))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| crate::Error::Network(e.to_string()))
+            .map_err(|e| crate::Error::network(e.to_string()))
     }) {
         Ok(c) => c,
         Err(e) => {
@@ -564,10 +564,6 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Login lock files: a login in progress is fine; a file naming a process that no longer runs
 /// (killed during a login) is stale. It blocks nothing (the lock itself ended with that
 /// process) but tells waiting logins the wrong holder.
@@ -619,13 +615,9 @@ mod tests {
 
     #[test]
     fn sts_endpoints_per_partition_without_an_override() {
-        // The test process's environment may set an override; only check the shape then.
-        if crate::sts::endpoint_from_env().ok().flatten().is_some() {
-            return;
-        }
         let regions = ["us-east-1", "cn-north-1", "us-east-1", "us-gov-west-1"].map(String::from);
         assert_eq!(
-            sts_endpoints(&regions).unwrap(),
+            sts_endpoints(&regions, None),
             [
                 "https://sts.us-east-1.amazonaws.com",
                 "https://sts.cn-north-1.amazonaws.com.cn",

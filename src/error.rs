@@ -27,6 +27,8 @@ pub mod exit {
     pub const ACCESS_DENIED: i32 = 22;
     /// `doctor`: at least one check failed (warnings alone exit 0).
     pub const CHECK_FAILED: i32 = 23;
+    /// `--role PATTERN` matches none of the roles the assertion offers, or several.
+    pub const ROLE_CHOICE: i32 = 24;
     pub const EXEC: i32 = 126;
 }
 
@@ -38,6 +40,15 @@ pub enum Error {
     /// Problems in `~/.aws/config`; the message names the profile (and line when known).
     #[error("{0}")]
     Config(String),
+
+    /// A line of a config file that is not INI: where it is, as data (`config validate` lists
+    /// problems in file order and blanks the line to find the next one).
+    #[error("{}:{line}: malformed config: {message}", file.display())]
+    ConfigSyntax {
+        file: std::path::PathBuf,
+        line: usize,
+        message: String,
+    },
 
     #[error("keychain ({backend}): {message}")]
     Keychain {
@@ -99,6 +110,9 @@ pub enum Error {
 
     #[error("{0}")]
     Saml(String),
+    /// `--role PATTERN` matches no offered role or several; the message lists the candidates.
+    #[error("{0}")]
+    RoleChoice(String),
 
     #[error("STS {operation} for {role}: {message}")]
     Sts {
@@ -111,8 +125,17 @@ pub enum Error {
     #[error("{service} is rate limiting requests (HTTP 429): wait a minute and retry")]
     RateLimited { service: &'static str },
 
-    #[error("{0}")]
-    Network(String),
+    /// Okta, STS or the federation endpoint could not be reached or failed on its side
+    /// (connection, timeout, 5xx): worth retrying. An answer that arrives but makes no sense is
+    /// [`Error::OktaResponse`], never this.
+    #[error("{message}")]
+    Network {
+        message: String,
+        /// The transport error behind it, when there is one (its URL already removed: a
+        /// request URL can carry a session token).
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 
     #[error("Okta API error {code} (HTTP {status}): {summary}")]
     OktaApi {
@@ -121,9 +144,21 @@ pub enum Error {
         summary: String,
     },
 
-    /// An Okta Identity Engine (OAuth) failure, with the exit code that fits it.
-    #[error("{message}")]
-    OAuth { exit: i32, message: String },
+    /// Something only an Okta admin can change (the OIDC app, its grants, the AWS app).
+    #[error("{0}")]
+    OktaSetup(String),
+
+    /// The user or a policy denied the sign-in (OAuth `access_denied`).
+    #[error("{0}")]
+    AccessDenied(String),
+
+    /// The user said no to the MFA step (an Identity Engine push rejected), with what to do.
+    #[error("{0}")]
+    MfaDenied(String),
+
+    /// The MFA step or browser sign-in was not answered in time, with what to do.
+    #[error("{0}")]
+    MfaExpired(String),
 
     /// Okta answered with something we cannot use (missing fields, not JSON, wrong shape).
     #[error("{0}")]
@@ -136,8 +171,22 @@ pub enum Error {
     #[error("cannot run {command}: {message}")]
     Exec { command: String, message: String },
 
-    #[error("{0}")]
-    Io(String),
+    /// A local file, socket or process operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Our own data could not be written as JSON (cannot happen with the types we write; an
+    /// internal error if it ever does).
+    #[error("cannot encode {what}: {source}")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 impl Error {
@@ -145,30 +194,34 @@ impl Error {
         use exit::*;
         match self {
             Error::Usage(_) => USAGE,
-            Error::Config(_) => CONFIG,
+            Error::Config(_) | Error::ConfigSyntax { .. } => CONFIG,
             Error::Keychain { .. } | Error::NoStoredCredentials { .. } => KEYCHAIN,
             Error::WrongPassword { .. } => AUTH_FAILED,
             Error::LockedOut { .. }
             | Error::PasswordExpired { .. }
             | Error::MfaEnroll { .. }
             | Error::UnsupportedAuthState { .. } => ACCOUNT_STATE,
-            Error::MfaRejected { .. } => MFA_REJECTED,
+            Error::MfaRejected { .. } | Error::MfaDenied(_) => MFA_REJECTED,
             // Another process's login did not finish within the longest MFA wait: what a script
             // does with 13 (let the user finish the sign-in, retry) is right here too. It is no
             // keychain problem (4) and no internal error (1).
-            Error::MfaTimeout | Error::LoginLockTimeout { .. } => MFA_TIMEOUT,
+            Error::MfaTimeout | Error::MfaExpired(_) | Error::LoginLockTimeout { .. } => {
+                MFA_TIMEOUT
+            }
             Error::Mfa(_) | Error::MfaNeedsBrowser(_) => MFA_FAILED,
             Error::NeedsInput(_) => USAGE,
             Error::Saml(_) => SAML,
+            Error::RoleChoice(_) => ROLE_CHOICE,
             Error::Sts { .. } => STS,
             Error::RateLimited { .. } => RATE_LIMITED,
-            Error::Network(_) => NETWORK,
+            Error::Network { .. } => NETWORK,
             Error::OktaApi { .. } => OKTA_API,
-            Error::OAuth { exit, .. } => *exit,
+            Error::OktaSetup(_) => OKTA_SETUP,
+            Error::AccessDenied(_) => ACCESS_DENIED,
             Error::OktaResponse(_) => OKTA_API,
             Error::Federation(_) => FEDERATION,
             Error::Exec { .. } => EXEC,
-            Error::Io(_) => INTERNAL,
+            Error::Io { .. } | Error::Encode { .. } => INTERNAL,
         }
     }
 
@@ -180,16 +233,44 @@ impl Error {
         match self {
             // Another process's login holding the lock ends by itself, one way or the other.
             Error::RateLimited { .. }
-            | Error::Network(_)
-            | Error::Io(_)
+            | Error::Network { .. }
+            | Error::Io { .. }
             | Error::LoginLockTimeout { .. } => true,
             Error::OktaApi { status, .. } => *status >= 500,
             _ => false,
         }
     }
 
+    /// A network failure described by `message` alone.
+    pub fn network(message: impl Into<String>) -> Error {
+        Error::Network {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A network failure with the transport error behind it (pass `reqwest` errors through
+    /// `without_url()` first).
+    pub fn network_caused(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Network {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// `what` failed to encode as JSON.
+    pub fn encode(what: &'static str) -> impl FnOnce(serde_json::Error) -> Error {
+        move |source| Error::Encode { what, source }
+    }
+
     pub fn io(context: impl std::fmt::Display, err: std::io::Error) -> Error {
-        Error::Io(format!("{context}: {err}"))
+        Error::Io {
+            context: context.to_string(),
+            source: err,
+        }
     }
 }
 
@@ -247,10 +328,10 @@ mod tests {
             Error::Mfa(s()),
             Error::MfaNeedsBrowser(s()),
             Error::NeedsInput(s()),
-            Error::OAuth {
-                exit: exit::ACCESS_DENIED,
-                message: s(),
-            },
+            Error::AccessDenied(s()),
+            Error::OktaSetup(s()),
+            Error::MfaDenied(s()),
+            Error::MfaExpired(s()),
             Error::NoStoredCredentials {
                 account: s(),
                 item: s(),
@@ -276,14 +357,14 @@ mod tests {
             assert!(!e.is_transient(), "{e:?}");
         }
         let transient = [
-            Error::Network(s()),
+            Error::network(s()),
             Error::RateLimited { service: "Okta" },
             Error::OktaApi {
                 status: 503,
                 code: s(),
                 summary: s(),
             },
-            Error::Io(s()),
+            Error::io("reading", std::io::Error::other("x")),
             Error::LoginLockTimeout {
                 account: s(),
                 pid: None,

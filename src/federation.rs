@@ -1,6 +1,6 @@
 //! AWS console sign-in from temporary credentials (the federation endpoint's
 //! `getSigninToken` + `login` actions), for the partition the role lives in.
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::{Error, Result};
 use url::Url;
 
@@ -66,17 +66,11 @@ impl Partition {
         };
         #[cfg(not(feature = "test-hooks"))]
         let text = real;
-        let url = Url::parse(&text).map_err(|e| {
-            Error::Usage(format!(
-                "AWS_OKTA_FEDERATION_ENDPOINT '{text}' is not a URL: {e}"
-            ))
-        })?;
-        if url.scheme() != "https" && !(url.scheme() == "http" && crate::okta::is_loopback(&url)) {
-            return Err(Error::Usage(format!(
-                "federation endpoint {text} must use https (http only for loopback test servers)"
-            )));
-        }
-        Ok(url)
+        crate::config::urls::hooked_endpoint(
+            "AWS_OKTA_FEDERATION_ENDPOINT",
+            "federation endpoint",
+            &text,
+        )
     }
 }
 
@@ -232,19 +226,16 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
     url.query_pairs_mut()
         .append_pair("Action", "getSigninToken")
         .append_pair("Session", &session);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     let host = endpoint.host_str().unwrap_or("?").to_string();
     runtime.block_on(async {
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(crate::tls::client_config()?)
             .user_agent(crate::USER_AGENT)
             .timeout(std::time::Duration::from_secs(30))
-            .https_only(!crate::okta::is_loopback(endpoint))
+            .https_only(!crate::config::urls::is_loopback(endpoint))
             .build()
-            .map_err(|e| Error::Network(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::network(format!("cannot build the HTTP client: {e}")))?;
         tracing::debug!(endpoint = %crate::redact::url(url.as_str()), "federation getSigninToken");
         let response = client
             .get(url)
@@ -253,10 +244,13 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
             // Without the URL: its query holds the credentials themselves.
             .map_err(|e| match crate::tls::certificate_problem(&e) {
                 Some(problem) => problem.error("AWS federation endpoint", &host),
-                None => Error::Network(format!(
-                    "cannot reach the AWS federation endpoint ({host}): {}",
-                    e.without_url()
-                )),
+                None => {
+                    let e = e.without_url();
+                    Error::network_caused(
+                        format!("cannot reach the AWS federation endpoint ({host}): {e}"),
+                        e,
+                    )
+                }
             })?;
         let status = response.status();
         if !status.is_success() {

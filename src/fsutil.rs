@@ -130,7 +130,7 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
 /// `dir`, a directory under aws-okta's state directory, created private after the state
 /// directory itself is checked ([`ensure_private_dir`]).
 pub fn private_state_dir(dir: &Path) -> std::io::Result<()> {
-    let state = crate::config::state_dir();
+    let state = crate::paths::state_dir();
     if dir.starts_with(&state) && dir != state {
         ensure_private_dir(&state)?;
     }

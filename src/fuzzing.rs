@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets (`fuzz/`), here so the normal test suite can replay every
-//! input the fuzzers ever found (`fuzz/regressions/<target>/`, `tests/fuzz_regressions.rs`).
+//! input the fuzzers ever found (`fuzz/regressions/<target>/`, `tests/it/fuzz_regressions.rs`).
 //! Each must never panic, whatever the bytes; the config target also checks the lazy
 //! per-profile parse against the whole-file parse.
 
@@ -44,7 +44,7 @@ pub fn config(data: &[u8]) {
 
 /// Okta's authn JSON answers, the accessors the state machine uses, and domain parsing.
 pub fn okta_json(data: &[u8]) {
-    if let Ok(r) = serde_json::from_slice::<crate::okta::authn::AuthnResponse>(data) {
+    if let Ok(r) = serde_json::from_slice::<crate::okta::wire::AuthnResponse>(data) {
         let _ = r.factors();
         let _ = r.correct_answer();
         let _ = r.state_token();

@@ -14,7 +14,7 @@ fn main() {
     let code = match cli.run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("aws-okta: {err}");
+            aws_okta::messages::error(&err);
             err.exit_code()
         }
     };

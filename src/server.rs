@@ -13,7 +13,7 @@
 //!   pushes blindly;
 //! - each failure is remembered and answered according to what trying again can achieve
 //!   ([`Failure`]): nothing that failed for good is ever sent to Okta again in this run.
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -386,7 +386,7 @@ pub fn start(
     source: impl FnMut(Attempt) -> Result<Option<Credentials>> + Send + 'static,
 ) -> Result<CredentialServer> {
     start_with(Policy::with_margin(margin), source, |line| {
-        eprintln!("{line}")
+        crate::notice!("{line}")
     })
 }
 
@@ -396,15 +396,21 @@ fn start_with(
     report: impl Fn(&str) + Send + 'static,
 ) -> Result<CredentialServer> {
     let server = Server::http("127.0.0.1:0").map_err(|e| {
-        Error::Io(format!(
-            "cannot start the credential server on 127.0.0.1: {e}"
-        ))
+        Error::io(
+            "cannot start the credential server on 127.0.0.1",
+            std::io::Error::other(e),
+        )
     })?;
     let port = server
         .server_addr()
         .to_ip()
         .map(|a| a.port())
-        .ok_or_else(|| Error::Io("the credential server has no TCP port".into()))?;
+        .ok_or_else(|| {
+            Error::io(
+                "cannot start the credential server",
+                std::io::Error::other("it has no TCP port"),
+            )
+        })?;
     let mut raw = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut raw);
     let token = hex::encode(raw);
@@ -466,7 +472,7 @@ fn success_body(creds: &Credentials) -> Vec<u8> {
         access_key_id: &creds.access_key_id,
         secret_access_key: &creds.secret_access_key,
         token: &creds.session_token,
-        expiration: crate::cli::rfc3339(&creds.expiration),
+        expiration: crate::credentials::rfc3339(&creds.expiration),
         role_arn: &creds.assumed_role_arn,
     })
     .unwrap_or_default()
@@ -759,7 +765,7 @@ mod tests {
             },
             move |attempt| {
                 if counted.note(attempt) < 3 {
-                    Err(Error::Network("cannot reach Okta".into()))
+                    Err(Error::network("cannot reach Okta"))
                 } else {
                     Ok(Some(creds("ASIABACK", chrono::Duration::hours(1))))
                 }

@@ -1,42 +1,25 @@
 //! The settings aws-okta takes from its environment, read once at the edge (`cli`) into one
 //! typed [`Settings`] value that is passed down: nothing below `cli` reads `AWS_OKTA_*` for a
 //! setting, so a bad value fails before any keychain read or request and names its variable.
-//! (Still read where they are used: the `file` keychain's passphrase sources, which are
-//! secrets read only when that backend opens, and the `AWS_OKTA_WEBAUTHN_SOFT_TOKEN` test hook.)
+//! The STS endpoint override is one of them.
+//!
+//! Read elsewhere, on purpose: the `file` keychain's passphrase sources (secrets, read only when
+//! that backend opens, never kept in a value that is passed around); where files live
+//! (`AWS_CONFIG_FILE`, `AWS_OKTA_HOME`, `AWS_SHARED_CREDENTIALS_FILE`: `paths`); the TLS trust
+//! store (`AWS_CA_BUNDLE`, `SSL_CERT_FILE`: `tls`, next to the system store whose own
+//! `SSL_CERT_FILE`/`SSL_CERT_DIR` rustls-native-certs reads, once per process, only when a
+//! request is made); the test hooks of the `test-hooks` build (`AWS_OKTA_FEDERATION_ENDPOINT`,
+//! `AWS_OKTA_SAML_SIGNIN_ENDPOINT`, `AWS_OKTA_WEBAUTHN_SOFT_TOKEN`); and `doctor`, which shows
+//! the proxy variables in effect.
+pub use crate::okta::http::{OktaHttp, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
 use crate::{Error, Result};
 use std::time::Duration;
 
-/// Each Okta request's limit (`AWS_OKTA_HTTP_TIMEOUT`).
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connecting's limit (`AWS_OKTA_CONNECT_TIMEOUT`), never more than the request's.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Credentials closer than this to expiry are refreshed (`AWS_OKTA_EXPIRY_WINDOW`).
 pub const DEFAULT_EXPIRY_WINDOW: Duration = Duration::from_secs(300);
 /// An Okta session known to end this soon is extended before use
 /// (`AWS_OKTA_SESSION_REFRESH_WINDOW`).
 pub const DEFAULT_SESSION_REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// How the Okta clients (classic and Identity Engine) talk to the org.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OktaHttp {
-    /// `AWS_OKTA_HTTP_TIMEOUT`: each request.
-    pub timeout: Duration,
-    /// `AWS_OKTA_CONNECT_TIMEOUT`: connecting.
-    pub connect_timeout: Duration,
-    /// `AWS_OKTA_POLL_INTERVAL`: the push poll interval; `None` leaves it to the flow (1 s
-    /// classic, Okta's `interval` on Identity Engine).
-    pub poll_interval: Option<Duration>,
-}
-
-impl Default for OktaHttp {
-    fn default() -> OktaHttp {
-        OktaHttp {
-            timeout: DEFAULT_HTTP_TIMEOUT,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            poll_interval: None,
-        }
-    }
-}
 
 /// Everything aws-okta's behaviour depends on besides the config file and the flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +38,10 @@ pub struct Settings {
     /// Whether the device flow may open a browser: not with `AWS_OKTA_NO_BROWSER`, over SSH,
     /// or (on Unix other than macOS) without a display. `--no-browser` is merged later.
     pub browser: bool,
+    /// `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL` (validated: https, or http to loopback),
+    /// unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`. Only the environment decides where
+    /// the SAML assertion goes (see `sts::endpoint_from`).
+    pub sts_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -63,9 +50,10 @@ impl Default for Settings {
             okta_http: OktaHttp::default(),
             expiry_window: DEFAULT_EXPIRY_WINDOW,
             session_refresh_window: DEFAULT_SESSION_REFRESH_WINDOW,
-            lock_timeout: crate::cache::LOGIN_LOCK_TIMEOUT,
+            lock_timeout: crate::okta::LOGIN_LOCK_TIMEOUT,
             remember_device: true,
             browser: true,
+            sts_endpoint: None,
         }
     }
 }
@@ -122,6 +110,7 @@ impl Settings {
             lock_timeout: duration("AWS_OKTA_LOCK_TIMEOUT")?.unwrap_or(defaults.lock_timeout),
             remember_device,
             browser: set("AWS_OKTA_NO_BROWSER").is_none() && !over_ssh && display,
+            sts_endpoint: crate::sts::endpoint_from(&var)?,
         })
     }
 }

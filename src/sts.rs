@@ -1,6 +1,6 @@
 //! AWS STS through the official SDK, loaded with `aws-config` so the standard overrides work
 //! (`AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, regional endpoints, other partitions).
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::saml::{SamlAssertion, SamlRole};
 use crate::{Error, Result};
 use aws_config::BehaviorVersion;
@@ -8,6 +8,30 @@ use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::Region;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use std::time::Duration;
+
+/// STS's answer as our [`Credentials`]; `assumed_role_arn` is the role it assumed (or, when
+/// STS did not say, the role asked for), `operation` names the call in an error.
+fn credentials_from(
+    creds: Option<&aws_sdk_sts::types::Credentials>,
+    assumed_role_arn: String,
+    operation: &'static str,
+) -> Result<Credentials> {
+    let c = creds.ok_or_else(|| Error::Sts {
+        operation,
+        role: assumed_role_arn.clone(),
+        code: "NoCredentials".into(),
+        message: "STS answered without credentials".into(),
+    })?;
+    let expiration =
+        chrono::DateTime::from_timestamp(c.expiration().secs(), 0).unwrap_or_else(chrono::Utc::now);
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: c.session_token().to_string(),
+        expiration,
+        assumed_role_arn,
+    })
+}
 
 pub struct Sts {
     base: aws_config::SdkConfig,
@@ -20,17 +44,17 @@ pub struct Sts {
 /// environment counts: the SAML assertion is a bearer token for every role it lists, so an
 /// `endpoint_url` or `[services]` entry in a config file (which a team repository may have
 /// written) must never decide where it goes. Plain http only to loopback (tests, emulators).
-pub fn endpoint_from_env() -> Result<Option<String>> {
-    let ignore = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+/// `var` looks up an environment variable (`Settings` passes the process's, tests a map).
+pub fn endpoint_from(var: impl Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    let ignore = var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     if ignore {
         return Ok(None);
     }
     let Some((name, value)) = ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"]
         .iter()
         .find_map(|name| {
-            std::env::var(name)
-                .ok()
+            var(name)
                 .filter(|v| !v.trim().is_empty())
                 .map(|v| (*name, v.trim().to_string()))
         })
@@ -41,7 +65,7 @@ pub fn endpoint_from_env() -> Result<Option<String>> {
         .map_err(|e| Error::Config(format!("{name} '{value}' is not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
-        "http" if crate::okta::is_loopback(&url) => {}
+        "http" if crate::config::urls::is_loopback(&url) => {}
         _ => {
             return Err(Error::Config(format!(
                 "{name} '{value}' must be an https URL (plain http only to a loopback address): the SAML assertion and credentials go there"
@@ -52,11 +76,12 @@ pub fn endpoint_from_env() -> Result<Option<String>> {
 }
 
 impl Sts {
-    pub async fn load() -> Result<Sts> {
+    /// `endpoint`: the user's override ([`endpoint_from`], resolved into `Settings`).
+    pub async fn load(endpoint: Option<&str>) -> Result<Sts> {
         use aws_runtime::env_config::file::{
             EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
         };
-        let endpoint = endpoint_from_env()?;
+        let endpoint = endpoint.map(str::to_string);
         // No profile file at all: their endpoint_url, [services], ca_bundle and region keys
         // are not the user's word on where aws-okta sends the assertion (see above).
         let no_files = ProfileFiles::builder()
@@ -145,7 +170,7 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRoleWithSAML", &role.role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(
+        credentials_from(
             output.credentials(),
             arn.unwrap_or_else(|| role.role_arn.clone()),
             "AssumeRoleWithSAML",
@@ -174,7 +199,7 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRole", role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(
+        credentials_from(
             output.credentials(),
             arn.unwrap_or_else(|| role_arn.to_string()),
             "AssumeRole",
@@ -205,7 +230,7 @@ impl Sts {
             .await
             .map_err(|e| sts_error("AssumeRoleWithWebIdentity", role_arn, &self.host(region), e))?;
         let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-        Credentials::from_sts(
+        credentials_from(
             output.credentials(),
             arn.unwrap_or_else(|| role_arn.to_string()),
             "AssumeRoleWithWebIdentity",
@@ -286,7 +311,7 @@ where
     }
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            return Error::Network(format!(
+            return Error::network(format!(
                 "cannot reach AWS STS for {operation}: check your network, proxy or AWS_ENDPOINT_URL_STS ({})",
                 aws_sdk_sts::error::DisplayErrorContext(&err)
             ))
@@ -295,7 +320,7 @@ where
     }
     let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
     if status >= 500 {
-        return Error::Network(format!(
+        return Error::network(format!(
             "AWS STS is unavailable (HTTP {status}) for {operation}: retry later ({})",
             err.message().unwrap_or("no message")
         ));

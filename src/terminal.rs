@@ -218,7 +218,7 @@ impl Spinner {
         // A spinner redraws its line: on a terminal another program is writing to, it would
         // garble that program's output. Plain lines only, then.
         if !stderr_is_terminal() || handed_over() {
-            eprintln!("{message}");
+            crate::notice!("{message}");
             return Spinner(None);
         }
         let bar = indicatif::ProgressBar::new_spinner();
@@ -231,7 +231,7 @@ impl Spinner {
     pub fn println(&self, line: &str) {
         match &self.0 {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => crate::notice!("{line}"),
         }
     }
 }
@@ -247,7 +247,7 @@ impl Drop for Spinner {
 #[cfg(test)]
 mod tests {
     // `hand_over` is process-wide and final, so it is exercised by the black-box tests
-    // (tests/trust_server.rs); here only the message.
+    // (tests/it/trust_server.rs); here only the message.
     #[test]
     fn the_refusal_says_what_was_asked_who_owns_the_terminal_and_what_to_run() {
         let msg = super::refusal(

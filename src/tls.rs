@@ -70,10 +70,10 @@ fn build_client_config() -> Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| Error::Network(format!("cannot set up certificate checks: {e}")))?;
+        .map_err(|e| Error::network(format!("cannot set up certificate checks: {e}")))?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Network(format!("cannot set up TLS: {e}")))?
+        .map_err(|e| Error::network(format!("cannot set up TLS: {e}")))?
         // "dangerous" only in name: every decision is the standard WebPKI verifier's, ours only
         // adds the issuer's name to its refusal.
         .dangerous()
@@ -149,7 +149,7 @@ pub fn sts_tls_context() -> Result<Option<aws_smithy_http_client::tls::TlsContex
         .with_trust_store(store)
         .build()
         .map(Some)
-        .map_err(|e| Error::Network(format!("cannot set up TLS for AWS STS: {e}")))
+        .map_err(|e| Error::network(format!("cannot set up TLS for AWS STS: {e}")))
 }
 
 fn pem(cert: &CertificateDer) -> Vec<u8> {
@@ -324,7 +324,7 @@ impl CertificateProblem {
                 )
             }
         };
-        Error::Network(message)
+        Error::network(message)
     }
 }
 
@@ -504,7 +504,7 @@ tL4ndQavEi51mI38AjEAi/V3bNTIZargCyzuFJ0nN6T5U6VR5CmD1/iQMVtCnwr1
                 && msg.contains("AWS_CA_BUNDLE"),
             "{msg}"
         );
-        assert!(matches!(problem.error("Okta", "h"), Error::Network(_)));
+        assert!(matches!(problem.error("Okta", "h"), Error::Network { .. }));
 
         // The SDK's plain rustls error: no issuer, still a certificate problem.
         let plain = std::io::Error::new(

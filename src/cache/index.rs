@@ -36,7 +36,7 @@ pub struct Index {
 }
 
 fn path() -> PathBuf {
-    crate::config::state_dir().join("cache-index.json")
+    crate::paths::state_dir().join("cache-index.json")
 }
 
 impl Index {
@@ -76,13 +76,13 @@ impl Index {
     /// Read-modify-write under a lock of its own, so parallel writers do not drop entries.
     pub fn update(change: impl FnOnce(&mut Index)) -> Result<()> {
         let path = path();
-        let dir = crate::config::state_dir();
+        let dir = crate::paths::state_dir();
         crate::fsutil::ensure_private_dir(&dir)
             .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
         let _lock = crate::fsutil::exclusive_lock(&dir.join("cache-index.lock"))?;
         let mut index = Index::load();
         change(&mut index);
-        let data = serde_json::to_vec_pretty(&index).map_err(|e| Error::Io(e.to_string()))?;
+        let data = serde_json::to_vec_pretty(&index).map_err(Error::encode("the cache index"))?;
         crate::fsutil::write_atomic(&path, &data, 0o600)
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
     }

@@ -5,9 +5,9 @@ mod index;
 pub use index::{CredentialEntry, Index, SessionEntry};
 
 use crate::config::{AssumeRoleHop, Chain};
+use crate::credentials::Credentials;
 use crate::keychain::Keychain;
 use crate::okta::identity::Identity;
-use crate::provider::Credentials;
 use crate::{Error, Result};
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
@@ -31,7 +31,7 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn item(&self) -> String {
-        format!("aws-creds-{}-{}", self.profile, &self.digest[..16])
+        crate::keychain::items::aws_credentials(&self.profile, &self.digest)
     }
 
     /// Keys of every hop of a chain: the SAML hop first, the target profile last. `identity`
@@ -182,24 +182,25 @@ impl<'a> Cache<'a> {
     pub fn keep(&self, key: &CacheKey, creds: &Credentials) {
         let now = Utc::now();
         if creds.expiration - now <= self.window {
-            eprintln!(
-                "warning: STS says the credentials of profile '{}' expire at {}, but this machine's clock reads {}: check the system clock (e.g. `timedatectl`); they are used but not cached",
+            crate::warning!(
+                "STS says the credentials of profile '{}' expire at {}, but this machine's clock reads {}: check the system clock (e.g. `timedatectl`); they are used but not cached",
                 key.profile,
-                creds.expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                crate::credentials::rfc3339(&creds.expiration),
+                crate::credentials::rfc3339(&now),
             );
             return;
         }
         if let Err(e) = self.store_credentials(key, creds) {
-            eprintln!(
-                "warning: cannot cache the credentials of profile '{}' ({e}); they are used, but the next command logs in again",
+            crate::warning!(
+                "cannot cache the credentials of profile '{}' ({e}); they are used, but the next command logs in again",
                 key.profile
             );
         }
     }
 
     pub fn store_credentials(&self, key: &CacheKey, creds: &Credentials) -> Result<()> {
-        let data = Zeroizing::new(serde_json::to_vec(creds).map_err(|e| Error::Io(e.to_string()))?);
+        let data =
+            Zeroizing::new(serde_json::to_vec(creds).map_err(Error::encode("AWS credentials"))?);
         let item = key.item();
         self.credential_store().set(&item, &data)?;
         let entry = CredentialEntry {
@@ -327,7 +328,7 @@ impl<'a> Cache<'a> {
                 identity,
                 expires_at,
             })
-            .map_err(|e| Error::Io(e.to_string()))?,
+            .map_err(Error::encode("the Okta session"))?,
         );
         let item = session_item(account);
         self.keychain.set(&item, &data)?;
@@ -357,39 +358,11 @@ impl<'a> Cache<'a> {
 }
 
 fn session_item(account: &str) -> String {
-    format!("okta-session-{account}")
+    crate::keychain::items::okta_session(account)
 }
-
-/// How long a login waits for another process's login of the same Okta account before giving
-/// up: as long as the longest user step that process can be waiting on, plus a minute for the
-/// requests around it. That step is the device flow's browser sign-in (Okta's device codes
-/// live 10 minutes unless Okta says otherwise), then a push (330 s, classic or direct); so
-/// 11 min 10 s. `AWS_OKTA_LOCK_TIMEOUT` overrides it (tests).
-pub const LOGIN_LOCK_TIMEOUT: Duration = Duration::from_secs(
-    longest(
-        longest(
-            crate::okta::factors::push::GIVE_UP_AFTER,
-            crate::okta::oie::direct::GIVE_UP_AFTER,
-        ),
-        longest(
-            crate::okta::factors::duo::GIVE_UP_AFTER,
-            crate::okta::oie::device::DEFAULT_GIVE_UP_AFTER,
-        ),
-    )
-    .as_secs()
-        + 60,
-);
 
 /// After this long, a waiting login says whom it waits for.
 const LOCK_NOTICE_AFTER: Duration = Duration::from_secs(2);
-
-const fn longest(a: Duration, b: Duration) -> Duration {
-    if a.as_secs() >= b.as_secs() {
-        a
-    } else {
-        b
-    }
-}
 
 /// An exclusive lock on `<state dir>/locks/<account>.lock`, held while one process logs in;
 /// the others wait, then find the cache filled. Released when dropped (or the process dies).
@@ -401,7 +374,7 @@ pub struct LoginLock {
 impl LoginLock {
     /// Waits at most `limit` (`AWS_OKTA_LOCK_TIMEOUT`) for another process's login.
     pub fn acquire(account: &str, limit: Duration) -> Result<LoginLock> {
-        LoginLock::acquire_in(&crate::config::state_dir().join("locks"), account, limit)
+        LoginLock::acquire_in(&crate::paths::state_dir().join("locks"), account, limit)
     }
 
     fn acquire_in(dir: &std::path::Path, account: &str, limit: Duration) -> Result<LoginLock> {
@@ -472,7 +445,7 @@ pub struct LockFile {
 /// The login lock files of the state directory. A file that is not held but names a pid was
 /// left by a login that was killed (a holder that ends normally empties it).
 pub fn inspect_locks() -> Vec<LockFile> {
-    let dir = crate::config::state_dir().join("locks");
+    let dir = crate::paths::state_dir().join("locks");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };
@@ -555,7 +528,7 @@ fn wait_for(file: &mut File, path: &std::path::Path, account: &str, limit: Durat
                 Some(pid) => format!("Another aws-okta process (pid {pid})"),
                 None => "Another aws-okta process".to_string(),
             };
-            eprintln!(
+            crate::notice!(
                 "{holder} is logging in to Okta account '{account}'; waiting for it to finish (giving up after {}).",
                 crate::error::short_duration(limit)
             );
@@ -666,18 +639,5 @@ mod tests {
             "released: no stale pid"
         );
         LoginLock::acquire_in(dir.path(), "acct", Duration::from_millis(300)).unwrap();
-    }
-
-    #[test]
-    fn the_lock_outlasts_every_user_step_a_login_waits_for() {
-        for wait in [
-            crate::okta::factors::push::GIVE_UP_AFTER,
-            crate::okta::oie::direct::GIVE_UP_AFTER,
-            crate::okta::factors::duo::GIVE_UP_AFTER,
-            crate::okta::oie::device::DEFAULT_GIVE_UP_AFTER,
-        ] {
-            assert!(LOGIN_LOCK_TIMEOUT > wait, "{wait:?}");
-        }
-        assert_eq!(LOGIN_LOCK_TIMEOUT, Duration::from_secs(670));
     }
 }

@@ -74,7 +74,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     // identity's cache keys after the item changed.
     identity::record(label, &identity)?;
     OktaAccount::store(keychain.as_ref(), name, &creds)?;
-    eprintln!(
+    crate::notice!(
         "Stored Okta credentials for {username} at {} in the {} keychain (item {}).",
         creds.domain,
         keychain.backend().name(),
@@ -82,7 +82,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     );
     if let Some(previous) = previous.filter(|p| *p != identity) {
         let forgotten = forget_identity(keychain.as_ref(), label)?;
-        eprintln!(
+        crate::notice!(
             "Okta account '{label}' was {}: forgot {} of that identity, so none of it is used for or sent to {}.",
             previous.describe(),
             forgotten,

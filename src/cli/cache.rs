@@ -33,7 +33,7 @@ pub fn run(global: &Global, command: Command) -> Result<i32> {
         Command::Clear { profile, .. } => {
             let keychain = global.keychain()?;
             let removed = Cache::new(keychain.as_ref()).clear_credentials(profile.as_deref())?;
-            eprintln!(
+            crate::notice!(
                 "Cleared {removed} cached credential set(s){} from the {} keychain.",
                 profile
                     .map(|p| format!(" of profile {p}"))
@@ -58,11 +58,14 @@ fn list(global: &Global) -> Result<i32> {
     for entry in entries {
         let left = entry.expiration - now;
         let when = if left.num_seconds() <= 0 {
-            format!("{} (expired)", super::rfc3339(&entry.expiration))
+            format!(
+                "{} (expired)",
+                crate::credentials::rfc3339(&entry.expiration)
+            )
         } else {
             format!(
                 "{} (in {}m)",
-                super::rfc3339(&entry.expiration),
+                crate::credentials::rfc3339(&entry.expiration),
                 left.num_minutes()
             )
         };
@@ -73,7 +76,7 @@ fn list(global: &Global) -> Result<i32> {
         out.push_str(&format!(
             "Okta session of account '{}' (stored {})\n",
             session.account,
-            super::rfc3339(&session.stored_at)
+            crate::credentials::rfc3339(&session.stored_at)
         ));
     }
     print!("{out}");

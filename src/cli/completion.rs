@@ -1,4 +1,4 @@
-use crate::config::{default_path, ConfigFile};
+use crate::config::ConfigFile;
 use crate::{Error, Result};
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::Shells;
@@ -25,7 +25,7 @@ pub fn run(args: Args) -> Result<i32> {
     let mut out = Vec::new();
     shell
         .write_registration("COMPLETE", &name, &name, &name, &mut out)
-        .map_err(|e| Error::Io(e.to_string()))?;
+        .map_err(|e| Error::io("cannot write the completion script", e))?;
     print!("{}", String::from_utf8_lossy(&out));
     Ok(0)
 }
@@ -33,7 +33,7 @@ pub fn run(args: Args) -> Result<i32> {
 /// Profile names of the user's config for shell completion (none when it cannot be read).
 pub fn profiles(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
     let prefix = current.to_string_lossy();
-    ConfigFile::load(&default_path())
+    ConfigFile::load(&crate::paths::config_file())
         .map(|cfg| {
             cfg.profile_names()
                 .into_iter()

@@ -94,7 +94,7 @@ fn generate(args: GenerateArgs) -> Result<i32> {
     if args.check {
         let stale = team_config::stale_files(&base, &files);
         if stale.is_empty() {
-            eprintln!(
+            crate::notice!(
                 "generated files are up to date with {}",
                 args.source.display()
             );
@@ -113,7 +113,7 @@ fn generate(args: GenerateArgs) -> Result<i32> {
     }
     let changed = team_config::write_files(&base, &files).map_err(from_team_config)?;
     if changed.is_empty() {
-        eprintln!(
+        crate::notice!(
             "generated files are up to date with {}",
             args.source.display()
         );
@@ -121,7 +121,7 @@ fn generate(args: GenerateArgs) -> Result<i32> {
     for rel in &changed {
         let path = base.join(rel);
         let what = if path.exists() { "wrote" } else { "removed" };
-        eprintln!("{what} {}", path.display());
+        crate::notice!("{what} {}", path.display());
     }
     Ok(0)
 }
@@ -151,7 +151,7 @@ fn init(args: InitArgs) -> Result<i32> {
         .source
         .filter(|s| !s.is_empty())
         .unwrap_or_else(default_source);
-    let config_path = crate::config::default_path();
+    let config_path = crate::paths::config_file();
 
     // Profiles already broken before this change are not the team config's fault: they are
     // reported as warnings, and only problems the merge introduces refuse the write.
@@ -205,62 +205,65 @@ fn init(args: InitArgs) -> Result<i32> {
     };
     let report = team_config::init(&opts, &validator).map_err(from_team_config)?;
     for finding in &report.findings {
-        eprintln!(
-            "warning: {}:{}: {finding} (lets AWS tools run a program or send requests elsewhere)",
-            report.team_file, finding.line
+        crate::warning!(
+            "{}:{}: {finding} (lets AWS tools run a program or send requests elsewhere)",
+            report.team_file,
+            finding.line
         );
     }
     if report.dry_run && !report.findings.is_empty() && !args.allow_executable_keys {
-        eprintln!("dry run: a real run refuses these keys unless you pass --allow-executable-keys");
+        crate::notice!(
+            "dry run: a real run refuses these keys unless you pass --allow-executable-keys"
+        );
     }
     for w in warnings.borrow().iter() {
-        eprintln!("warning (already in the file, not changed by this team config): {w}");
+        crate::notice!("warning (already in the file, not changed by this team config): {w}");
     }
 
     let file = report.config_path.display();
     if report.dry_run {
         print!("{}", report.diff);
         if report.changed {
-            eprintln!(
+            crate::notice!(
                 "dry run: would {} {file} with team {team} from {} (nothing written)",
                 if report.created { "create" } else { "update" },
                 report.team_file
             );
             for line in report.summary() {
-                eprintln!("{line}");
+                crate::notice!("{line}");
             }
         } else {
-            eprintln!(
+            crate::notice!(
                 "dry run: {file} already has the current config of team {team} (nothing to write)"
             );
         }
         return Ok(0);
     }
     if !report.changed {
-        eprintln!(
+        crate::notice!(
             "{file} already has the current config of team {team} from {}: nothing written",
             report.team_file
         );
         return Ok(0);
     }
     if report.created {
-        eprintln!("created {file} with team {team} from {}", report.team_file);
+        crate::notice!("created {file} with team {team} from {}", report.team_file);
     } else {
-        eprintln!("updated {file} with team {team} from {}", report.team_file);
+        crate::notice!("updated {file} with team {team} from {}", report.team_file);
     }
     if let Some(backup) = &report.backup_path {
-        eprintln!("backup of the old file: {}", backup.display());
+        crate::notice!("backup of the old file: {}", backup.display());
     }
     // What this run did to the team's profiles, not every profile of the file: a config can
     // hold thousands.
     for line in report.summary() {
-        eprintln!("{line}");
+        crate::notice!("{line}");
     }
     Ok(0)
 }
 
 fn validate(args: ValidateArgs) -> Result<i32> {
-    let path = args.file.unwrap_or_else(crate::config::default_path);
+    let path = args.file.unwrap_or_else(crate::paths::config_file);
     let text = std::fs::read_to_string(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::Config(format!("config file {} does not exist", path.display()))
@@ -280,7 +283,7 @@ fn validate(args: ValidateArgs) -> Result<i32> {
         )));
     }
     for warning in &summary.sdk_warnings {
-        eprintln!("warning: {warning}");
+        crate::warning!("{warning}");
     }
     let mut line = format!(
         "OK: {} profile{} in {}",
@@ -300,16 +303,16 @@ fn validate(args: ValidateArgs) -> Result<i32> {
 }
 
 fn migrate(args: MigrateArgs) -> Result<i32> {
-    let path = args.file.unwrap_or_else(crate::config::default_path);
+    let path = args.file.unwrap_or_else(crate::paths::config_file);
     let path = crate::fsutil::resolve_symlink(&path);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::Config(format!("cannot read config file {}: {e}", path.display())))?;
     let m = crate::config::migrate::migrate(&path, &text)?;
     for (name, why) in &m.skipped {
-        eprintln!("warning: profile '{name}' not migrated: {why}");
+        crate::warning!("profile '{name}' not migrated: {why}");
     }
     if m.migrated.is_empty() {
-        eprintln!(
+        crate::notice!(
             "{}: nothing to migrate (every aws-okta profile already works with AWS SDKs)",
             path.display()
         );
@@ -321,7 +324,7 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
             "{}",
             team_config::unified_diff(&text, &m.text, &label, &label)
         );
-        eprintln!(
+        crate::notice!(
             "dry run: would migrate {} profile{} in {label}: {} (nothing written)",
             m.migrated.len(),
             if m.migrated.len() == 1 { "" } else { "s" },
@@ -341,7 +344,7 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
     let mode = 0o600;
     crate::fsutil::write_atomic(&path, m.text.as_bytes(), mode)
         .map_err(|e| Error::io(format!("cannot write {label}"), e))?;
-    eprintln!(
+    crate::notice!(
         "migrated {} profile{} in {label}: {}\nbackup of the old file: {}",
         m.migrated.len(),
         if m.migrated.len() == 1 { "" } else { "s" },
@@ -355,6 +358,8 @@ fn migrate(args: MigrateArgs) -> Result<i32> {
 #[derive(Debug)]
 pub(super) struct Problem {
     pub(super) profile: Option<String>,
+    /// The line a syntax problem is on (problems are listed in file order).
+    pub(super) line: Option<usize>,
     pub(super) message: String,
 }
 
@@ -389,6 +394,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         if stray {
             found.push(Problem {
                 profile: None,
+                line: Some(i + 1),
                 message: format!(
                     "{}:{}: malformed config: '{t}' is not a `key = value` line",
                     path.display(),
@@ -407,11 +413,14 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         match parsed {
             Ok(cfg) => break Some(cfg),
             Err(e) => {
-                let message = e.to_string();
-                let line = error_line(path, &message);
+                let line = match &e {
+                    Error::ConfigSyntax { line, .. } => Some(*line),
+                    _ => None,
+                };
                 found.push(Problem {
                     profile: None,
-                    message,
+                    line,
+                    message: e.to_string(),
                 });
                 match line {
                     Some(n) if n >= 1 && n <= lines.len() && blanked.insert(n) => {
@@ -427,7 +436,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
             }
         }
     };
-    found.sort_by_key(|p| error_line(path, &p.message));
+    found.sort_by_key(|p| p.line);
     let mut summary = Summary::default();
     let Some((cfg, profiles)) = cfg else {
         return (summary, found);
@@ -460,6 +469,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         if seen.insert(message.clone()) {
             found.push(Problem {
                 profile: Some(profile),
+                line: None,
                 message,
             });
         }
@@ -467,18 +477,12 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
     (summary, found)
 }
 
-/// The line number of a parse error (`<path>:<line>: ...`).
-fn error_line(path: &Path, message: &str) -> Option<usize> {
-    let rest = message.strip_prefix(&format!("{}:", path.display()))?;
-    rest.split(':').next()?.parse().ok()
-}
-
 /// Maps the team-config crate's errors onto the CLI's exit codes at the edge.
 fn from_team_config(e: team_config::Error) -> Error {
     use team_config::Error as E;
     match e {
         E::InvalidTeamName(_) => Error::Usage(e.to_string()),
-        E::Io { .. } => Error::Io(e.to_string()),
+        E::Io { path, source } => Error::io(path.display(), source),
         E::Invalid(_)
         | E::ManagedBlock { .. }
         | E::TeamNotFound { .. }

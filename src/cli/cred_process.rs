@@ -1,5 +1,6 @@
-use super::{rfc3339, Global};
-use crate::provider::Credentials;
+use super::Global;
+use crate::credentials::rfc3339;
+use crate::credentials::Credentials;
 use crate::Result;
 use serde::Serialize;
 
@@ -49,5 +50,5 @@ pub fn json(creds: &Credentials, pretty: bool) -> Result<String> {
     } else {
         serde_json::to_string(&output)
     };
-    json.map_err(|e| crate::Error::Io(e.to_string()))
+    json.map_err(crate::Error::encode("the credential_process output"))
 }

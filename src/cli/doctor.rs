@@ -75,25 +75,15 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     } else {
         uses.regions.clone()
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
         for org in &orgs {
             checks.extend(doctor::okta_org(org, &global.settings.okta_http).await);
         }
-        match doctor::sts_endpoints(&regions) {
-            Ok(endpoints) => {
-                for endpoint in endpoints {
-                    checks.push(doctor::sts(&endpoint).await);
-                }
-            }
-            Err(e) => checks.push(Check::fail(
-                "sts",
-                e.to_string(),
-                "fix or unset AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL",
-            )),
+        // A bad AWS_ENDPOINT_URL_STS already failed at the edge (exit 3, naming it).
+        let endpoint = global.settings.sts_endpoint.as_deref();
+        for endpoint in doctor::sts_endpoints(&regions, endpoint) {
+            checks.push(doctor::sts(&endpoint).await);
         }
     });
 
@@ -106,7 +96,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string(check).map_err(|e| Error::Io(e.to_string()))?
+                serde_json::to_string(check).map_err(Error::encode("a check"))?
             );
         } else {
             println!("{}", line(check));
@@ -115,7 +105,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     if !args.json {
         let warned = checks.iter().filter(|c| c.status == Status::Warn).count();
-        eprintln!(
+        crate::notice!(
             "{} check{}: {failed} failed, {warned} warning{}",
             checks.len(),
             if checks.len() == 1 { "" } else { "s" },
@@ -140,7 +130,7 @@ fn line(check: &Check) -> String {
 
 /// The config file, with the checks of `config validate`.
 fn config_check() -> (Check, Option<ConfigFile>) {
-    let path = crate::config::default_path();
+    let path = crate::paths::config_file();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) => {

@@ -4,8 +4,9 @@
 //! each with the environment `exec` would give it, their output prefixed with the profile.
 use super::{credential_env, Global};
 use crate::config::{select_profiles, Chain};
+use crate::credentials::Credentials;
 use crate::keychain::Keychain;
-use crate::provider::{self, Credentials, LoginOptions};
+use crate::provider::{self, LoginOptions};
 use crate::{terminal, Error, Result};
 use std::collections::VecDeque;
 use std::ffi::OsString;

@@ -5,7 +5,7 @@
 //! only say how to set and how to remove a variable in their syntax ([`Lines`]), and every
 //! value goes through that format's own quoting: a profile name or region is user text, and
 //! the output is meant for `eval`/`source`, so a quote or `$` in it must stay data.
-use crate::provider::Credentials;
+use crate::credentials::Credentials;
 use crate::{Error, Result};
 
 /// `--format` values.

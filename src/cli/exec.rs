@@ -1,7 +1,8 @@
 use super::{credential_env, Global};
 use crate::config::Chain;
+use crate::credentials::Credentials;
 use crate::keychain::Keychain;
-use crate::provider::{self, Credentials};
+use crate::provider;
 use crate::{server, terminal, Error, Result};
 use std::ffi::OsString;
 use std::process::Command;
@@ -29,7 +30,7 @@ impl Args {
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let target = args.target.resolve("exec")?;
-    let chain = Chain::resolve(&global.load_config()?, &target.profile)?;
+    let chain = global.chain(&global.load_config()?, &target)?;
     // One keychain for the first credentials and for the server's later refreshes: whatever
     // it had to ask to open (a file keychain's passphrase) is asked now, while the terminal
     // is still ours, not on the server thread.
@@ -49,7 +50,12 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     let name = program.to_string_lossy().into_owned();
     tracing::debug!(program = %name, server, "exec");
     if server {
-        return run_with_server(global, chain, keychain, creds, command, &name);
+        // What the user can run in another terminal when a login needs them.
+        let instead = match &target.role {
+            Some(role) => format!("aws-okta exec --role '{}' -- true", role.role),
+            None => format!("aws-okta exec {} -- true", chain.target),
+        };
+        return run_with_server(global, chain, keychain, creds, command, &name, &instead);
     }
     drop(keychain);
     let (vars, remove) = credential_env(&chain, &creds);
@@ -99,6 +105,7 @@ fn run_with_server(
     creds: Credentials,
     mut command: Command,
     name: &str,
+    instead: &str,
 ) -> Result<i32> {
     let (vars, remove) = credential_env(&chain, &creds);
     for variable in remove.iter().chain(STATIC_CREDENTIALS) {
@@ -111,8 +118,6 @@ fn run_with_server(
     drop(creds);
 
     let options = global.login_options(false)?;
-    // What the user can run in another terminal when a login needs them.
-    let instead = format!("aws-okta exec {} -- true", chain.target);
     let settings = global.settings.clone();
     let endpoint = server::start(settings.expiry_window, move |attempt| match attempt {
         server::Attempt::Login => {
@@ -125,7 +130,7 @@ fn run_with_server(
         .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &endpoint.token);
     // Before the command starts, so no request can arrive earlier: from here on the terminal
     // and stdin are the command's, and a login that would prompt fails with `NeedsInput`.
-    terminal::hand_over(name, &instead);
+    terminal::hand_over(name, instead);
     wait_for(command, name)
 }
 

@@ -57,7 +57,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         Ok(()) => {}
     }
     if hidden > 0 {
-        eprintln!(
+        crate::notice!(
             "({hidden} profile{} of other tools not shown: `aws-okta list --all`)",
             if hidden == 1 { "" } else { "s" }
         );

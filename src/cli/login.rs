@@ -1,6 +1,6 @@
 use super::Global;
 use crate::browser::{Browser, Choice};
-use crate::config::{keys, Chain, ConfigFile, Section};
+use crate::config::{keys, ConfigFile, Section};
 use crate::federation::{self, ConsoleService, Partition};
 use crate::okta::OktaAccount;
 use crate::Result;
@@ -98,9 +98,12 @@ fn browser_choice(
 pub fn run(global: &Global, args: Args) -> Result<i32> {
     let wanted = args.target.resolve("login")?;
     let cfg = global.load_config()?;
-    let chain = Chain::resolve(&cfg, &wanted.profile)?;
+    let chain = global.chain(&cfg, &wanted)?;
     // A profile with its own aws_saml_url opens that Okta app (Okta's console role picker).
-    let target = cfg.profile(&chain.target)?;
+    let target = match wanted.role {
+        Some(_) => None,
+        None => cfg.profile(&chain.target)?,
+    };
     let choice = browser_choice(
         [&args.browser, &args.browser_profile, &args.container],
         target.as_ref(),
@@ -160,7 +163,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         choice.open(&page)
     };
     if let Err(e) = opened {
-        eprintln!("aws-okta: cannot open a browser ({e}); open this URL yourself:");
+        crate::notice!("aws-okta: cannot open a browser ({e}); open this URL yourself:");
         println!("{url}");
     }
     Ok(0)
@@ -177,7 +180,7 @@ const SIGNIN_FILE_LIFETIME: std::time::Duration = std::time::Duration::from_secs
 /// container: the page redirects there instead.
 fn open_privately(url: &str, choice: &Choice) -> std::result::Result<(), String> {
     use std::io::Write;
-    let dir = crate::config::state_dir().join("signin");
+    let dir = crate::paths::state_dir().join("signin");
     crate::fsutil::private_state_dir(&dir).map_err(|e| e.to_string())?;
     remove_stale_pages(&dir);
     let mut name = [0u8; 16];

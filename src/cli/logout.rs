@@ -1,8 +1,9 @@
 use super::Global;
 use crate::cache::Cache;
+use crate::config::ConfigFile;
 use crate::okta::credentials_item;
 use crate::okta::session::{self, Ended};
-use crate::{Error, Result};
+use crate::Result;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,10 +38,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     sessions.sort();
     sessions.dedup();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     let mut forgotten = Vec::new();
     let mut ended = 0;
     for account in &sessions {
@@ -55,8 +53,8 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
                     Ok(Ended::AlreadyGone) => {
                         tracing::debug!(account, "the Okta session had already ended")
                     }
-                    Err(e) => eprintln!(
-                        "warning: could not end the Okta session of account '{account}' at Okta ({e}); it is forgotten here and ends at its expiry"
+                    Err(e) => crate::warning!(
+                        "could not end the Okta session of account '{account}' at Okta ({e}); it is forgotten here and ends at its expiry"
                     ),
                 }
             }
@@ -67,18 +65,26 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
     }
     drop(runtime);
     let credentials = cache.clear_credentials(None)?;
+    // The Identity Engine tokens of every account the config names, besides those above: a
+    // token outlives the session it came with.
+    let mut accounts: std::collections::BTreeSet<String> = sessions.iter().cloned().collect();
+    if let Ok(config) = ConfigFile::load(&crate::paths::config_file()) {
+        accounts.extend(config.okta_account_names());
+    }
+    accounts.insert("default".to_string());
+    let accounts: Vec<String> = accounts.into_iter().collect();
     let oauth = crate::okta::oie::logout_accounts(
         keychain.as_ref(),
-        &sessions,
+        &accounts,
         &global.settings.okta_http,
     )?;
     if oauth > 0 {
-        eprintln!("Revoked and forgot the Okta Identity Engine tokens of {oauth} account(s).");
+        crate::notice!("Revoked and forgot the Okta Identity Engine tokens of {oauth} account(s).");
     }
     if ended > 0 {
-        eprintln!("Ended {ended} Okta session(s) at Okta.");
+        crate::notice!("Ended {ended} Okta session(s) at Okta.");
     }
-    eprintln!(
+    crate::notice!(
         "Forgot {} Okta session(s) and {credentials} cached credential set(s).",
         forgotten.len()
     );
@@ -86,12 +92,12 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         let label = name.unwrap_or("default");
         let item = credentials_item(name);
         if keychain.delete(&item)? {
-            eprintln!("Deleted the stored Okta credentials ({item}).");
+            crate::notice!("Deleted the stored Okta credentials ({item}).");
         }
         // Nothing of the account stays behind: the remembered device would let the next
         // login (of whoever adds this account again) skip MFA.
         if session::forget_device_token(keychain.as_ref(), label)? {
-            eprintln!("Forgot the remembered device of Okta account '{label}'.");
+            crate::notice!("Forgot the remembered device of Okta account '{label}'.");
         }
         crate::okta::identity::forget_record(label)?;
     }

@@ -5,7 +5,7 @@ pub fn run() -> Result<i32> {
     let mut out = Vec::new();
     clap_mangen::Man::new(crate::cli::command())
         .render(&mut out)
-        .map_err(|e| Error::Io(e.to_string()))?;
+        .map_err(|e| Error::io("cannot render the man page", e))?;
     print!("{}", String::from_utf8_lossy(&out));
     Ok(0)
 }

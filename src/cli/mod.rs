@@ -16,12 +16,14 @@ mod login;
 mod logout;
 mod man;
 mod pick;
+mod roles;
 mod write_credentials;
 
 use crate::config::{Chain, ConfigFile};
+use crate::credentials::Credentials;
 use crate::keychain::{self, Backend, Keychain};
 use crate::okta::factors::FactorChoice;
-use crate::provider::{self, Credentials, LoginOptions};
+use crate::provider::{self, LoginOptions};
 use crate::settings::Settings;
 use crate::Result;
 use clap::{Parser, Subcommand};
@@ -60,6 +62,8 @@ pub enum Command {
     List(list::Args),
     /// Open the AWS console in the browser, signed in as the profile's role.
     Login(login::Args),
+    /// List the roles Okta's AWS app offers you: account id, account name, role, profiles.
+    Roles(roles::Args),
     /// Run a command once per matching profile, in parallel, after one Okta login.
     Each(each::Args),
     /// Write the profile's credentials into ~/.aws/credentials (or FILE).
@@ -185,10 +189,14 @@ pub struct ProfileArgs {
     pub no_cache: bool,
     #[command(flatten)]
     pub flags: CredentialFlags,
+    /// `--role` instead of a profile (`exec`, `env`, `login`).
+    #[arg(skip)]
+    pub role: Option<RoleTarget>,
 }
 
 /// [`ProfileArgs`] for the commands a person runs by hand (`exec`, `env`, `login`): without a
-/// PROFILE, a terminal shows a list to pick from (most recently used first).
+/// PROFILE, a terminal shows a list to pick from (most recently used first); `--role` uses a
+/// role of the SAML assertion with no profile at all.
 #[derive(Debug, clap::Args)]
 pub struct PickProfileArgs {
     /// Profile in ~/.aws/config [default on a terminal: pick from a list].
@@ -197,19 +205,51 @@ pub struct PickProfileArgs {
     /// Ignore cached credentials and the Okta session: log in afresh.
     #[arg(long)]
     pub no_cache: bool,
+    /// A role the SAML assertion offers, with no profile: its ARN, or a pattern (shell glob)
+    /// matched against account-name/role-name, the account id and the role name (see
+    /// `aws-okta roles`).
+    #[arg(long, value_name = "ARN_OR_PATTERN", conflicts_with = "profile")]
+    pub role: Option<String>,
+    /// With --role: then assume this role with the first one's credentials.
+    #[arg(long, value_name = "ARN", requires = "role")]
+    pub assume: Option<String>,
+    /// With --role: the Okta org, app and login of this profile [default: the [okta] section].
+    #[arg(long, value_name = "PROFILE", requires = "role")]
+    pub okta_profile: Option<String>,
     #[command(flatten)]
     pub flags: CredentialFlags,
 }
 
+/// `--role` and what goes with it.
+#[derive(Debug, Clone)]
+pub struct RoleTarget {
+    pub role: String,
+    pub assume: Option<String>,
+    pub okta_profile: Option<String>,
+}
+
 impl PickProfileArgs {
-    /// The profile given or picked, remembered as the most recently used one.
+    /// The profile given or picked, remembered as the most recently used one; or the role.
     pub fn resolve(self, command: &str) -> Result<ProfileArgs> {
+        if let Some(role) = self.role {
+            return Ok(ProfileArgs {
+                profile: String::new(),
+                no_cache: self.no_cache,
+                flags: self.flags,
+                role: Some(RoleTarget {
+                    role,
+                    assume: self.assume,
+                    okta_profile: self.okta_profile,
+                }),
+            });
+        }
         let profile = pick::profile(self.profile, command)?;
         pick::touch(&profile);
         Ok(ProfileArgs {
             profile,
             no_cache: self.no_cache,
             flags: self.flags,
+            role: None,
         })
     }
 }
@@ -223,6 +263,7 @@ impl Cli {
             Command::Env(args) => Some(args.flags().clone()),
             Command::CredProcess(args) => Some(args.flags().clone()),
             Command::Login(args) => Some(args.flags().clone()),
+            Command::Roles(args) => Some(args.flags().clone()),
             Command::Each(args) => Some(args.flags().clone()),
             Command::WriteToCredentials(args) => Some(args.flags().clone()),
             Command::Cache(command) => Some(CredentialFlags::keychain_only(command.keychain())),
@@ -257,6 +298,7 @@ impl Cli {
             Command::CredProcess(args) => cred_process::run(&global, args),
             Command::List(args) => list::run(&global, args),
             Command::Login(args) => login::run(&global, args),
+            Command::Roles(args) => roles::run(&global, args),
             Command::Each(args) => each::run(&global, args),
             Command::WriteToCredentials(args) => write_credentials::run(&global, args),
             Command::Cache(command) => cache::run(&global, command),
@@ -291,12 +333,21 @@ impl Global {
     }
 
     pub fn load_config(&self) -> Result<ConfigFile> {
-        ConfigFile::load(&crate::config::default_path())
+        ConfigFile::load(&crate::paths::config_file())
+    }
+
+    /// The chain of the profile, or of `--role` (whose pattern may need the assertion: the
+    /// cached Okta session, or a login).
+    pub fn chain(&self, cfg: &ConfigFile, args: &ProfileArgs) -> Result<Chain> {
+        match &args.role {
+            None => Chain::resolve(cfg, &args.profile),
+            Some(target) => roles::chain(self, cfg, target, args.no_cache),
+        }
     }
 
     /// Resolves the profile and gets its final credentials (cache first).
     pub fn credentials(&self, args: &ProfileArgs) -> Result<(Chain, Credentials)> {
-        let chain = Chain::resolve(&self.load_config()?, &args.profile)?;
+        let chain = self.chain(&self.load_config()?, args)?;
         let creds = self.chain_credentials(&chain, args.no_cache)?;
         Ok((chain, creds))
     }
@@ -345,7 +396,10 @@ pub fn credential_env(
         ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key.clone()),
         ("AWS_SESSION_TOKEN", creds.session_token.clone()),
         ("AWS_SECURITY_TOKEN", creds.session_token.clone()),
-        ("AWS_CREDENTIAL_EXPIRATION", rfc3339(&creds.expiration)),
+        (
+            "AWS_CREDENTIAL_EXPIRATION",
+            crate::credentials::rfc3339(&creds.expiration),
+        ),
     ];
     if let Some(region) = &chain.region {
         vars.push(("AWS_REGION", region.clone()));
@@ -368,8 +422,4 @@ fn table(rows: &[[String; 3]]) -> String {
     rows.iter()
         .map(|row| format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]))
         .collect()
-}
-
-pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 const KEEP: usize = 50;
 
 fn recent_path() -> PathBuf {
-    crate::config::state_dir().join("recent-profiles")
+    crate::paths::state_dir().join("recent-profiles")
 }
 
 fn recent() -> Vec<String> {
@@ -28,7 +28,7 @@ pub fn touch(profile: &str) {
     names.retain(|n| n != profile);
     names.insert(0, profile.to_string());
     names.truncate(KEEP);
-    let dir = crate::config::state_dir();
+    let dir = crate::paths::state_dir();
     if crate::fsutil::ensure_private_dir(&dir).is_ok() {
         let _ = crate::fsutil::write_atomic(&recent_path(), names.join("\n").as_bytes(), 0o600);
     }
@@ -56,7 +56,7 @@ pub fn profile(given: Option<String>, command: &str) -> Result<String> {
             "the following required arguments were not provided: <PROFILE>\\n\\nUsage: aws-okta {command} <PROFILE>"
         )));
     }
-    let cfg = ConfigFile::load(&crate::config::default_path())?;
+    let cfg = ConfigFile::load(&crate::paths::config_file())?;
     let all = cfg.profiles()?;
     let served: Vec<String> = all
         .keys()

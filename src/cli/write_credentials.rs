@@ -1,4 +1,5 @@
-use super::{rfc3339, Global, ProfileArgs};
+use super::{Global, ProfileArgs};
+use crate::credentials::rfc3339;
 use crate::{fsutil, Error, Result};
 use std::path::PathBuf;
 
@@ -38,7 +39,7 @@ const KEYS: [&str; 4] = [
 ];
 
 pub fn run(global: &Global, args: Args) -> Result<i32> {
-    let path = args.file.unwrap_or_else(default_path);
+    let path = args.file.unwrap_or_else(crate::paths::credentials_file);
     let section = args.as_name.as_deref().unwrap_or(&args.target.profile);
     refuse_shadowed(global, section, args.as_name.is_some())?;
     // Read (and fail on a bad file) before logging in, so nothing is lost either way.
@@ -65,7 +66,7 @@ pub fn run(global: &Global, args: Args) -> Result<i32> {
         .map_err(|e| Error::io(format!("cannot back up {}", path.display()), e))?;
     fsutil::write_atomic(&path, updated.as_bytes(), 0o600)
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-    eprintln!(
+    crate::notice!(
         "Wrote credentials of profile {} as [{section}] (until {}) to {}{}",
         args.target.profile,
         rfc3339(&creds.expiration),
@@ -115,17 +116,10 @@ fn lock_file_for(path: &std::path::Path) -> Result<std::fs::File> {
     let target = fsutil::resolve_symlink(path);
     let absolute = std::path::absolute(&target).unwrap_or(target);
     let digest = hex::encode(Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
-    let dir = crate::config::state_dir().join("locks");
+    let dir = crate::paths::state_dir().join("locks");
     fsutil::private_state_dir(&dir)
         .map_err(|e| Error::io(format!("cannot use {}", dir.display()), e))?;
     fsutil::exclusive_lock(&dir.join(format!("credentials-file-{}.lock", &digest[..16])))
-}
-
-fn default_path() -> PathBuf {
-    match std::env::var_os("AWS_SHARED_CREDENTIALS_FILE") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => crate::config::home_dir().join(".aws").join("credentials"),
-    }
 }
 
 /// Sets `keys` in `[section]`, keeping every other line (other sections, comments, other keys

@@ -34,6 +34,49 @@ impl OktaSettings {
     pub fn account_label(&self) -> &str {
         self.account_name.as_deref().unwrap_or("default")
     }
+
+    /// The settings of the `[okta]` section alone: which org, app and login `roles` and
+    /// `--role` use when no profile is named.
+    pub fn of_okta_section(cfg: &ConfigFile) -> Result<OktaSettings> {
+        let location = format!("{}:{}", cfg.path.display(), cfg.okta.line);
+        let lookup = |key: &str| cfg.okta.get(key).map(str::to_string);
+        OktaSettings::read("the [okta] section", &location, &lookup, &|key| {
+            lookup(key).map(|value| (value, location.clone()))
+        })
+    }
+
+    /// Reads the settings through `lookup` (`word`: the value and where it was set), parsing
+    /// what is named by a word; `who` and `location` say where, in error messages.
+    fn read(
+        who: &str,
+        location: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        word: &dyn Fn(&str) -> Option<(String, String)>,
+    ) -> Result<OktaSettings> {
+        let aws_saml_url = lookup(keys::AWS_SAML_URL).ok_or_else(|| {
+            Error::Config(format!(
+                "{who} ({location}) has no way to reach Okta: set aws_saml_url in an [okta] section or in the profile"
+            ))
+        })?;
+        if let Some(why) = crate::config::urls::config_url_problem(&aws_saml_url) {
+            return Err(Error::Config(format!(
+                "{who} ({location}): aws_saml_url '{}' {why}: it must be a path on your Okta org such as home/amazon_aws/<app id>/<n>",
+                aws_saml_url.escape_default()
+            )));
+        }
+        Ok(OktaSettings {
+            aws_saml_url: aws_saml_url.trim_start_matches('/').to_string(),
+            account_name: lookup(keys::OKTA_ACCOUNT_NAME),
+            mfa_provider: lookup(keys::MFA_PROVIDER),
+            mfa_factor_type: lookup(keys::MFA_FACTOR_TYPE),
+            mfa_duo_device: lookup(keys::MFA_DUO_DEVICE),
+            auth_flow: parse_word(who, word(keys::OKTA_AUTH_FLOW))?,
+            oidc_client_id: lookup(keys::OKTA_OIDC_CLIENT_ID),
+            aws_app_id: lookup(keys::OKTA_AWS_APP_ID),
+            authorization_server: lookup(keys::OKTA_AUTHORIZATION_SERVER),
+            hub_trust: parse_word(who, word(keys::OKTA_HUB_TRUST))?.unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -99,31 +142,12 @@ impl Chain {
             }
         };
 
-        let aws_saml_url = lookup(0, keys::AWS_SAML_URL).ok_or_else(|| {
-            Error::Config(format!(
-                "profile '{target}' ({}) has no way to reach Okta: set aws_saml_url in an [okta] section or in the profile",
-                cfg.location(target)
-            ))
-        })?;
-        if let Some(why) = crate::okta::origin::config_url_problem(&aws_saml_url) {
-            return Err(Error::Config(format!(
-                "profile '{target}' ({}): aws_saml_url '{}' {why}: it must be a path on your Okta org such as home/amazon_aws/<app id>/<n>",
-                cfg.location(target),
-                aws_saml_url.escape_default()
-            )));
-        }
-        let okta = OktaSettings {
-            aws_saml_url: aws_saml_url.trim_start_matches('/').to_string(),
-            account_name: lookup(0, keys::OKTA_ACCOUNT_NAME),
-            mfa_provider: lookup(0, keys::MFA_PROVIDER),
-            mfa_factor_type: lookup(0, keys::MFA_FACTOR_TYPE),
-            mfa_duo_device: lookup(0, keys::MFA_DUO_DEVICE),
-            auth_flow: parse_word(target, word(keys::OKTA_AUTH_FLOW))?,
-            oidc_client_id: lookup(0, keys::OKTA_OIDC_CLIENT_ID),
-            aws_app_id: lookup(0, keys::OKTA_AWS_APP_ID),
-            authorization_server: lookup(0, keys::OKTA_AUTHORIZATION_SERVER),
-            hub_trust: parse_word(target, word(keys::OKTA_HUB_TRUST))?.unwrap_or_default(),
-        };
+        let okta = OktaSettings::read(
+            &format!("profile '{target}'"),
+            &cfg.location(target),
+            &|key| lookup(0, key),
+            &|key| word(key),
+        )?;
 
         let root_index = path.len() - 1;
         let (root, root_section) = &path[root_index];
@@ -166,6 +190,50 @@ impl Chain {
         })
     }
 
+    /// A chain with no profile: the SAML hop into `role_arn` of the assertion `okta` gives
+    /// (none: whichever it offers), then optionally AssumeRole into `assume`. `name` stands
+    /// for the profile (`AWS_OKTA_PROFILE`, cache listings).
+    pub fn for_role(
+        okta: OktaSettings,
+        name: &str,
+        role_arn: Option<&str>,
+        assume: Option<&str>,
+    ) -> Result<Chain> {
+        let check = |arn: &str, flag: &str| {
+            if is_role_arn(arn) {
+                Ok(arn.to_string())
+            } else {
+                Err(Error::Usage(format!(
+                    "{flag} '{arn}' is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
+                )))
+            }
+        };
+        let role_arn = role_arn.map(|arn| check(arn, "--role")).transpose()?;
+        let hops = match assume {
+            Some(arn) => vec![AssumeRoleHop {
+                profile: format!("{name} -> {}", arn.rsplit('/').next().unwrap_or(arn)),
+                role_arn: check(arn, "--assume")?,
+                external_id: None,
+                role_session_name: None,
+                ttl: DEFAULT_ASSUME_ROLE_TTL,
+                region: None,
+            }],
+            None => Vec::new(),
+        };
+        Ok(Chain {
+            target: name.to_string(),
+            okta,
+            saml: SamlHop {
+                profile: name.to_string(),
+                role_arn,
+                session_ttl: DEFAULT_SESSION_TTL,
+                region: None,
+            },
+            hops,
+            region: None,
+        })
+    }
+
     /// The role the final credentials belong to, when known before login.
     pub fn final_role_arn(&self) -> Option<&str> {
         match self.hops.last() {
@@ -177,7 +245,7 @@ impl Chain {
 
 /// A value found at `origin` (file:line) parsed into its enum; the error names the profile,
 /// where the value was set, the key and the value.
-fn parse_word<T>(target: &str, found: Option<(String, String)>) -> Result<Option<T>>
+fn parse_word<T>(who: &str, found: Option<(String, String)>) -> Result<Option<T>>
 where
     T: std::str::FromStr<Err = Error>,
 {
@@ -185,7 +253,7 @@ where
         return Ok(None);
     };
     value.parse().map(Some).map_err(|e| match e {
-        Error::Config(why) => Error::Config(format!("profile '{target}' ({origin}): {why}")),
+        Error::Config(why) => Error::Config(format!("{who} ({origin}): {why}")),
         other => other,
     })
 }
@@ -238,17 +306,21 @@ fn profile_path(cfg: &ConfigFile, target: &str) -> Result<Vec<(String, Section)>
     Ok(path)
 }
 
-fn check_role_arn(cfg: &ConfigFile, profile: &str, arn: &str) -> Result<()> {
+/// `arn:<partition>:iam::<12 digits>:role/<path and name>`.
+pub fn is_role_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
+    parts.len() == 6
         && parts[0] == "arn"
         && parts[1].starts_with("aws")
         && parts[2] == "iam"
         && parts[4].len() == 12
         && parts[4].bytes().all(|b| b.is_ascii_digit())
         && parts[5].starts_with("role/")
-        && parts[5].len() > 5;
-    if ok {
+        && parts[5].len() > 5
+}
+
+fn check_role_arn(cfg: &ConfigFile, profile: &str, arn: &str) -> Result<()> {
+    if is_role_arn(arn) {
         Ok(())
     } else {
         Err(Error::Config(format!(

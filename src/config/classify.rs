@@ -28,7 +28,14 @@ pub fn served_by_aws_okta(profiles: &BTreeMap<String, Section>, name: &str) -> b
         }
         ours |= keys::KNOWN
             .iter()
-            .any(|k| *k != keys::REGION && !keys::CONSOLE.contains(k) && section.get(k).is_some());
+            // Keys that only describe a profile (its region, account name, console) do not make
+            // it aws-okta's.
+            .any(|k| {
+                *k != keys::REGION
+                    && *k != keys::OKTA_AWS_ACCOUNT_NAME
+                    && !keys::CONSOLE.contains(k)
+                    && section.get(k).is_some()
+            });
         current = super::source_of(section);
     }
     ours

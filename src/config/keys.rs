@@ -15,6 +15,9 @@
 /// Path of the Okta AWS app's embed link (`home/amazon_aws/<app id>/<n>`).
 pub const AWS_SAML_URL: &str = "aws_saml_url";
 pub const OKTA_ACCOUNT_NAME: &str = "okta_account_name";
+/// The name of the AWS account of the profile's role (`config generate` writes it): what
+/// `roles` shows and `--role PATTERN` matches. Not the Okta account ([`OKTA_ACCOUNT_NAME`]).
+pub const OKTA_AWS_ACCOUNT_NAME: &str = "okta_aws_account_name";
 /// The hop's role, SDK-native spelling (wins over [`ROLE_ARN`]).
 pub const OKTA_ROLE_ARN: &str = "okta_role_arn";
 /// The upstream profile, SDK-native spelling (wins over [`SOURCE_PROFILE`]).
@@ -56,6 +59,7 @@ pub const CREDENTIAL_PROCESS: &str = "credential_process";
 pub const KNOWN: &[&str] = &[
     AWS_SAML_URL,
     OKTA_ACCOUNT_NAME,
+    OKTA_AWS_ACCOUNT_NAME,
     OKTA_ROLE_ARN,
     OKTA_SOURCE_PROFILE,
     ROLE_ARN,

@@ -11,8 +11,9 @@ pub mod migrate;
 #[cfg(test)]
 mod prop_tests;
 mod select;
+pub mod urls;
 
-pub use chain::{role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
+pub use chain::{is_role_arn, role_of, source_of, AssumeRoleHop, Chain, OktaSettings, SamlHop};
 pub use classify::{sdk_problem, served_by_aws_okta};
 pub use duration::parse_duration;
 pub use login::{FlowSetting, HubTrust};
@@ -77,27 +78,6 @@ enum SpanKind {
     Other,
 }
 
-/// `$AWS_CONFIG_FILE`, else `~/.aws/config`.
-pub fn default_path() -> PathBuf {
-    match std::env::var_os("AWS_CONFIG_FILE") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => home_dir().join(".aws").join("config"),
-    }
-}
-
-/// Where aws-okta keeps its own state (locks, the `file` keychain): `$AWS_OKTA_HOME` or `~/.aws-okta`.
-pub fn state_dir() -> PathBuf {
-    match std::env::var_os("AWS_OKTA_HOME") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => home_dir().join(".aws-okta"),
-    }
-}
-
-pub fn home_dir() -> PathBuf {
-    #[allow(deprecated)]
-    std::env::home_dir().unwrap_or_else(|| PathBuf::from("."))
-}
-
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile> {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -151,6 +131,20 @@ impl ConfigFile {
             })
             .collect();
         names.into_iter().collect()
+    }
+
+    /// Every Okta account the file names (`okta_account_name` in `[okta]` and in profiles),
+    /// plus `default`: what `logout` forgets the Identity Engine tokens of.
+    pub fn okta_account_names(&self) -> std::collections::BTreeSet<String> {
+        let profiles = self.profiles().unwrap_or_default();
+        let mut names: std::collections::BTreeSet<String> = profiles
+            .values()
+            .chain(std::iter::once(&self.okta))
+            .filter_map(|section| section.get(keys::OKTA_ACCOUNT_NAME))
+            .map(str::to_string)
+            .collect();
+        names.insert("default".to_string());
+        names
     }
 
     /// Every profile, parsed. The whole file is checked, sections that are not ours included.
@@ -227,12 +221,11 @@ impl ConfigFile {
     }
 
     fn syntax_error(&self, line_offset: usize, e: &ini::ParseError) -> Error {
-        Error::Config(format!(
-            "{}:{}: malformed config: {}",
-            self.path.display(),
-            line_offset + e.line,
-            e.msg
-        ))
+        Error::ConfigSyntax {
+            file: self.path.clone(),
+            line: line_offset + e.line,
+            message: e.msg.to_string(),
+        }
     }
 }
 
@@ -316,11 +309,11 @@ impl SectionScan<'_> {
         self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.counted_to..start]).count();
         self.counted_to = start;
         let Some(close) = line.find(']') else {
-            return Err(Error::Config(format!(
-                "{}:{}: malformed config: section header '{line}' is missing ']'",
-                self.path.display(),
-                self.line
-            )));
+            return Err(Error::ConfigSyntax {
+                file: self.path.to_path_buf(),
+                line: self.line,
+                message: format!("section header '{line}' is missing ']'"),
+            });
         };
         if let Some(last) = self.spans.last_mut() {
             last.bytes.end = start;
@@ -396,7 +389,10 @@ mod tests {
         let err = parse("[profile a]\nrole_arn = x\n[profile b\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("cfg:3"), "{msg}");
-        assert!(matches!(err, Error::Config(_)));
+        assert!(
+            matches!(&err, Error::ConfigSyntax { line: 3, file, .. } if file == Path::new("cfg")),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -410,7 +406,12 @@ mod tests {
             cfg.profile("good").unwrap().unwrap().get("region"),
             Some("x")
         );
-        let msg = cfg.profile("bad").unwrap_err().to_string();
+        let err = cfg.profile("bad").unwrap_err();
+        assert!(
+            matches!(err, Error::ConfigSyntax { line: 7, .. }),
+            "{err:?}"
+        );
+        let msg = err.to_string();
         assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");
         let msg = cfg.profiles().unwrap_err().to_string();
         assert!(msg.starts_with("cfg:7: malformed config"), "{msg}");

@@ -1,6 +1,7 @@
 //! Secrets (Okta password, Okta session, cached AWS credentials) live behind one small trait,
 //! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
 pub mod file;
+pub mod items;
 mod os;
 #[cfg(any(target_os = "linux", target_os = "freebsd"))]
 mod secret_service;
@@ -84,7 +85,7 @@ pub trait Keychain: Send + Sync {
 pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
     match backend {
         Backend::File => Ok(Box::new(FileKeychain::new(
-            crate::config::state_dir().join("keyring"),
+            crate::paths::state_dir().join("keyring"),
         ))),
         other => Ok(Box::new(os::OsKeychain::new(other)?)),
     }
@@ -102,7 +103,7 @@ pub fn open(backend: Backend) -> Result<Box<dyn Keychain>> {
 /// CLI keeps the same credentials in plain files under `~/.aws/cli/cache`). Without a session
 /// keyring (macOS, Windows, a seccomp-filtered container) the chosen backend keeps the cache.
 pub fn credential_cache(backend: Backend) -> Option<Box<dyn Keychain>> {
-    let state = crate::config::state_dir();
+    let state = crate::paths::state_dir();
     // One directory and one key per backend, so two backends' items of the same name never
     // meet and `cache clear`/`logout` on one backend leaves the other's cache alone.
     let dir = match backend {
@@ -116,7 +117,7 @@ pub fn credential_cache(backend: Backend) -> Option<Box<dyn Keychain>> {
 /// The kernel key's name for `backend`'s credential cache (the `file` backend's as it always
 /// was, so its cache survives the upgrade).
 fn cache_key_description(backend: Backend) -> String {
-    let base = session_key::description(&crate::config::state_dir());
+    let base = session_key::description(&crate::paths::state_dir());
     match backend {
         Backend::File => base,
         other => format!("{base}:{}", other.name()),

@@ -32,7 +32,7 @@ fn origin_key(url: &Url) -> Option<String> {
 }
 
 fn secure_transport(url: &Url) -> bool {
-    url.scheme() == "https" || super::is_loopback(url)
+    url.scheme() == "https" || crate::config::urls::is_loopback(url)
 }
 
 impl CookieJar {

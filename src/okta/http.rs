@@ -5,7 +5,6 @@
 use super::cookies::CookieJar;
 use super::origin::OktaOrigin;
 use crate::redact;
-use crate::settings::OktaHttp;
 use crate::{Error, Result};
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -15,6 +14,32 @@ use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
+
+/// Each Okta request's limit (`AWS_OKTA_HTTP_TIMEOUT`).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connecting's limit (`AWS_OKTA_CONNECT_TIMEOUT`), never more than the request's.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How the Okta clients (classic and Identity Engine) talk to the org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OktaHttp {
+    /// `AWS_OKTA_HTTP_TIMEOUT`: each request.
+    pub timeout: Duration,
+    /// `AWS_OKTA_CONNECT_TIMEOUT`: connecting.
+    pub connect_timeout: Duration,
+    /// `AWS_OKTA_POLL_INTERVAL`: the push poll interval; `None` leaves it to the flow (1 s
+    /// classic, Okta's `interval` on Identity Engine).
+    pub poll_interval: Option<Duration>,
+}
+
+impl Default for OktaHttp {
+    fn default() -> OktaHttp {
+        OktaHttp {
+            timeout: DEFAULT_HTTP_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            poll_interval: None,
+        }
+    }
+}
 
 const MAX_ATTEMPTS: u32 = 4;
 /// The largest answer read from Okta (or Duo): Okta's biggest pages, the AWS app's auto-post
@@ -123,9 +148,9 @@ pub fn build_http(base: &Url, settings: &OktaHttp) -> Result<reqwest::Client> {
         .connect_timeout(connect.min(timeout))
         .timeout(timeout)
         .pool_idle_timeout(Duration::from_secs(60))
-        .https_only(!super::is_loopback(base))
+        .https_only(!crate::config::urls::is_loopback(base))
         .build()
-        .map_err(|e| Error::Network(format!("cannot build the HTTP client: {}", e.without_url())))
+        .map_err(|e| Error::network(format!("cannot build the HTTP client: {}", e.without_url())))
 }
 
 /// Reads a body of at most [`MAX_BODY`] bytes; `service` names the server in errors.
@@ -145,10 +170,11 @@ pub async fn read_body(service: &str, mut response: Response) -> Result<Vec<u8>>
             }
             Ok(None) => return Ok(body),
             Err(e) => {
-                return Err(Error::Network(format!(
-                    "reading {service}'s answer ({url}) failed: {}",
-                    e.without_url()
-                )))
+                let e = e.without_url();
+                return Err(Error::network_caused(
+                    format!("reading {service}'s answer ({url}) failed: {e}"),
+                    e,
+                ));
             }
         }
     }
@@ -329,9 +355,10 @@ impl OktaClient {
         loop {
             attempt += 1;
             let last = attempt >= MAX_ATTEMPTS;
-            let req = request()
-                .build()
-                .map_err(|e| Error::Network(format!("bad request: {}", e.without_url())))?;
+            let req = request().build().map_err(|e| {
+                let e = e.without_url();
+                Error::network_caused(format!("bad request: {e}"), e)
+            })?;
             let target = redact::url(req.url().as_str());
             let url = req.url().clone();
             let host = url.host_str().unwrap_or("?").to_string();
@@ -343,7 +370,7 @@ impl OktaClient {
                     if last || wait > MAX_RATE_LIMIT_WAIT {
                         return Err(Error::RateLimited { service: "Okta" });
                     }
-                    eprintln!(
+                    crate::notice!(
                         "Okta is rate limiting; retrying in {}s",
                         wait.as_secs().max(1)
                     );
@@ -354,7 +381,7 @@ impl OktaClient {
                     tracing::debug!(url = %target, %status, "okta server error");
                     let not_processed = matches!(status.as_u16(), 502..=504);
                     if retry == Retry::Once && !not_processed {
-                        return Err(Error::Network(format!(
+                        return Err(Error::network(format!(
                             "Okta failed (HTTP {status}) on a step that is not repeated automatically: retry the command"
                         )));
                     }
@@ -369,7 +396,7 @@ impl OktaClient {
                         } else {
                             format!(": {}", body.message())
                         };
-                        return Err(Error::Network(format!(
+                        return Err(Error::network(format!(
                             "Okta is unavailable (HTTP {status}) after {MAX_ATTEMPTS} attempts{detail}: retry later"
                         )));
                     }
@@ -395,13 +422,17 @@ impl OktaClient {
                         } else {
                             "failed"
                         };
-                        return Err(Error::Network(format!(
-                            "connection to Okta ({}) {what}: check your network or VPN ({})",
-                            self.base.host_str().unwrap_or("?"),
-                            std::error::Error::source(&e)
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| e.to_string())
-                        )));
+                        let e = e.without_url();
+                        return Err(Error::network_caused(
+                            format!(
+                                "connection to Okta ({}) {what}: check your network or VPN ({})",
+                                self.base.host_str().unwrap_or("?"),
+                                std::error::Error::source(&e)
+                                    .map(|s| s.to_string())
+                                    .unwrap_or_else(|| e.to_string())
+                            ),
+                            e,
+                        ));
                     }
                     tokio::time::sleep(backoff(attempt)).await;
                 }
@@ -444,7 +475,7 @@ fn decode<T: DeserializeOwned>(
             .find(|b| !b.is_ascii_whitespace())
             .is_some_and(|b| *b == b'<');
     let not_api = |what: &str| {
-        Error::Network(format!(
+        Error::network(format!(
             "{} answered HTTP {} with an unexpected body ({what}) instead of Okta's JSON API: check the Okta domain \
              (`aws-okta add`), and whether a proxy, VPN or captive portal is in the way",
             redact::url(url.as_str()),
@@ -487,6 +518,30 @@ fn rate_limit_wait(resp: &Response) -> Duration {
 mod tests {
     use super::*;
 
+    /// A connection failure keeps its transport error as the source, with the request's URL
+    /// (and so any token in its query) removed from both.
+    #[test]
+    fn a_network_error_carries_its_cause_without_the_url() {
+        // A port nothing listens on: bind, read the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let base = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let client = OktaClient::new(base.clone(), &OktaHttp::default()).unwrap();
+        let url = base.join("api/v1/x?sessionToken=SECRET-TOKEN").unwrap();
+        let runtime = crate::runtime::current_thread().unwrap();
+        let err = runtime
+            .block_on(client.send_with(|| client.http.get(url.clone()), Retry::Once))
+            .unwrap_err();
+        assert!(matches!(err, Error::Network { .. }), "{err:?}");
+        let source = std::error::Error::source(&err).expect("the transport error is kept");
+        for shown in [err.to_string(), format!("{err:?}"), format!("{source:?}")] {
+            assert!(!shown.contains("SECRET-TOKEN"), "{shown}");
+        }
+    }
+
     #[test]
     fn backoff_is_capped_and_jittered() {
         for attempt in 1..10 {
@@ -505,10 +560,10 @@ mod tests {
         let msg = html.unwrap_err().to_string();
         assert!(msg.contains("HTML page") && msg.contains("proxy"), "{msg}");
         let garbage = decode::<serde_json::Value>(StatusCode::OK, "", b"\xff\x00", &url);
-        assert!(matches!(garbage, Err(Error::Network(_))));
+        assert!(matches!(garbage, Err(Error::Network { .. })));
         let html_error =
             decode::<serde_json::Value>(StatusCode::FORBIDDEN, "text/html", b"<h1>no</h1>", &url);
-        assert!(matches!(html_error, Err(Error::Network(_))));
+        assert!(matches!(html_error, Err(Error::Network { .. })));
         let api = decode::<serde_json::Value>(
             StatusCode::FORBIDDEN,
             "application/json",

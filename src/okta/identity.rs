@@ -116,7 +116,7 @@ struct AccountRecord {
 }
 
 fn records_dir() -> PathBuf {
-    crate::config::state_dir().join("accounts")
+    crate::paths::state_dir().join("accounts")
 }
 
 /// The file name of a label: letters, digits, `-` and `_` as they are, every other byte as
@@ -151,7 +151,7 @@ pub fn record(label: &str, identity: &Identity) -> Result<()> {
         domain: identity.domain.clone(),
         username: identity.username.clone(),
     })
-    .map_err(|e| Error::Io(e.to_string()))?;
+    .map_err(Error::encode("the account record"))?;
     let path = record_path(label);
     crate::fsutil::write_atomic(&path, &data, 0o600)
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))

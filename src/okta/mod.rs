@@ -1,6 +1,9 @@
-//! The Okta side: stored account credentials, an HTTP client that knows Okta's error and
-//! rate-limit conventions, the classic authentication state machine with its MFA factors,
-//! and the AWS app link that turns a session into a SAML assertion.
+//! The Okta side: stored account credentials, one HTTP client that knows Okta's error and
+//! rate-limit conventions (`http`), the org boundary every URL is checked against (`origin`),
+//! the classic authentication wire types (`wire`) and state machine (`authn`) with its MFA
+//! factors (`factors`, one file each), Identity Engine (`oie`), and the AWS app link (`app`)
+//! that turns a session into a SAML assertion. Nothing here reads `~/.aws/config` or the
+//! environment's settings: the caller passes what it resolved.
 pub mod app;
 pub mod authn;
 pub mod cookies;
@@ -10,6 +13,7 @@ pub mod identity;
 pub mod oie;
 pub mod origin;
 pub mod session;
+pub mod wire;
 
 pub use http::OktaClient;
 
@@ -17,8 +21,34 @@ use crate::keychain::Keychain;
 use crate::{Error, Result};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use url::Url;
 use zeroize::Zeroizing;
+
+/// How long a login waits for another process's login of the same Okta account before giving
+/// up: as long as the longest user step that process can be waiting on, plus a minute for the
+/// requests around it. That step is the device flow's browser sign-in (Okta's device codes
+/// live 10 minutes unless Okta says otherwise), then a push (330 s, classic or direct); so
+/// 11 min 10 s. `AWS_OKTA_LOCK_TIMEOUT` overrides it (tests).
+pub const LOGIN_LOCK_TIMEOUT: Duration = Duration::from_secs(
+    longest(
+        longest(factors::push::GIVE_UP_AFTER, oie::direct::GIVE_UP_AFTER),
+        longest(
+            factors::duo::GIVE_UP_AFTER,
+            oie::device::DEFAULT_GIVE_UP_AFTER,
+        ),
+    )
+    .as_secs()
+        + 60,
+);
+
+const fn longest(a: Duration, b: Duration) -> Duration {
+    if a.as_secs() >= b.as_secs() {
+        a
+    } else {
+        b
+    }
+}
 
 /// What `aws-okta add` stores: keychain item `okta-creds` or `okta-creds-<account>`.
 #[derive(Deserialize)]
@@ -49,10 +79,7 @@ pub struct OktaAccount {
 }
 
 pub fn credentials_item(account: Option<&str>) -> String {
-    match account {
-        Some(name) => format!("okta-creds-{name}"),
-        None => "okta-creds".to_string(),
-    }
+    crate::keychain::items::okta_credentials(account)
 }
 
 /// `--account NAME` as the user would type it again, for hints in error messages.
@@ -100,7 +127,7 @@ impl OktaAccount {
                 username: &creds.username,
                 password: secrecy::ExposeSecret::expose_secret(&creds.password),
             })
-            .map_err(|e| Error::Io(format!("cannot encode credentials: {e}")))?,
+            .map_err(Error::encode("the Okta credentials"))?,
         );
         keychain.set(&credentials_item(name), &json)
     }
@@ -134,7 +161,7 @@ pub fn parse_domain(input: &str) -> Result<Url> {
     }
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if crate::config::urls::is_loopback(&url) => {}
         "http" => {
             return Err(Error::Usage(format!(
                 "'{input}' uses plain http: Okta must be reached over https (http is allowed only for loopback test servers)"
@@ -149,18 +176,22 @@ pub fn parse_domain(input: &str) -> Result<Url> {
     Ok(base)
 }
 
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lock_outlasts_every_user_step_a_login_waits_for() {
+        for wait in [
+            factors::push::GIVE_UP_AFTER,
+            oie::direct::GIVE_UP_AFTER,
+            factors::duo::GIVE_UP_AFTER,
+            oie::device::DEFAULT_GIVE_UP_AFTER,
+        ] {
+            assert!(LOGIN_LOCK_TIMEOUT > wait, "{wait:?}");
+        }
+        assert_eq!(LOGIN_LOCK_TIMEOUT, Duration::from_secs(670));
+    }
 
     #[test]
     fn domains_normalise_to_https_base_urls() {

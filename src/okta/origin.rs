@@ -8,6 +8,7 @@
 //! the device flow's `verification_uri`) decides where they are sent, so each such URL passes
 //! through [`OktaOrigin`] before anything is sent to it. A URL from a config file that leaves
 //! the org is a config error; one from a server is an Okta protocol error. Both name the value.
+use crate::config::urls::{config_url_problem, has_scheme};
 use crate::redact;
 use crate::{Error, Result};
 use url::Url;
@@ -97,54 +98,6 @@ impl OktaOrigin {
             )));
         }
         Ok(url)
-    }
-}
-
-/// What is wrong with `aws_saml_url` (or another Okta path from a config file) before the org
-/// is known, for `config validate` and `config init`: `None` when it is a plain path on the
-/// org or an absolute http(s) URL (whose host is checked against the stored org when used).
-pub fn config_url_problem(value: &str) -> Option<&'static str> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Some("is empty");
-    }
-    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Some("contains whitespace or control characters");
-    }
-    if value.contains('\\') {
-        return Some("contains a backslash, which URL parsers read as a slash to another host");
-    }
-    if value.starts_with("//") {
-        return Some("starts with //, which names another host");
-    }
-    if has_scheme(value) {
-        let lower = value.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-            return Some("is a URL that is not https: it must be a path on your Okta org");
-        }
-        return None;
-    }
-    // A relative path: it must stay on whatever org it is joined to.
-    let probe = Url::parse("https://okta.invalid/").ok()?;
-    match probe.join(value.trim_start_matches('/')) {
-        Ok(u) if u.host_str() == Some("okta.invalid") && u.scheme() == "https" => None,
-        _ => Some("is not a path on your Okta org"),
-    }
-}
-
-/// Whether `value` is an absolute URL (`scheme:` before any `/`, `?` or `#`).
-pub fn has_scheme(value: &str) -> bool {
-    let value = value.trim();
-    match value.find(':') {
-        Some(i) => {
-            let scheme = &value[..i];
-            !scheme.is_empty()
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        }
-        None => false,
     }
 }
 
@@ -242,18 +195,5 @@ mod tests {
         let from = o.base().clone();
         assert!(o.server_url("x", "http://127.0.0.1:8081/", &from).is_err());
         assert!(o.server_url("x", "http://localhost:8080/", &from).is_err());
-    }
-
-    #[test]
-    fn syntax_check_without_an_org() {
-        assert_eq!(config_url_problem("home/amazon_aws/0oa1/272"), None);
-        assert_eq!(
-            config_url_problem("https://example.okta.com/home/x/1"),
-            None
-        );
-        assert!(config_url_problem("\\\\evil/x").is_some());
-        assert!(config_url_problem("//evil/x").is_some());
-        assert!(config_url_problem("file:///x").is_some());
-        assert!(config_url_problem("").is_some());
     }
 }

@@ -122,7 +122,7 @@ async fn call(
 }
 
 fn device_item(account: &str) -> String {
-    format!("okta-device-{account}")
+    crate::keychain::items::device_token(account)
 }
 
 /// `okta-device-<account>`: the `DT` and the identity it was issued for.
@@ -195,7 +195,7 @@ pub fn save_device_token(
             dt: dt.expose_secret(),
             identity,
         })
-        .map_err(|e| crate::Error::Io(e.to_string()))?,
+        .map_err(crate::Error::encode("the device token"))?,
     );
     keychain.set(&device_item(account), &data)
 }
@@ -224,7 +224,7 @@ const END_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn end(
     base: url::Url,
     sid: &SecretString,
-    settings: &crate::settings::OktaHttp,
+    settings: &crate::okta::http::OktaHttp,
 ) -> Result<Ended> {
     let client = OktaClient::new(base, settings)?;
     let url = client.url("api/v1/sessions/me")?;
@@ -241,7 +241,7 @@ pub async fn end(
     let response = tokio::time::timeout(END_TIMEOUT, request)
         .await
         .map_err(|_| {
-            crate::Error::Network(format!(
+            crate::Error::network(format!(
                 "Okta did not answer within {}s",
                 END_TIMEOUT.as_secs()
             ))

@@ -1,108 +1,23 @@
 //! Credential sources that wrap each other: the keychain cache in front, then the hub hop
-//! (Okta → SAML → AssumeRoleWithSAML), then one AssumeRole per spoke hop. The warm path reads
+//! (a login flow from `flow` → SAML or id token → AssumeRoleWithSAML/WithWebIdentity, in
+//! `hub`), then one AssumeRole per spoke hop. The warm path reads
 //! the cache only: no async runtime, TLS stack or SDK client is built unless a hop is missing.
+mod assertion;
+mod classic;
+mod flow;
 mod hub;
+
+pub use assertion::assertion;
 
 use crate::cache::{Cache, CacheKey, LoginLock};
 use crate::config::Chain;
+use crate::credentials::Credentials;
 use crate::keychain::Keychain;
 use crate::okta::factors::FactorChoice;
 use crate::okta::identity::{self, Identity};
 use crate::okta::OktaAccount;
 use crate::sts::{self, Sts};
-use crate::{Error, Result};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
-
-#[derive(Clone, Serialize, Deserialize)]
-pub struct Credentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: String,
-    pub expiration: DateTime<Utc>,
-    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`
-    pub assumed_role_arn: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key_id", &crate::redact::prefix(&self.access_key_id))
-            .field("expiration", &self.expiration)
-            .field("assumed_role_arn", &self.assumed_role_arn)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Drop for Credentials {
-    fn drop(&mut self) {
-        self.secret_access_key.zeroize();
-        self.session_token.zeroize();
-    }
-}
-
-impl Credentials {
-    pub fn from_sts(
-        creds: Option<&aws_sdk_sts::types::Credentials>,
-        assumed_role_arn: String,
-        operation: &'static str,
-    ) -> Result<Credentials> {
-        let c = creds.ok_or_else(|| Error::Sts {
-            operation,
-            role: assumed_role_arn.clone(),
-            code: "NoCredentials".into(),
-            message: "STS answered without credentials".into(),
-        })?;
-        let expiration =
-            DateTime::from_timestamp(c.expiration().secs(), 0).unwrap_or_else(Utc::now);
-        Ok(Credentials {
-            access_key_id: c.access_key_id().to_string(),
-            secret_access_key: c.secret_access_key().to_string(),
-            session_token: c.session_token().to_string(),
-            expiration,
-            assumed_role_arn,
-        })
-    }
-
-    /// Counts the validity STS granted on this machine's clock: a clock behind AWS's would
-    /// otherwise serve the credentials (and tell SDKs they are good) past their real end. AWS
-    /// never grants more than was asked for (nor over 12 h), so a later expiry is capped to the
-    /// requested duration; beyond 12 h it can only be clock skew, and the user is told.
-    /// (STS emulators such as moto may grant the SAML SessionDuration instead: capped quietly.)
-    pub fn fit_to_local_clock(&mut self, requested: std::time::Duration) {
-        let now = Utc::now();
-        // `requested` comes from the config and Okta's SessionDuration: never an overflow panic.
-        let requested = chrono::Duration::from_std(requested)
-            .unwrap_or(chrono::Duration::hours(12))
-            .min(chrono::Duration::hours(12));
-        let latest = now.checked_add_signed(requested).unwrap_or(now);
-        let ahead = self.expiration - latest;
-        if ahead <= chrono::Duration::minutes(5) {
-            return;
-        }
-        if self.expiration - now > chrono::Duration::hours(12) + chrono::Duration::minutes(5) {
-            eprintln!(
-                "warning: this machine's clock seems about {} min behind AWS's (STS says {} expire at {}); counting their {} min from now instead: check the system clock (e.g. `timedatectl`)",
-                ahead.num_minutes(),
-                self.assumed_role_arn,
-                self.expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                requested.num_minutes(),
-            );
-        } else {
-            tracing::debug!(expiration = %self.expiration, "STS granted more than asked; counting the requested duration");
-        }
-        self.expiration = latest;
-    }
-
-    /// The session name of an assumed role (`.../ROLE/SESSION`), carried into the next hop.
-    pub fn session_name(&self) -> Option<&str> {
-        self.assumed_role_arn
-            .rsplit('/')
-            .next()
-            .filter(|s| !s.is_empty() && !self.assumed_role_arn.ends_with(':'))
-    }
-}
+use crate::Result;
 
 /// How to log in when the cache cannot answer.
 #[derive(Debug, Clone, Default)]
@@ -193,12 +108,9 @@ pub fn credentials(
             break;
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
-        let sts = Sts::load().await?;
+        let sts = Sts::load(options.settings.sts_endpoint.as_deref()).await?;
         let (mut index, mut creds) = match start {
             Some(found) => found,
             None => {
@@ -250,39 +162,4 @@ pub fn credentials(
         }
         Ok(creds)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn creds(arn: &str) -> Credentials {
-        Credentials {
-            access_key_id: "ASIAEXAMPLE".into(),
-            secret_access_key: "secretkey".into(),
-            session_token: "token".into(),
-            expiration: Utc::now(),
-            assumed_role_arn: arn.into(),
-        }
-    }
-
-    #[test]
-    fn session_name_comes_from_the_assumed_role_arn() {
-        assert_eq!(
-            creds("arn:aws:sts::1:assumed-role/hub/alice@example.com").session_name(),
-            Some("alice@example.com")
-        );
-        assert_eq!(creds("arn:aws:sts::1:").session_name(), None);
-    }
-
-    #[test]
-    fn debug_hides_secrets() {
-        let shown = format!("{:?}", creds("arn:aws:sts::1:assumed-role/hub/a"));
-        assert!(
-            !shown.contains("secretkey")
-                && !shown.contains("token")
-                && !shown.contains("ASIAEXAMPLE"),
-            "{shown}"
-        );
-    }
 }

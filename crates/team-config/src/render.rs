@@ -54,6 +54,8 @@ pub(crate) fn team_config(org: &Org, index: usize) -> String {
         org.role_arn(&org.hub.account_id, &team.hub_role.name)
     ));
     line(&format!("region = {}", org.hub.region));
+    // The account's name, for `aws-okta roles` and `--role NAME/ROLE` (no SDK reads it).
+    line(&format!("okta_aws_account_name = {}", org.hub.name));
     if let Some(ttl) = &team.session_ttl {
         line(&format!("session_ttl = {ttl}"));
     }
@@ -70,6 +72,7 @@ pub(crate) fn team_config(org: &Org, index: usize) -> String {
             org.role_arn(&spoke.account.account_id, &g.role)
         ));
         line(&format!("region = {}", g.region));
+        line(&format!("okta_aws_account_name = {}", spoke.account.name));
         if let Some(ttl) = &team.assume_role_ttl {
             line(&format!("assume_role_ttl = {ttl}"));
         }

@@ -77,7 +77,7 @@ fn example_org_has_the_promised_shape() {
         "[okta]\naws_saml_url = home/amazon_aws/0oa1abcdEFGH/272\nmfa_factor_type = push\n"
     ));
     assert!(finance.contains(
-        "[profile finance-hub]\nokta_role_arn = arn:aws:iam::111111111111:role/team-finance\nregion = us-east-1\nsession_ttl = 8h\ncredential_process = aws-okta cred-process finance-hub\n"
+        "[profile finance-hub]\nokta_role_arn = arn:aws:iam::111111111111:role/team-finance\nregion = us-east-1\nokta_aws_account_name = hub\nsession_ttl = 8h\ncredential_process = aws-okta cred-process finance-hub\n"
     ));
     assert!(!finance.contains("source_profile"));
     // SDK-native: nothing an AWS SDK would act on by itself.
@@ -115,7 +115,7 @@ fn example_org_has_the_promised_shape() {
     assert!(oncall.contains("assume_role_ttl = 1h\n"));
 
     let product = get("teams/product.config");
-    assert!(product.contains("[profile dev-developer]\nokta_source_profile = product-hub\nokta_role_arn = arn:aws:iam::222222222222:role/Developer\nregion = us-west-2\ncredential_process = aws-okta cred-process dev-developer\n"));
+    assert!(product.contains("[profile dev-developer]\nokta_source_profile = product-hub\nokta_role_arn = arn:aws:iam::222222222222:role/Developer\nregion = us-west-2\nokta_aws_account_name = dev\ncredential_process = aws-okta cred-process dev-developer\n"));
     assert!(!product.contains("444444444444"));
 
     // The Terraform input: spoke roles trust exactly the teams granted them.

@@ -1,7 +1,7 @@
 //! Factors answered with something the user types: time-based codes, codes sent by SMS, voice
 //! call or email, hardware tokens (YubiKey OTP, RSA SecurID, Symantec VIP) and security
 //! questions. A rejected code (403 `E0000068`) asks again, up to three attempts in all.
-use crate::okta::authn::AuthnResponse;
+use crate::okta::wire::AuthnResponse;
 use crate::okta::OktaClient;
 use crate::terminal;
 use crate::{Error, Result};
@@ -23,6 +23,28 @@ pub struct Prompt {
     pub hidden: bool,
     /// `_links.resend` of the challenge, when the code can be sent again.
     pub resend: Option<Url>,
+}
+
+impl Prompt {
+    /// A prompt for a code the user already has (nothing to send again).
+    pub fn typed(text: impl Into<String>, field: &'static str, hidden: bool) -> Prompt {
+        Prompt {
+            text: text.into(),
+            field,
+            hidden,
+            resend: None,
+        }
+    }
+}
+
+/// The verify step of a factor answered with one typed code: ask with `prompt`, post, repeat
+/// on a rejection.
+pub fn verify_typed(step: super::Step<'_>, prompt: Prompt) -> super::VerifyFuture<'_> {
+    Box::pin(async move {
+        submit(step.client, step.href, step.state_token, &prompt)
+            .await
+            .map(super::Verified::next)
+    })
 }
 
 /// Reads codes and posts them to `href` until Okta accepts one or three were rejected.
@@ -53,9 +75,9 @@ pub async fn submit(
                     client
                         .post_json::<AuthnResponse>(link.clone(), &body)
                         .await??;
-                    eprintln!("Sent again.");
+                    crate::notice!("Sent again.");
                 }
-                _ => eprintln!("This code cannot be sent again now."),
+                _ => crate::notice!("This code cannot be sent again now."),
             }
             continue;
         }
@@ -82,7 +104,7 @@ pub async fn submit(
         if rejections >= ATTEMPTS {
             return Err(rejected(rejections));
         }
-        eprintln!(
+        crate::notice!(
             "Okta: {reason}; try again ({} left).",
             ATTEMPTS - rejections
         );

@@ -4,8 +4,10 @@
 //! passcode, poll the status, fetch the signed cookie), posts
 //! `sig_response=<cookie>:<APP part>` to `complete`, then polls Okta until the factor is done.
 use super::push;
-use crate::okta::authn::{AuthnResponse, DuoVerification};
+use super::{MfaFactor, Step, Verified, VerifyFuture};
 use crate::okta::http::Retry;
+use crate::okta::wire::Factor;
+use crate::okta::wire::{AuthnResponse, DuoVerification};
 use crate::okta::OktaClient;
 use crate::terminal::{self, Spinner};
 use crate::{Error, Result};
@@ -71,7 +73,7 @@ pub async fn verify(
         .factor_embedded()
         .and_then(|e| e.verification.clone())
         .ok_or_else(|| {
-            Error::Network("Okta's Duo challenge has no _embedded.verification".into())
+            Error::OktaResponse("Okta's Duo challenge has no _embedded.verification".into())
         })?;
     let method = match duo_device.map(str::trim) {
         Some(d) if d.eq_ignore_ascii_case("passcode") || d.eq_ignore_ascii_case("token") => {
@@ -86,7 +88,7 @@ pub async fn verify(
         .expose_secret()
         .split_once(':')
         .map(|(_, app)| app.to_string())
-        .ok_or_else(|| Error::Network("Okta's Duo signature has no APP part".into()))?;
+        .ok_or_else(|| Error::OktaResponse("Okta's Duo signature has no APP part".into()))?;
     let sig_response = zeroize::Zeroizing::new(format!("{}:{app}", cookie.expose_secret()));
     let complete = client.link(&verification.links.complete.href)?;
     let (status, _) = client
@@ -118,8 +120,8 @@ fn duo_base(host: &str) -> Result<Url> {
         format!("https://{host}")
     };
     let mut url = Url::parse(&with_scheme)
-        .map_err(|e| Error::Network(format!("Okta sent a bad Duo host '{host}': {e}")))?;
-    if crate::okta::is_loopback(&url) {
+        .map_err(|e| Error::OktaResponse(format!("Okta sent a bad Duo host '{host}': {e}")))?;
+    if crate::config::urls::is_loopback(&url) {
         let _ = url.set_scheme("http");
     } else if url.scheme() != "https" {
         return Err(Error::OktaResponse(format!("Duo host {host} is not HTTPS")));
@@ -152,11 +154,11 @@ async fn duo_prompt(
         .expose_secret()
         .split_once(':')
         .map(|(tx, _)| tx.to_string())
-        .ok_or_else(|| Error::Network("Okta's Duo signature has no TX part".into()))?;
+        .ok_or_else(|| Error::OktaResponse("Okta's Duo signature has no TX part".into()))?;
     let parent = client.base.as_str().to_string();
     let mut auth = base
         .join("frame/web/v1/auth")
-        .map_err(|e| Error::Network(e.to_string()))?;
+        .map_err(|e| Error::OktaResponse(format!("a bad Duo address: {e}")))?;
     auth.query_pairs_mut()
         .append_pair("tx", &tx)
         .append_pair("parent", &parent)
@@ -180,7 +182,10 @@ async fn duo_prompt(
             "Duo's prompt (HTTP {status}) did not start a session: retry, or use another factor"
         ))
     })?;
-    let url = |path: &str| base.join(path).map_err(|e| Error::Network(e.to_string()));
+    let url = |path: &str| {
+        base.join(path)
+            .map_err(|e| Error::OktaResponse(format!("a bad Duo address: {e}")))
+    };
 
     let mut attempts = 0;
     loop {
@@ -241,7 +246,7 @@ async fn duo_prompt(
                 };
             }
             None if matches!(method, Method::Passcode) && attempts < super::code::ATTEMPTS => {
-                eprintln!(
+                crate::notice!(
                     "Duo did not accept that passcode; try again ({} left).",
                     super::code::ATTEMPTS - attempts
                 );
@@ -285,7 +290,7 @@ async fn poll_status(
         match (status.result.as_deref(), status.status_code.as_deref()) {
             (Some("SUCCESS"), _) => {
                 return status.result_url.map(Some).ok_or_else(|| {
-                    Error::Network("Duo answered SUCCESS without result_url".into())
+                    Error::OktaResponse("Duo answered SUCCESS without result_url".into())
                 })
             }
             (Some("FAILURE"), _) | (_, Some("deny")) => {
@@ -305,8 +310,9 @@ async fn poll_status(
 }
 
 fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text)
-        .map_err(|_| Error::Network("Duo answered with something that is not its JSON API".into()))
+    serde_json::from_str(text).map_err(|_| {
+        Error::OktaResponse("Duo answered with something that is not its JSON API".into())
+    })
 }
 
 pub(crate) fn read_passcode() -> Result<zeroize::Zeroizing<String>> {
@@ -333,6 +339,31 @@ fn hidden_input(html: &str, name: &str) -> Option<String> {
     let value_at = tag.find("value=\"")? + "value=\"".len();
     let value_end = value_at + tag[value_at..].find('"')?;
     Some(html_escape::decode_html_entities(&tag[value_at..value_end]).into_owned())
+}
+
+/// Duo Security's traditional prompt (`web` or `push`, provider DUO).
+pub struct Duo;
+
+impl MfaFactor for Duo {
+    fn serves(&self, factor_type: &str, provider: &str) -> bool {
+        matches!(factor_type, "web" | "push") && provider == "DUO"
+    }
+    fn name(&self, _: &Factor) -> String {
+        "Duo Security".into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            verify(
+                step.client,
+                &step.factor.id,
+                step.href,
+                step.state_token,
+                step.context.duo_device.as_deref(),
+            )
+            .await
+            .map(Verified::next)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -22,9 +22,11 @@
 //! Cookies are kept per origin, so Duo's go only to Duo and Okta's only to Okta; Duo's
 //! `sid`, `txid` and `_xsrf` are posted only to the Duo origin.
 use super::{duo, push, Verified};
-use crate::okta::authn::AuthnResponse;
+use super::{MfaFactor, Step, VerifyFuture};
 use crate::okta::cookies::parse_set_cookie;
 use crate::okta::http::{read_text, Retry};
+use crate::okta::wire::AuthnResponse;
+use crate::okta::wire::Factor;
 use crate::okta::OktaClient;
 use crate::redact;
 use crate::terminal::Spinner;
@@ -224,7 +226,7 @@ async fn authenticate(
                 "Duo rejected the passcode {attempts} times: retry with a fresh one"
             )));
         }
-        eprintln!(
+        crate::notice!(
             "Duo did not accept that passcode; try again ({} left).",
             super::code::ATTEMPTS - attempts
         );
@@ -421,8 +423,8 @@ impl Flow<'_> {
 
     /// A Duo Security host over https; a loopback server only when the org is one too (tests).
     fn acceptable_duo_host(&self, url: &Url) -> bool {
-        let org_is_local = crate::okta::is_loopback(self.client.origin().base());
-        if org_is_local && crate::okta::is_loopback(url) {
+        let org_is_local = crate::config::urls::is_loopback(self.client.origin().base());
+        if org_is_local && crate::config::urls::is_loopback(url) {
             return url.username().is_empty() && url.password().is_none();
         }
         url.scheme() == "https" && duo::is_duo_host(url)
@@ -972,6 +974,33 @@ fn tags(html: &str) -> Vec<Tag> {
         }
     }
     tags
+}
+
+/// Okta Classic's custom IdP factor (`claims_provider`): the Duo Universal Prompt (another IdP
+/// behind it is refused at its first redirect).
+pub struct DuoUniversal;
+
+impl MfaFactor for DuoUniversal {
+    fn serves(&self, factor_type: &str, _provider: &str) -> bool {
+        factor_type == "claims_provider"
+    }
+    /// The admin names the IdP (e.g. "Duo Universal Prompt"); the sign-in page shows that.
+    fn name(&self, factor: &Factor) -> String {
+        factor
+            .vendor_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or("Duo Universal Prompt")
+            .into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(verify(
+            step.client,
+            step.href,
+            step.state_token,
+            step.context.duo_device.as_deref(),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,71 @@
-//! MFA factors of the classic authentication API. Each factor kind is a small module with a
-//! `verify` that drives Okta until the transaction leaves MFA; adding a factor is adding a module.
+//! MFA factors of the classic authentication API. Each factor is one file implementing
+//! [`MfaFactor`]: which enrolled factors it serves (Okta's `factorType` and `provider`), how the
+//! sign-in page names them, and the verify step that drives Okta until the transaction leaves
+//! MFA. [`FACTORS`] lists them; adding a factor is its file and one line there.
 mod code;
 pub(crate) mod duo;
 mod duo_universal;
 mod otp;
 pub(crate) mod push;
+mod question;
+mod token;
+mod totp;
 pub mod webauthn;
+mod yubikey;
 
-use super::authn::{AuthnResponse, Factor};
+use super::wire::{AuthnResponse, Factor};
 use super::OktaClient;
 use crate::{Error, Result};
 use secrecy::SecretString;
+use std::future::Future;
+use std::pin::Pin;
+use url::Url;
+
+/// One MFA factor the classic authentication API can verify.
+pub trait MfaFactor: Sync {
+    /// Whether this verifies an enrolled factor of Okta's `factorType` and `provider` (given
+    /// in upper case).
+    fn serves(&self, factor_type: &str, provider: &str) -> bool;
+    /// The factor's name as Okta's sign-in page shows it.
+    fn name(&self, factor: &Factor) -> String;
+    /// Drives Okta (and the factor's own service) until the transaction leaves MFA.
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a>;
+}
+
+/// What [`MfaFactor::verify`] returns. Boxed so the factors can sit in one list.
+pub type VerifyFuture<'a> = Pin<Box<dyn Future<Output = Result<Verified>> + 'a>>;
+
+/// Everything a factor's verify step gets.
+pub struct Step<'a> {
+    pub client: &'a OktaClient,
+    pub factor: &'a Factor,
+    /// The factor's verify link, with `rememberDevice=true` when that was allowed and wanted.
+    pub href: Url,
+    pub state_token: &'a SecretString,
+    pub context: &'a Context,
+}
+
+/// Every factor aws-okta verifies, in the order they are matched.
+pub static FACTORS: &[&dyn MfaFactor] = &[
+    &push::OktaVerifyPush,
+    &totp::Totp,
+    &otp::SentCode,
+    &yubikey::YubiKey,
+    &token::HardToken,
+    &question::SecurityQuestion,
+    &duo::Duo,
+    &duo_universal::DuoUniversal,
+    &webauthn::WebAuthn,
+];
+
+/// The implementation that verifies `factor`, if aws-okta supports it.
+fn implementation(factor: &Factor) -> Option<&'static dyn MfaFactor> {
+    let provider = factor.provider.to_ascii_uppercase();
+    FACTORS
+        .iter()
+        .copied()
+        .find(|f| f.serves(&factor.factor_type, &provider))
+}
 
 /// The user's preference: `--mfa-provider`/`--mfa-factor-type`, env, or config.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +88,13 @@ pub enum Verified {
     Session(SecretString),
 }
 
+impl Verified {
+    /// The transaction goes on with Okta's answer.
+    pub fn next(answer: AuthnResponse) -> Verified {
+        Verified::Authn(Box::new(answer))
+    }
+}
+
 /// What a factor's verification needs besides the factor itself.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -52,69 +114,11 @@ impl Context {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Push,
-    Totp,
-    Sms,
-    Call,
-    Email,
-    YubiKey,
-    Token,
-    Question,
-    Duo,
-    DuoUniversal,
-    WebAuthn,
-}
-
-fn kind(factor: &Factor) -> Option<Kind> {
-    match (
-        factor.factor_type.as_str(),
-        factor.provider.to_ascii_uppercase().as_str(),
-    ) {
-        ("push", "OKTA") => Some(Kind::Push),
-        ("token:software:totp", "OKTA" | "GOOGLE") => Some(Kind::Totp),
-        ("sms", _) => Some(Kind::Sms),
-        ("call", _) => Some(Kind::Call),
-        ("email", _) => Some(Kind::Email),
-        ("token:hardware", "YUBICO") => Some(Kind::YubiKey),
-        ("token", "RSA" | "SYMANTEC") => Some(Kind::Token),
-        ("question", _) => Some(Kind::Question),
-        ("web" | "push", "DUO") => Some(Kind::Duo),
-        // Okta Classic's custom IdP factor: Duo's Universal Prompt (another IdP behind it is
-        // refused at its first redirect).
-        ("claims_provider", _) => Some(Kind::DuoUniversal),
-        ("webauthn", _) => Some(Kind::WebAuthn),
-        _ => None,
-    }
-}
-
 /// How the Okta sign-in page names a factor, with what identifies it and the flags to pick it.
 pub fn label(factor: &Factor) -> String {
-    let name = match (
-        factor.factor_type.as_str(),
-        factor.provider.to_ascii_uppercase().as_str(),
-    ) {
-        ("push", "OKTA") => "Okta Verify (push)",
-        ("token:software:totp", "OKTA") => "Okta Verify (code)",
-        ("token:software:totp", "GOOGLE") => "Google Authenticator",
-        ("push", "DUO") | ("web", "DUO") => "Duo Security",
-        ("sms", _) => "SMS Authentication",
-        ("call", _) => "Voice Call Authentication",
-        ("email", _) => "Email Authentication",
-        ("token:hardware", _) => "YubiKey",
-        ("token", "RSA") => "RSA SecurID",
-        ("token", "SYMANTEC") => "Symantec VIP",
-        ("question", _) => "Security Question",
-        ("webauthn", _) => "Security Key or Biometric Authenticator",
-        // The admin names the IdP (e.g. "Duo Universal Prompt"); the sign-in page shows that.
-        ("claims_provider", _) => factor
-            .vendor_name
-            .as_deref()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or("Duo Universal Prompt"),
-        _ => "",
-    };
+    let name = implementation(factor)
+        .map(|f| f.name(factor))
+        .unwrap_or_else(|| factor.factor_type.clone());
     let detail = factor
         .profile
         .phone_number
@@ -124,14 +128,8 @@ pub fn label(factor: &Factor) -> String {
         .map(|d| format!(" {d}"))
         .unwrap_or_default();
     format!(
-        "{}{detail} [--mfa-provider {} --mfa-factor-type {}]",
-        if name.is_empty() {
-            &factor.factor_type
-        } else {
-            name
-        },
-        factor.provider,
-        factor.factor_type
+        "{name}{detail} [--mfa-provider {} --mfa-factor-type {}]",
+        factor.provider, factor.factor_type
     )
 }
 
@@ -149,7 +147,7 @@ pub fn choose(factors: &[Factor], choice: &FactorChoice) -> Result<Factor> {
     };
     let candidates: Vec<&Factor> = factors
         .iter()
-        .filter(|f| kind(f).is_some())
+        .filter(|f| implementation(f).is_some())
         .filter(matches)
         .collect();
     let listing = || factors.iter().map(label).collect::<Vec<_>>().join("; ");
@@ -198,77 +196,20 @@ pub async fn verify(
         href.query_pairs_mut().append_pair("rememberDevice", "true");
     }
     tracing::debug!(factor_type = %factor.factor_type, provider = %factor.provider, remember_device = context.remember_device, "okta verify factor");
-    let typed = |text: String, field: &'static str, hidden: bool| code::Prompt {
-        text,
-        field,
-        hidden,
-        resend: None,
+    let Some(implementation) = implementation(factor) else {
+        return Err(Error::Mfa(format!(
+            "MFA factor {} is not supported",
+            label(factor)
+        )));
     };
-    let response = match kind(factor) {
-        Some(Kind::Push) => push::verify(client, href, state_token).await?,
-        Some(Kind::Totp) => {
-            let prompt = typed(
-                "Enter the 6-digit code from your authenticator app".into(),
-                "passCode",
-                false,
-            );
-            code::submit(client, href, state_token, &prompt).await?
-        }
-        Some(Kind::Sms | Kind::Call | Kind::Email) => {
-            otp::verify(client, factor, href, state_token).await?
-        }
-        Some(Kind::YubiKey) => {
-            let prompt = typed(
-                "Touch your YubiKey (or type its one-time password)".into(),
-                "passCode",
-                true,
-            );
-            code::submit(client, href, state_token, &prompt).await?
-        }
-        Some(Kind::Token) => {
-            let name = if factor.provider.eq_ignore_ascii_case("RSA") {
-                "RSA SecurID"
-            } else {
-                "Symantec VIP"
-            };
-            let prompt = typed(
-                format!("Enter the code from your {name} token"),
-                "passCode",
-                false,
-            );
-            code::submit(client, href, state_token, &prompt).await?
-        }
-        Some(Kind::Question) => {
-            let question = factor
-                .profile
-                .question_text
-                .clone()
-                .unwrap_or_else(|| "Answer your Okta security question".into());
-            code::submit(client, href, state_token, &typed(question, "answer", true)).await?
-        }
-        Some(Kind::Duo) => {
-            duo::verify(
-                client,
-                &factor.id,
-                href,
-                state_token,
-                context.duo_device.as_deref(),
-            )
-            .await?
-        }
-        Some(Kind::DuoUniversal) => {
-            return duo_universal::verify(client, href, state_token, context.duo_device.as_deref())
-                .await
-        }
-        Some(Kind::WebAuthn) => webauthn::verify(client, factor, href, state_token).await?,
-        None => {
-            return Err(Error::Mfa(format!(
-                "MFA factor {} is not supported",
-                label(factor)
-            )))
-        }
+    let step = Step {
+        client,
+        factor,
+        href,
+        state_token,
+        context,
     };
-    Ok(Verified::Authn(Box::new(response)))
+    implementation.verify(step).await
 }
 
 #[cfg(test)]
@@ -350,7 +291,7 @@ mod more_tests {
             ("claims_provider", "CUSTOM", "Duo Universal Prompt"),
         ] {
             let f = factor(serde_json::json!({"id": "x", "factorType": t, "provider": p}));
-            assert!(kind(&f).is_some(), "{t}/{p}");
+            assert!(implementation(&f).is_some(), "{t}/{p}");
             assert!(label(&f).starts_with(name), "{t}/{p}: {}", label(&f));
         }
         let sms = factor(
@@ -358,5 +299,37 @@ mod more_tests {
             "profile": {"phoneNumber": "+1 XXX-XXX-2345"}}),
         );
         assert!(label(&sms).contains("+1 XXX-XXX-2345"), "{}", label(&sms));
+    }
+
+    /// The list decides by the first match: no two files may claim the same factor, or which
+    /// one runs would depend on their order.
+    #[test]
+    fn each_documented_factor_is_served_by_exactly_one_file() {
+        for (t, p) in [
+            ("push", "OKTA"),
+            ("token:software:totp", "OKTA"),
+            ("token:software:totp", "GOOGLE"),
+            ("sms", "OKTA"),
+            ("call", "OKTA"),
+            ("email", "OKTA"),
+            ("token:hardware", "YUBICO"),
+            ("token", "RSA"),
+            ("token", "SYMANTEC"),
+            ("question", "OKTA"),
+            ("web", "DUO"),
+            ("push", "DUO"),
+            ("claims_provider", "CUSTOM"),
+            ("webauthn", "FIDO"),
+        ] {
+            let serving = FACTORS.iter().filter(|f| f.serves(t, p)).count();
+            assert_eq!(serving, 1, "{t}/{p}");
+        }
+        for (t, p) in [
+            ("u2f", "FIDO"),
+            ("token:hotp", "CUSTOM"),
+            ("push", "GOOGLE"),
+        ] {
+            assert!(!FACTORS.iter().any(|f| f.serves(t, p)), "{t}/{p}");
+        }
     }
 }

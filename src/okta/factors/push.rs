@@ -1,5 +1,7 @@
 //! Okta Verify push: send it, then poll `_links.next` until Okta reports the user's answer.
-use crate::okta::authn::AuthnResponse;
+use super::{MfaFactor, Step, Verified, VerifyFuture};
+use crate::okta::wire::AuthnResponse;
+use crate::okta::wire::Factor;
 use crate::okta::OktaClient;
 use crate::terminal::Spinner;
 use crate::{Error, Result};
@@ -66,9 +68,28 @@ pub async fn wait(
             .links
             .next
             .as_ref()
-            .ok_or_else(|| Error::Network("Okta's challenge has no poll link".into()))?;
+            .ok_or_else(|| Error::OktaResponse("Okta's challenge has no poll link".into()))?;
         let next = client.link(&next.href)?;
         tokio::time::sleep(client.poll_interval()).await;
         response = client.poll_json(next, body).await??;
+    }
+}
+
+/// Okta Verify's push (`push`, provider OKTA).
+pub struct OktaVerifyPush;
+
+impl MfaFactor for OktaVerifyPush {
+    fn serves(&self, factor_type: &str, provider: &str) -> bool {
+        factor_type == "push" && provider == "OKTA"
+    }
+    fn name(&self, _: &Factor) -> String {
+        "Okta Verify (push)".into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            verify(step.client, step.href, step.state_token)
+                .await
+                .map(Verified::next)
+        })
     }
 }

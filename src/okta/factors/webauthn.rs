@@ -7,7 +7,8 @@
 //! Authenticators: a USB security key through `ctap-hid-fido2` (cargo feature `fido2`), or a
 //! software key file named by `AWS_OKTA_WEBAUTHN_SOFT_TOKEN` (for tests and CI machines).
 use super::code::ATTEMPTS;
-use crate::okta::authn::{AuthnResponse, Factor};
+use super::{MfaFactor, Step, Verified, VerifyFuture};
+use crate::okta::wire::{AuthnResponse, Factor};
 use crate::okta::OktaClient;
 use crate::{Error, Result};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -40,7 +41,9 @@ pub async fn verify(
             .factor_embedded()
             .and_then(|e| e.challenge.as_ref())
             .and_then(|c| c.challenge.clone())
-            .ok_or_else(|| Error::Network("Okta's WebAuthn challenge has no challenge".into()))?;
+            .ok_or_else(|| {
+                Error::OktaResponse("Okta's WebAuthn challenge has no challenge".into())
+            })?;
         let credential_id = factor
             .profile
             .credential_id
@@ -60,7 +63,7 @@ pub async fn verify(
             "crossOrigin": false,
         })
         .to_string();
-        eprintln!(
+        crate::notice!(
             "Touch your security key{}…",
             factor
                 .profile
@@ -81,7 +84,7 @@ pub async fn verify(
             Ok(done) => return Ok(done),
             Err(e) if e.body.error_code == "E0000068" && rejected + 1 < ATTEMPTS => {
                 rejected += 1;
-                eprintln!("Okta did not accept the security key's answer; try again.");
+                crate::notice!("Okta did not accept the security key's answer; try again.");
             }
             Err(e) if e.body.error_code == "E0000068" => {
                 return Err(Error::Mfa(
@@ -225,5 +228,24 @@ pub mod soft {
                 signature: signature.to_der().as_bytes().to_vec(),
             })
         }
+    }
+}
+
+/// A security key or platform authenticator (`webauthn`).
+pub struct WebAuthn;
+
+impl MfaFactor for WebAuthn {
+    fn serves(&self, factor_type: &str, _provider: &str) -> bool {
+        factor_type == "webauthn"
+    }
+    fn name(&self, _: &Factor) -> String {
+        "Security Key or Biometric Authenticator".into()
+    }
+    fn verify<'a>(&'a self, step: Step<'a>) -> VerifyFuture<'a> {
+        Box::pin(async move {
+            verify(step.client, step.factor, step.href, step.state_token)
+                .await
+                .map(Verified::next)
+        })
     }
 }

@@ -47,7 +47,7 @@ struct OrgDocument {
 }
 
 pub fn pipeline_item(account: &str) -> String {
-    format!("okta-org-{account}")
+    crate::keychain::items::org_pipeline(account)
 }
 
 /// The cached pipeline of the account, if any and read for `identity` (no network); one read
@@ -98,7 +98,7 @@ pub async fn pipeline(
         identity: Some(identity.clone()),
         pipeline: found.name().to_string(),
     })
-    .map_err(|e| Error::Io(e.to_string()))?;
+    .map_err(Error::encode("the org pipeline"))?;
     keychain.set(&pipeline_item(account), &data)?;
     Ok(found)
 }

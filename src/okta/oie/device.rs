@@ -1,7 +1,6 @@
 //! The OAuth device authorization flow, for sign-on policies that demand FastPass or WebAuthn:
 //! show the user code, open the verification page in the browser, poll until approved.
 use super::{OAuthClient, TokenResponse, GRANT_DEVICE_CODE};
-use crate::error::exit;
 use crate::{Error, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -43,15 +42,16 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
         client
             .origin()
             .server_url("a device-flow verification_uri", &page, &client.base)?;
-    eprintln!(
+    crate::notice!(
         "To sign in to Okta, open {} and confirm the code {}",
-        page_url, auth.user_code
+        page_url,
+        auth.user_code
     );
     // `no_browser` already covers `AWS_OKTA_NO_BROWSER`, SSH and a missing display
     // (`Settings::browser`).
     if !no_browser {
         if let Err(e) = open::that_detached(page_url.as_str()) {
-            eprintln!("(could not open a browser: {e}; open the address above yourself)");
+            crate::notice!("(could not open a browser: {e}; open the address above yourself)");
         }
     }
     let give_up = Duration::from_secs(auth.expires_in.unwrap_or(DEFAULT_EXPIRES_IN).min(1800) + 10);
@@ -77,28 +77,24 @@ pub async fn login(client: &OAuthClient, scope: &str, no_browser: bool) -> Resul
                 tracing::debug!(wait_ms = wait.as_millis() as u64, "okta asked to slow down");
             }
             Err(e) if e.error == "expired_token" => {
-                return Err(Error::OAuth {
-                    exit: exit::MFA_TIMEOUT,
-                    message: format!(
+                return Err(Error::MfaExpired(
+                    format!(
                         "the Okta sign-in code {} expired before it was confirmed in the browser: run the command again and confirm it sooner",
                         auth.user_code
-                    ),
-                })
+                    )
+                ))
             }
             Err(e) if e.error == "access_denied" => {
-                return Err(Error::OAuth {
-                    exit: exit::ACCESS_DENIED,
-                    message: "the Okta sign-in was denied in the browser (access_denied): run the command again and allow it, or ask your Okta admin about the sign-on policy".into(),
-                })
+                return Err(Error::AccessDenied(
+                    "the Okta sign-in was denied in the browser (access_denied): run the command again and allow it, or ask your Okta admin about the sign-on policy".into()
+                ))
             }
             Err(e) => return Err(e.into_error(&client.client_id, GRANT_DEVICE_CODE)),
         }
         if started.elapsed() > give_up {
-            return Err(Error::OAuth {
-                exit: exit::MFA_TIMEOUT,
-                message: "the browser sign-in was not confirmed in time: run the command again"
-                    .into(),
-            });
+            return Err(Error::MfaExpired(
+                "the browser sign-in was not confirmed in time: run the command again".into(),
+            ));
         }
     }
 }

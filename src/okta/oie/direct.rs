@@ -2,7 +2,6 @@
 //! factor Okta asks for with `mfa_required`: an Okta Verify push through `/v1/challenge` and
 //! `mfa-oob` polls (showing the number to tap), or a TOTP code with the `mfa-otp` grant.
 use super::{OAuthClient, OAuthError, TokenResponse, GRANT_MFA_OOB, GRANT_MFA_OTP, GRANT_PASSWORD};
-use crate::error::exit;
 use crate::okta::OktaAccount;
 use crate::terminal::{self, Spinner};
 use crate::{Error, Result};
@@ -172,25 +171,21 @@ async fn push(
                 wait = (wait + client.slow_down_step()).min(std::time::Duration::from_secs(60))
             }
             Err(e) if e.error == "invalid_grant" => {
-                return Err(Error::OAuth {
-                    exit: exit::MFA_REJECTED,
-                    message: format!("the Okta Verify push was rejected{}: approve it on your phone when you retry, or use a code with --mfa-factor-type token:software:totp", describe(&e)),
-                })
+                return Err(Error::MfaDenied(
+                    format!("the Okta Verify push was rejected{}: approve it on your phone when you retry, or use a code with --mfa-factor-type token:software:totp", describe(&e))
+                ))
             }
             Err(e) if e.error == "expired_token" => {
-                return Err(Error::OAuth {
-                    exit: exit::MFA_TIMEOUT,
-                    message: format!("the Okta Verify push expired before it was answered{}: retry and approve it on your phone", describe(&e)),
-                })
+                return Err(Error::MfaExpired(
+                    format!("the Okta Verify push expired before it was answered{}: retry and approve it on your phone", describe(&e))
+                ))
             }
             Err(e) => return Err(e.into_error(&client.client_id, GRANT_MFA_OOB)),
         }
         if started.elapsed() > give_up {
-            return Err(Error::OAuth {
-                exit: exit::MFA_TIMEOUT,
-                message: "no answer to the Okta Verify push: retry and approve it on your phone"
-                    .into(),
-            });
+            return Err(Error::MfaExpired(
+                "no answer to the Okta Verify push: retry and approve it on your phone".into(),
+            ));
         }
     }
 }

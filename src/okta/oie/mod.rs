@@ -9,7 +9,6 @@ pub mod direct;
 pub mod token;
 
 use super::identity::Identity;
-use crate::error::exit;
 use crate::keychain::Keychain;
 use crate::redact;
 use crate::{Error, Result};
@@ -43,6 +42,25 @@ impl Flow {
             Flow::Classic => "classic",
             Flow::Direct => "direct",
             Flow::Device => "device",
+        }
+    }
+}
+
+/// The flows that end with OAuth tokens (what `token::hub_proof` runs): the classic flow
+/// cannot be asked for tokens, so it is not one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthFlow {
+    /// Password and MFA through Okta's direct authentication API.
+    Direct,
+    /// The device authorization grant: the user signs in in a browser.
+    Device,
+}
+
+impl OAuthFlow {
+    pub fn name(self) -> &'static str {
+        match self {
+            OAuthFlow::Direct => Flow::Direct.name(),
+            OAuthFlow::Device => Flow::Device.name(),
         }
     }
 }
@@ -116,10 +134,7 @@ pub fn aws_app_id(configured: Option<&str>, saml_url: &str) -> Option<String> {
 }
 
 pub fn setup_error(message: impl Into<String>) -> Error {
-    Error::OAuth {
-        exit: exit::OKTA_SETUP,
-        message: message.into(),
-    }
+    Error::OktaSetup(message.into())
 }
 
 /// Okta's OAuth error body `{"error","error_description"}` (plus `mfa_token` on `mfa_required`).
@@ -153,18 +168,16 @@ impl OAuthError {
             "invalid_scope" => setup_error(format!(
                 "the Okta OIDC app '{client_id}' may not request these scopes{detail}: ask your Okta admin to grant okta.apps.sso and allow offline_access/device_sso"
             )),
-            "access_denied" => Error::OAuth {
-                exit: exit::ACCESS_DENIED,
-                message: format!("Okta denied the sign-in (access_denied){detail}: the request was declined or a policy does not allow it; retry, or ask your Okta admin about the app's sign-on policy"),
-            },
+            "access_denied" => Error::AccessDenied(
+                format!("Okta denied the sign-in (access_denied){detail}: the request was declined or a policy does not allow it; retry, or ask your Okta admin about the app's sign-on policy")
+            ),
             "" => Error::OktaResponse(format!(
                 "Okta answered HTTP {} without an OAuth error: is the domain an Okta org?",
                 self.status
             )),
-            other => Error::OAuth {
-                exit: exit::OKTA_API,
-                message: format!("Okta OAuth error {other} (HTTP {}){detail}", self.status),
-            },
+            other => Error::OktaResponse(
+                format!("Okta OAuth error {other} (HTTP {}){detail}", self.status)
+            ),
         }
     }
 }
@@ -212,7 +225,7 @@ impl OAuthClient {
         base: Url,
         client_id: &str,
         server: Option<&str>,
-        settings: &crate::settings::OktaHttp,
+        settings: &crate::okta::http::OktaHttp,
     ) -> Result<OAuthClient> {
         // The same client as the classic API: no automatic redirects, so the password grant,
         // refresh token, device secret and id token in these POST bodies never follow one.
@@ -292,13 +305,13 @@ impl OAuthClient {
                 Ok(r) => break r,
                 // A refused certificate fails the same way every time: never retried.
                 Err(e) if crate::tls::certificate_problem(&e).is_some() => {
-                    return Err(certificate_error(&url, &e))
+                    return Err(certificate_error(&url, e))
                 }
                 Err(e) if attempt < 4 && e.is_connect() && !e.is_timeout() => {
                     tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
                 }
                 Err(e) => {
-                    return Err(Error::Network(format!(
+                    return Err(Error::network(format!(
                         "connection to Okta ({}) failed: check your network or VPN ({})",
                         self.base.host_str().unwrap_or("?"),
                         e.without_url()
@@ -326,7 +339,7 @@ impl OAuthClient {
             });
         }
         if status.is_server_error() {
-            return Err(Error::Network(format!(
+            return Err(Error::network(format!(
                 "Okta failed (HTTP {status}) at {target}: retry later"
             )));
         }
@@ -344,9 +357,10 @@ impl OAuthClient {
             tracing::debug!(url = %target, "okta request");
             let response = self.http.get(url.clone()).send().await.map_err(|e| {
                 if crate::tls::certificate_problem(&e).is_some() {
-                    return certificate_error(&url, &e);
+                    return certificate_error(&url, e);
                 }
-                Error::Network(format!("connection to Okta failed ({})", e.without_url()))
+                let e = e.without_url();
+                Error::network_caused(format!("connection to Okta failed ({e})"), e)
             })?;
             let status = response.status();
             tracing::debug!(url = %target, %status, "okta response");
@@ -368,10 +382,13 @@ impl OAuthClient {
 }
 
 /// The certificate error of a request to the org (see [`crate::tls`]).
-fn certificate_error(url: &Url, e: &reqwest::Error) -> Error {
-    match crate::tls::certificate_problem(e) {
+fn certificate_error(url: &Url, e: reqwest::Error) -> Error {
+    match crate::tls::certificate_problem(&e) {
         Some(problem) => problem.error("Okta", url.host_str().unwrap_or("?")),
-        None => Error::Network(format!("connection to Okta failed ({e})")),
+        None => {
+            let e = e.without_url();
+            Error::network_caused(format!("connection to Okta failed ({e})"), e)
+        }
     }
 }
 
@@ -398,7 +415,7 @@ struct StoredTokensOut<'a> {
 }
 
 pub fn tokens_item(account: &str) -> String {
-    format!("okta-oauth-{account}")
+    crate::keychain::items::oauth_tokens(account)
 }
 
 impl StoredTokens {
@@ -433,7 +450,7 @@ impl StoredTokens {
                 device_secret: self.device_secret.as_ref().map(|s| s.expose_secret()),
                 identity: self.identity.as_ref(),
             })
-            .map_err(|e| Error::Io(e.to_string()))?,
+            .map_err(Error::encode("the OAuth tokens"))?,
         );
         keychain.set(&tokens_item(account), &data)
     }
@@ -446,7 +463,7 @@ impl StoredTokens {
 pub async fn forget(
     keychain: &dyn Keychain,
     account: &str,
-    settings: &crate::settings::OktaHttp,
+    settings: &crate::okta::http::OktaHttp,
 ) -> Result<()> {
     let stored = StoredTokens::load_any(keychain, account)?;
     let base = stored
@@ -477,35 +494,17 @@ pub async fn forget(
     Ok(())
 }
 
-/// The default account and every `okta_account_name` of the config, plus `accounts`.
-pub fn known_accounts(accounts: &[String]) -> std::collections::BTreeSet<String> {
-    let mut labels: std::collections::BTreeSet<String> = accounts.iter().cloned().collect();
-    labels.insert("default".to_string());
-    if let Ok(cfg) = crate::config::ConfigFile::load(&crate::config::default_path()) {
-        let profiles = cfg.profiles().unwrap_or_default();
-        let names = profiles
-            .values()
-            .chain(std::iter::once(&cfg.okta))
-            .filter_map(|section| section.get("okta_account_name"));
-        labels.extend(names.map(str::to_string));
-    }
-    labels
-}
-
-/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of the
-/// default account, of every `okta_account_name` in the config, and of `accounts`. Returns
-/// how many accounts had tokens. Works without a network (then only forgets).
+/// For `logout`: revokes and forgets the Identity Engine tokens (and cached pipeline) of each
+/// of `accounts` (the command names them: it has read the config). Returns how many accounts
+/// had tokens. Works without a network (then only forgets).
 pub fn logout_accounts(
     keychain: &dyn Keychain,
     accounts: &[String],
-    settings: &crate::settings::OktaHttp,
+    settings: &crate::okta::http::OktaHttp,
 ) -> Result<usize> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::runtime::current_thread()?;
     let mut forgotten = 0;
-    for label in &known_accounts(accounts) {
+    for label in accounts {
         let had = StoredTokens::load_any(keychain, label)?.is_some();
         runtime.block_on(forget(keychain, label, settings))?;
         forgotten += usize::from(had);
@@ -596,7 +595,7 @@ mod tests {
             ..Default::default()
         }
         .into_error("0oa1", GRANT_MFA_OOB);
-        assert_eq!(e.exit_code(), exit::OKTA_SETUP);
+        assert_eq!(e.exit_code(), crate::error::exit::OKTA_SETUP);
         assert!(e.to_string().contains(GRANT_MFA_OOB), "{e}");
         let e = OAuthError {
             error: "invalid_client".into(),

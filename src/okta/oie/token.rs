@@ -3,11 +3,10 @@
 //! `/login/token/sso` for the same `SAMLResponse` page the classic flow reads; or, for
 //! `okta_hub_trust = oidc`, the id token itself for AssumeRoleWithWebIdentity.
 use super::{
-    device, direct, setup_error, Flow, HubTrust, OAuthClient, OAuthError, StoredTokens,
+    device, direct, setup_error, HubTrust, OAuthClient, OAuthError, OAuthFlow, StoredTokens,
     TokenResponse, GRANT_REFRESH, GRANT_TOKEN_EXCHANGE,
 };
 use crate::config::OktaSettings;
-use crate::error::exit;
 use crate::keychain::Keychain;
 use crate::okta::identity::Identity;
 use crate::okta::OktaAccount;
@@ -29,12 +28,12 @@ pub struct Request<'a> {
     pub okta: &'a OktaSettings,
     pub account: &'a OktaAccount,
     pub keychain: &'a dyn Keychain,
-    pub flow: Flow,
+    pub flow: OAuthFlow,
     pub trust: HubTrust,
     pub factor_type: Option<&'a str>,
     /// `--no-browser`, or no browser can be opened here (`Settings::browser`).
     pub no_browser: bool,
-    pub http: &'a crate::settings::OktaHttp,
+    pub http: &'a crate::okta::http::OktaHttp,
 }
 
 pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
@@ -98,22 +97,14 @@ pub async fn hub_proof(req: &Request<'_>) -> Result<HubProof> {
     }
 
     let tokens = match req.flow {
-        Flow::Direct => direct::login(&client, req.account, scope, req.factor_type).await?,
-        Flow::Device => device::login(&client, scope, req.no_browser).await?,
-        Flow::Classic => {
-            return Err(Error::Config(
-                "internal: the classic flow has no OAuth tokens".into(),
-            ))
-        }
+        OAuthFlow::Direct => direct::login(&client, req.account, scope, req.factor_type).await?,
+        OAuthFlow::Device => device::login(&client, scope, req.no_browser).await?,
     };
     let stored = remember(req, &client, &tokens, None)?;
     finish(&client, tokens, stored, app_id.as_deref())
         .await
         .map_err(|r| match r {
-            Retry::Login(why) => Error::OAuth {
-                exit: exit::OKTA_API,
-                message: format!("Okta refused fresh tokens: {why}"),
-            },
+            Retry::Login(why) => Error::OktaResponse(format!("Okta refused fresh tokens: {why}")),
             Retry::Fail(e) => e,
         })
 }
@@ -266,13 +257,12 @@ fn exchange_error(e: OAuthError, client_id: &str, app_id: &str) -> Error {
             "the AWS app {app_id} does not accept web SSO tokens for OIDC client '{client_id}' ({}): ask your Okta admin to add the client to the AWS app's allowed Web SSO clients",
             e.error_description
         )),
-        "access_denied" => Error::OAuth {
-            exit: exit::ACCESS_DENIED,
-            message: format!(
+        "access_denied" => Error::AccessDenied(
+            format!(
                 "Okta says the user is not assigned to the AWS app {app_id} ({}): ask your Okta admin to assign you to it",
                 e.error_description
-            ),
-        },
+            )
+        ),
         _ => e.into_error(client_id, GRANT_TOKEN_EXCHANGE),
     }
 }

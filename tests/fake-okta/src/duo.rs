@@ -16,7 +16,8 @@ use axum::response::Response;
 use axum::Form;
 use serde_json::{json, Value};
 
-use crate::server::{error_body, html_page, invalid_token, json_response, random_token};
+use crate::http::{html_page, json_response, random_token};
+use crate::server::{error_body, invalid_token};
 use crate::{DuoBehavior, Factor, ServerState};
 
 pub(crate) fn duo_fail(message: &str) -> Response {

@@ -36,9 +36,11 @@ use axum::{Form, Router};
 use serde_json::json;
 
 use crate::duo::{duo_fail, ok};
+use crate::http::{
+    base_url, cookie_value, html_page, now, query_param, random_token, whole_request,
+};
 use crate::server::{
-    base_url, cookie_value, html_page, live_transaction, next_step, now, query_param, random_token,
-    redirect_with_session, remember_device, start_session, whole_request, Step,
+    live_transaction, next_step, redirect_with_session, remember_device, start_session, Step,
 };
 use crate::{DuoRedirect, DuoUniversalBehavior, Factor, ServerState};
 

@@ -6,7 +6,9 @@
 //! * the auto-post HTML page carrying the entity-encoded, base64 `SAMLResponse`,
 //! * the Sessions API (`/api/v1/sessions/me`) and `/.well-known/okta-organization`,
 //! * Duo's Universal Prompt behind Okta's custom IdP factor (`claims_provider`), served on a
-//!   listener of its own (another port: another origin), see [`Factor::DuoUniversal`].
+//!   listener of its own (another port: another origin), see [`Factor::DuoUniversal`],
+//! * AWS's sign-in host (the SAML role picker with account names, the console federation
+//!   endpoint, console pages), on a listener of its own: [`aws_signin::FakeAwsSignin`].
 //!
 //! Responses follow Okta's documented wire format (status values, `_links`, `_embedded`, error
 //! bodies, `X-Rate-Limit-*` headers) so that a client passing against it talks to real Okta.
@@ -22,8 +24,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod aws_signin;
 mod duo;
 mod duo_universal;
+mod http;
 mod oauth;
 mod saml;
 mod server;

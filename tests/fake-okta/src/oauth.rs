@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, PRAGMA};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,6 +28,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::http::{base_url, parse_form, query_param};
 use crate::{FakeOkta, ServerState};
 
 pub const DEFAULT_CLIENT_ID: &str = "0oa1awsoktacli";
@@ -260,56 +261,6 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 fn bad_request(error: &str, description: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, error, description)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() && s.is_char_boundary(i + 3) => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn parse_form(body: &Bytes) -> HashMap<String, String> {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    // TLS mode marks every request (see `serve_tls`).
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
 }
 
 /// The AWS app id from the embed link path (`home/amazon_aws/<id>/<n>`).
@@ -948,13 +899,7 @@ async fn keys_custom(State(state): State<ServerState>, Path(_server): Path<Strin
 
 /// `GET /login/token/sso?token=<web SSO token>`: the AWS app's auto-post SAML page.
 async fn token_sso(State(state): State<ServerState>, headers: HeaderMap, uri: Uri) -> Response {
-    let token = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("token="))
-        .map(percent_decode)
-        .unwrap_or_default();
+    let token = query_param(&uri, "token").unwrap_or_default();
     let valid = state.data().oauth.web_sso.remove(&token);
     if !valid {
         return (
