@@ -229,13 +229,7 @@ pub fn signin_token(endpoint: &Url, creds: &Credentials) -> Result<String> {
     let runtime = crate::runtime::current_thread()?;
     let host = endpoint.host_str().unwrap_or("?").to_string();
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(crate::tls::client_config()?)
-            .user_agent(crate::USER_AGENT)
-            .timeout(std::time::Duration::from_secs(30))
-            .https_only(!crate::config::urls::is_loopback(endpoint))
-            .build()
-            .map_err(|e| Error::network(format!("cannot build the HTTP client: {e}")))?;
+        let client = signin_client(endpoint)?;
         tracing::debug!(endpoint = %crate::redact::url(url.as_str()), "federation getSigninToken");
         let response = client
             .get(url)
@@ -279,6 +273,21 @@ pub fn login_url(endpoint: &Url, destination: &str, token: &str) -> Url {
         .append_pair("Destination", destination)
         .append_pair("SigninToken", token);
     url
+}
+
+/// The client for AWS's sign-in hosts (federation `getSigninToken`, the SAML sign-in page):
+/// aws-okta's trusted roots, https except on loopback (tests), and no redirect followed. What
+/// it sends is a bearer secret (credentials, a SAML assertion); a 307 or 308 would send it
+/// again to wherever it points, and neither endpoint answers with a redirect.
+pub(crate) fn signin_client(endpoint: &Url) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(crate::tls::client_config()?)
+        .user_agent(crate::USER_AGENT)
+        .timeout(std::time::Duration::from_secs(30))
+        .https_only(!crate::config::urls::is_loopback(endpoint))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::network(format!("cannot build the HTTP client: {e}")))
 }
 
 #[cfg(test)]

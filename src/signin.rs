@@ -64,16 +64,7 @@ pub fn fetch_account_names(endpoint: &Url, assertion: &SamlAssertion) -> Result<
     let host = endpoint.host_str().unwrap_or("?").to_string();
     let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(crate::tls::client_config()?)
-            .user_agent(crate::USER_AGENT)
-            .timeout(std::time::Duration::from_secs(30))
-            .https_only(!crate::config::urls::is_loopback(endpoint))
-            // A redirect is never followed: a 307 or 308 would post the assertion again,
-            // wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::network(format!("cannot build the HTTP client: {e}")))?;
+        let client = crate::federation::signin_client(endpoint)?;
         tracing::debug!(endpoint = %endpoint, "posting the SAML assertion for the role picker");
         let form = [
             ("SAMLResponse", assertion.encoded.expose_secret()),

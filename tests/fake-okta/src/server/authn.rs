@@ -14,8 +14,8 @@ use super::okta_json::{
     okta_time, opt_str, parse_object, wrong_state,
 };
 use super::transaction::{
-    live_transaction, new_transaction, next_step, state_token_of, step_response, username_matches,
-    Step,
+    live_transaction, new_transaction, next_step, state_token_of, step_response, transaction_token,
+    username_matches, Step,
 };
 use super::{RATE_LIMIT, STATE_TOKEN_LIFETIME_MIN};
 use crate::http::{base_url, cookie_value, html_page, json_response, now, random_token};
@@ -171,11 +171,7 @@ pub(super) async fn skip(
     body: Bytes,
 ) -> Response {
     let base = base_url(&headers);
-    let body = match parse_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let token = match state_token_of(&state, &body) {
+    let token = match transaction_token(&state, &body) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -193,11 +189,7 @@ pub(super) async fn skip(
 }
 
 pub(super) async fn cancel(State(state): State<ServerState>, body: Bytes) -> Response {
-    let body = match parse_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let token = match state_token_of(&state, &body) {
+    let token = match transaction_token(&state, &body) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -212,11 +204,7 @@ pub(super) async fn previous(
     body: Bytes,
 ) -> Response {
     let base = base_url(&headers);
-    let body = match parse_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let token = match state_token_of(&state, &body) {
+    let token = match transaction_token(&state, &body) {
         Ok(t) => t,
         Err(r) => return r,
     };

@@ -3,14 +3,15 @@
 
 use std::collections::{HashMap, HashSet};
 
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use serde_json::{json, Map, Value};
 
 use super::okta_json::{
-    cancel_link, factor_json, invalid_token, link, named_link, okta_time, opt_str, password_policy,
-    policy_json, user_json,
+    cancel_link, factor_json, invalid_token, link, named_link, okta_time, opt_str, parse_object,
+    password_policy, policy_json, user_json,
 };
 use super::sessions::remember_device;
 use super::{SESSION_TOKEN_LIFETIME_MIN, STATE_TOKEN_LIFETIME_MIN};
@@ -199,6 +200,12 @@ pub(crate) fn live_transaction(state: &ServerState, token: &str) -> bool {
 }
 
 /// The `stateToken` of a body, or the 403 `E0000011` Okta answers without a live one.
+/// The live `stateToken` of a step whose body holds nothing else we read, with Okta's errors:
+/// `E0000003` for a body that is not a JSON object, `E0000011` for a missing or spent token.
+pub(super) fn transaction_token(state: &ServerState, body: &Bytes) -> Result<String, Response> {
+    state_token_of(state, &parse_object(body)?)
+}
+
 pub(super) fn state_token_of(
     state: &ServerState,
     body: &Map<String, Value>,

@@ -15,7 +15,7 @@ use super::okta_json::{
     cancel_link, error_body, factor_json, invalid_token, named_link, not_found, okta_time, opt_str,
     parse_object, policy_json, prev_link, user_json, verify_href, wrong_state,
 };
-use super::transaction::{next_step, state_token_of, step_response, Step};
+use super::transaction::{next_step, state_token_of, step_response, transaction_token, Step};
 use crate::http::{base_url, json_response, now, query_param, random_token};
 use crate::{Factor, PushBehavior, ServerState};
 
@@ -436,11 +436,7 @@ pub(super) async fn verify_resend(
     body: Bytes,
 ) -> Response {
     let base = base_url(&headers);
-    let body = match parse_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let token = match state_token_of(&state, &body) {
+    let token = match transaction_token(&state, &body) {
         Ok(t) => t,
         Err(r) => return r,
     };
