@@ -26,7 +26,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The variables whose PEM files are added to the trusted roots, in the order they are read.
 pub const BUNDLE_VARS: [&str; 2] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE"];
@@ -34,12 +34,45 @@ pub const BUNDLE_VARS: [&str; 2] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE"];
 /// The TLS configuration of aws-okta's own HTTPS clients (built once per process: reading the
 /// system store costs a few milliseconds, and only a login that goes to the network pays it).
 pub fn client_config() -> Result<rustls::ClientConfig> {
-    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    if let Some(warming) = lock_warming().take() {
+        // Its result lands in CONFIG; a failure is built again below, to be reported.
+        let _ = warming.join();
+    }
     if let Some(config) = CONFIG.get() {
         return Ok(config.clone());
     }
     let config = build_client_config()?;
     Ok(CONFIG.get_or_init(|| config).clone())
+}
+
+static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+static WARMING: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
+
+fn lock_warming() -> std::sync::MutexGuard<'static, Option<std::thread::JoinHandle<()>>> {
+    WARMING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Starts building [`client_config`] on another thread, for a login that is about to read
+/// the Okta password: reading the system store (a few milliseconds of file reads and parsing)
+/// then overlaps the keychain read (a D-Bus round trip series, or the `file` backend's
+/// Argon2id derivation) instead of following it. Nothing is sent anywhere; the first
+/// [`client_config`] waits for it.
+pub fn build_in_background() {
+    let mut warming = lock_warming();
+    if warming.is_some() || CONFIG.get().is_some() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("tls-roots".into())
+        .spawn(|| {
+            if let Ok(config) = build_client_config() {
+                let _ = CONFIG.set(config);
+            }
+        });
+    // Without a thread the first client builds it, as before.
+    *warming = spawned.ok();
 }
 
 fn build_client_config() -> Result<rustls::ClientConfig> {

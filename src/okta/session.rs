@@ -156,38 +156,41 @@ fn stored_device_token(
 }
 
 /// Puts the account's remembered device token (if any, and issued for `identity`) into the
-/// client's cookie jar.
+/// client's cookie jar, and returns it: [`save_device_token`] compares with it instead of
+/// reading the keychain again.
 pub fn restore_device_token(
     client: &OktaClient,
     keychain: &dyn Keychain,
     account: &str,
     identity: &Identity,
-) {
+) -> Option<SecretString> {
     match stored_device_token(keychain, account, identity) {
         Ok(Some(dt)) => {
             tracing::debug!("sending the remembered Okta device token");
-            client.set_cookie("DT", dt);
+            client.set_cookie("DT", dt.clone());
+            Some(dt)
         }
-        Ok(None) => {}
-        Err(e) => tracing::debug!(error = %e, "cannot read the remembered device token"),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot read the remembered device token");
+            None
+        }
     }
 }
 
-/// Stores the device token Okta set (or confirmed), when it changed.
+/// Stores the device token Okta set (or confirmed), when it differs from `sent`, what
+/// [`restore_device_token`] found stored.
 pub fn save_device_token(
     client: &OktaClient,
     keychain: &dyn Keychain,
     account: &str,
     identity: &Identity,
+    sent: Option<&SecretString>,
 ) -> Result<()> {
     let Some(dt) = client.cookie("DT") else {
         return Ok(());
     };
-    let unchanged = stored_device_token(keychain, account, identity)
-        .ok()
-        .flatten()
-        .is_some_and(|s| s.expose_secret() == dt.expose_secret());
-    if unchanged {
+    if sent.is_some_and(|s| s.expose_secret() == dt.expose_secret()) {
         return Ok(());
     }
     let data = Zeroizing::new(
@@ -273,7 +276,7 @@ mod tests {
         let a = identity("a.okta.com");
         let client = OktaClient::new(a.base_url().unwrap(), &Default::default()).unwrap();
         client.set_cookie("DT", SecretString::from("dt-of-a"));
-        save_device_token(&client, &keychain, "acct", &a).unwrap();
+        save_device_token(&client, &keychain, "acct", &a, None).unwrap();
         let found = stored_device_token(&keychain, "acct", &a).unwrap();
         assert_eq!(found.unwrap().expose_secret(), "dt-of-a");
 

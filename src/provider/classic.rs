@@ -133,9 +133,16 @@ async fn saml_assertion(login: &Login<'_>) -> Result<SamlAssertion> {
             .or_else(|| chain.okta.mfa_duo_device.clone()),
         forget_device: options.factor.forget_device,
     };
-    crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
+    let sent =
+        crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
     let login = authn::authenticate(&client, account, &choice).await?;
-    crate::okta::session::save_device_token(&client, cache.keychain(), label, &identity)?;
+    crate::okta::session::save_device_token(
+        &client,
+        cache.keychain(),
+        label,
+        &identity,
+        sent.as_ref(),
+    )?;
     let page = app::open(&client, app_path, login.proof()).await?;
     if let Some(sid) = &page.sid {
         // Learnt once per session, so each reuse can be the app link alone.

@@ -108,6 +108,10 @@ pub fn credentials(
             break;
         }
     }
+    if start.is_none() {
+        // An Okta login follows: its TLS roots are read while the password is.
+        crate::tls::build_in_background();
+    }
     let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
         let sts = Sts::load(options.settings.sts_endpoint.as_deref()).await?;
