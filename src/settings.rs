@@ -6,11 +6,13 @@
 //! Read elsewhere, on purpose: the `file` keychain's passphrase sources (secrets, read only when
 //! that backend opens, never kept in a value that is passed around); where files live
 //! (`AWS_CONFIG_FILE`, `AWS_OKTA_HOME`, `AWS_SHARED_CREDENTIALS_FILE`: `paths`); the TLS trust
-//! store (`AWS_CA_BUNDLE`, `SSL_CERT_FILE`: `tls`, next to the system store whose own
+//! store (`AWS_CA_BUNDLE`, and `SSL_CERT_FILE` checked: `tls`, next to the system store whose own
 //! `SSL_CERT_FILE`/`SSL_CERT_DIR` rustls-native-certs reads, once per process, only when a
 //! request is made); the test hooks of the `test-hooks` build (`AWS_OKTA_FEDERATION_ENDPOINT`,
-//! `AWS_OKTA_SAML_SIGNIN_ENDPOINT`, `AWS_OKTA_WEBAUTHN_SOFT_TOKEN`); and `doctor`, which shows
-//! the proxy variables in effect.
+//! `AWS_OKTA_SAML_SIGNIN_ENDPOINT`, `AWS_OKTA_WEBAUTHN_SOFT_TOKEN`); and the proxy variables
+//! (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), read by the HTTP clients themselves
+//! (reqwest for Okta, the SDK's `ProxyConfig::from_env` for STS) in the standard way, and shown
+//! by `doctor`.
 pub use crate::okta::http::{OktaHttp, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
 use crate::{Error, Result};
 use std::time::Duration;

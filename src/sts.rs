@@ -98,18 +98,40 @@ impl Sts {
         // The SDK's HTTPS client, always ours: rustls with *ring*, the crypto provider the Okta
         // client uses too (one provider in the binary; aws-lc's per-process CPU-jitter entropy
         // gathering cost ~65 ms before the first STS handshake, aws/aws-lc-rs#899), trusting
-        // the system store plus AWS_CA_BUNDLE / SSL_CERT_FILE. The SDK reads neither variable,
-        // and a config file's `ca_bundle` is deliberately not read (a team repository must
-        // not choose our CAs).
-        {
-            use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-            let mut builder = aws_smithy_http_client::Builder::new()
-                .tls_provider(Provider::Rustls(CryptoMode::Ring));
-            if let Some(tls) = crate::tls::sts_tls_context()? {
-                builder = builder.tls_context(tls);
-            }
-            loader = loader.http_client(builder.build_https());
-        }
+        // the certificates the Okta client trusts from the system store, plus AWS_CA_BUNDLE
+        // (a config file's `ca_bundle` is deliberately not read: a team repository must not
+        // choose our CAs), and going through the proxy of the environment
+        // (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY`, as Okta's requests do), which
+        // the SDK's client does not read by itself.
+        // Checked here, so that a bad bundle fails before any request; the connector, built
+        // at the first STS request, finds it read (and the system store too, read by then on
+        // the thread that builds the Okta client's trust).
+        crate::tls::check_bundles()?;
+        loader = loader.http_client(
+            aws_smithy_http_client::Builder::new().build_with_connector_fn(
+                |settings, components| {
+                    use aws_smithy_http_client::proxy::ProxyConfig;
+                    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+                    let mut builder = aws_smithy_http_client::Connector::builder();
+                    builder.set_connector_settings(settings.cloned());
+                    if let Some(components) = components {
+                        builder.set_sleep_impl(components.sleep_impl());
+                    }
+                    let builder = builder
+                        .proxy_config(ProxyConfig::from_env())
+                        .tls_provider(Provider::Rustls(CryptoMode::Ring));
+                    match crate::tls::sts_tls_context() {
+                        Ok(tls) => builder.tls_context(tls).build(),
+                        // Not in practice: `Sts::load` read the same files with success, and they
+                        // are kept for the process. Without them the SDK's own trust remains.
+                        Err(e) => {
+                            tracing::debug!(error = %e, "STS TLS trust");
+                            builder.build()
+                        }
+                    }
+                },
+            ),
+        );
         Ok(Sts {
             base: loader.load().await,
             endpoint,

@@ -11,9 +11,11 @@
 //! - the operating system's store (`rustls-native-certs`: the OpenSSL locations on Linux, the
 //!   keychain on macOS, the certificate store on Windows). As in OpenSSL, `SSL_CERT_FILE` and
 //!   `SSL_CERT_DIR` name that store, so when set they are read in its place;
-//! - every certificate in the PEM files named by `AWS_CA_BUNDLE` and `SSL_CERT_FILE`, added
-//!   to the above (unlike the AWS CLI, `AWS_CA_BUNDLE` does not replace anything: a bundle
-//!   holding only the company CA must not cut aws-okta off from the public Okta).
+//! - every certificate in the PEM file named by `AWS_CA_BUNDLE`, added to the above (unlike
+//!   the AWS CLI, `AWS_CA_BUNDLE` does not replace anything: a bundle holding only the company
+//!   CA must not cut aws-okta off from the public Okta). `SSL_CERT_FILE` is checked the same
+//!   way (a file that cannot be read or holds no certificate is an error naming it), but its
+//!   certificates are not added a second time: they already are the system store above.
 //!
 //! AWS STS goes through the SDK's own client, see [`sts_tls_context`].
 //!
@@ -80,20 +82,17 @@ fn build_client_config() -> Result<rustls::ClientConfig> {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    let native = rustls_native_certs::load_native_certs();
-    for error in &native.errors {
-        // A missing or unreadable store is not fatal: the built-in roots remain.
-        tracing::debug!(%error, "system certificate store");
-    }
-    let (system, _) = roots.add_parsable_certificates(native.certs);
+    let system = system_roots();
+    roots.roots.extend(system.anchors.roots.iter().cloned());
     let mut extra = 0;
     for bundle in extra_bundles()? {
-        let (added, _) = roots.add_parsable_certificates(bundle.certs);
-        extra += added;
+        // Parsed once, when the bundle was checked.
+        roots.roots.extend(bundle.anchors.roots.iter().cloned());
+        extra += bundle.anchors.len();
     }
     tracing::debug!(
         builtin = webpki_roots::TLS_SERVER_ROOTS.len(),
-        system,
+        system = system.anchors.len(),
         extra,
         ms = started.elapsed().as_millis() as u64,
         "trusted roots"
@@ -115,15 +114,55 @@ fn build_client_config() -> Result<rustls::ClientConfig> {
     Ok(config)
 }
 
-/// The certificates of one `AWS_CA_BUNDLE`/`SSL_CERT_FILE` file.
-struct Bundle {
+/// The operating system's store (or what `SSL_CERT_FILE`/`SSL_CERT_DIR` name in its place),
+/// read once per process for both clients: as DER for the SDK's STS client, and as the trust
+/// anchors they parsed into for ours. On Linux the default store is the bundle file *and* the
+/// directory it was made from, which hold the same certificates: each is kept once.
+struct SystemRoots {
     certs: Vec<CertificateDer<'static>>,
+    anchors: RootCertStore,
 }
 
-/// Reads the files named by [`BUNDLE_VARS`]. A variable that is set but names a file that
-/// cannot be read or holds no certificate is an error naming it: ignoring it would turn a
-/// typo into a "certificate not trusted" later, far from its cause.
-fn extra_bundles() -> Result<Vec<Bundle>> {
+fn system_roots() -> &'static SystemRoots {
+    static ROOTS: OnceLock<SystemRoots> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let native = rustls_native_certs::load_native_certs();
+        for error in &native.errors {
+            // A missing or unreadable store is not fatal: the built-in roots remain (Okta).
+            tracing::debug!(%error, "system certificate store");
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut anchors = RootCertStore::empty();
+        let certs = native
+            .certs
+            .into_iter()
+            .filter(|c| seen.insert(c.as_ref().to_vec()))
+            // Only certificates that can be trust anchors (the STS client panics on others).
+            .filter(|c| anchors.add(c.clone()).is_ok())
+            .collect();
+        SystemRoots { certs, anchors }
+    })
+}
+
+/// The certificates of one `AWS_CA_BUNDLE` file: as DER (the SDK's STS client takes them as
+/// PEM) and as the trust anchors they were checked to be.
+struct Bundle {
+    certs: Vec<CertificateDer<'static>>,
+    anchors: RootCertStore,
+}
+
+/// Reads the files named by [`BUNDLE_VARS`], once per process (both clients use them; each
+/// certificate is parsed as a trust anchor, which adds up for a bundle of a few hundred). A
+/// variable that is set but names a file that cannot be read or holds no certificate is an
+/// error naming it: ignoring it would turn a typo into a "certificate not trusted" later, far
+/// from its cause. Only `AWS_CA_BUNDLE` gives certificates to add: `SSL_CERT_FILE` is what
+/// rustls-native-certs (ours and the SDK's) reads as the system store, so adding it again
+/// would parse the same few hundred certificates twice more for nothing.
+fn extra_bundles() -> Result<&'static [Bundle]> {
+    static BUNDLES: OnceLock<Vec<Bundle>> = OnceLock::new();
+    if let Some(bundles) = BUNDLES.get() {
+        return Ok(bundles);
+    }
     let mut bundles = Vec::new();
     for var in BUNDLE_VARS {
         let Some(path) = std::env::var_os(var).filter(|v| !v.is_empty()) else {
@@ -144,44 +183,59 @@ fn extra_bundles() -> Result<Vec<Bundle>> {
                     path.display()
                 ))
             })?;
+        let adds = var == "AWS_CA_BUNDLE";
         // Only certificates that can be trust anchors count (the STS client panics on others).
-        let usable: Vec<_> = certs
-            .into_iter()
-            .filter(|c| RootCertStore::empty().add(c.clone()).is_ok())
-            .collect();
+        let mut anchors = RootCertStore::empty();
+        let usable: Vec<_> = if adds {
+            certs
+                .into_iter()
+                .filter(|c| anchors.add(c.clone()).is_ok())
+                .collect()
+        } else {
+            certs
+        };
         if usable.is_empty() {
             return Err(Error::Config(format!(
                 "{var}={} holds no usable CA certificate (-----BEGIN CERTIFICATE----- blocks)",
                 path.display()
             )));
         }
-        tracing::debug!(var, path = %path.display(), certificates = usable.len(), "extra CA bundle");
-        bundles.push(Bundle { certs: usable });
+        tracing::debug!(var, path = %path.display(), certificates = usable.len(), added = adds, "CA bundle");
+        if adds {
+            bundles.push(Bundle {
+                certs: usable,
+                anchors,
+            });
+        }
     }
-    Ok(bundles)
+    Ok(BUNDLES.get_or_init(|| bundles))
 }
 
-/// The TLS context for the AWS SDK's STS client when `AWS_CA_BUNDLE` or `SSL_CERT_FILE` is
-/// set: the SDK's default trust (the system store, or `SSL_CERT_FILE`/`SSL_CERT_DIR` in its
-/// place) plus every certificate of those files. `None` leaves the SDK's default client alone.
+/// Reads and checks the CA bundle files of the environment (kept for the process), so that a
+/// bad one fails before any request is made.
+pub fn check_bundles() -> Result<()> {
+    extra_bundles().map(|_| ())
+}
+
+/// The TLS context for the AWS SDK's STS client: the system store (or `SSL_CERT_FILE`/
+/// `SSL_CERT_DIR` in its place), the same certificates the Okta client read, plus
+/// `AWS_CA_BUNDLE`'s.
 ///
 /// Through the SDK's public API the verifier cannot be wrapped, so an STS certificate error
 /// names the host but not the issuer.
-pub fn sts_tls_context() -> Result<Option<aws_smithy_http_client::tls::TlsContext>> {
+pub fn sts_tls_context() -> Result<aws_smithy_http_client::tls::TlsContext> {
     use aws_smithy_http_client::tls::{TlsContext, TrustStore};
     let bundles = extra_bundles()?;
-    if bundles.is_empty() {
-        return Ok(None);
-    }
-    let mut store = TrustStore::default();
-    for cert in bundles.iter().flat_map(|b| &b.certs) {
+    // Not the SDK's own reading of the system store: it would read and parse it a second time.
+    let mut store = TrustStore::empty();
+    let system = system_roots().certs.iter();
+    for cert in system.chain(bundles.iter().flat_map(|b| &b.certs)) {
         // Re-encoded from the checked DER: the SDK panics on a PEM block it cannot use.
         store.add_pem_certificate(pem(cert));
     }
     TlsContext::builder()
         .with_trust_store(store)
         .build()
-        .map(Some)
         .map_err(|e| Error::network(format!("cannot set up TLS for AWS STS: {e}")))
 }
 

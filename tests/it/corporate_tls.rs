@@ -320,3 +320,46 @@ fn the_federation_endpoint_behind_the_proxy_needs_the_ca() {
     assert_exit(&out, 0, "");
     assert!(stdout(&out).contains("SigninToken=tok"), "{}", stdout(&out));
 }
+
+/// Where the only way out is the company's proxy, STS is reached through it as Okta is: the
+/// AWS SDK's client does not read `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` by itself, aws-okta
+/// hands them to it. The fake Okta stays direct (`NO_PROXY` names its address); STS is named
+/// `localhost`, so a client that ignored the proxy would still reach moto, and only the
+/// proxy's count tells the two apart.
+#[test]
+fn sts_goes_through_the_proxy_of_the_environment() {
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    let proxy =
+        crate::common::chaos::Chaos::start(&env.sts_url, |_, _| crate::common::chaos::Fault::Pass);
+    let port = env
+        .sts_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/');
+    env.sts_url = format!("http://localhost:{port}");
+    env.extra_env.extend([
+        ("HTTP_PROXY".to_string(), proxy.url.clone()),
+        ("HTTPS_PROXY".to_string(), proxy.url.clone()),
+        ("NO_PROXY".to_string(), "127.0.0.1".to_string()),
+    ]);
+
+    let out = env.run(&["cred-process", "spoke"]);
+    assert_exit(&out, 0, "");
+    let seen = proxy.transcript();
+    assert_eq!(
+        proxy.requests(),
+        2,
+        "both STS calls through the proxy: {seen}"
+    );
+    assert!(
+        seen.contains("AssumeRoleWithSAML") && seen.contains("Action=AssumeRole&"),
+        "{seen}"
+    );
+    assert_eq!(
+        env.okta.counters().authn,
+        1,
+        "Okta direct, not through the proxy"
+    );
+}
