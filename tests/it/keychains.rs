@@ -210,3 +210,21 @@ fn a_warm_secret_service_run_needs_no_d_bus_and_each_end_of_the_cache_is_honoure
     assert!(env.run(&["logout"]).status.success());
     assert_exit(&no_bus(&env), 4, "secret-service");
 }
+
+/// A cold login stores its Okta session in the Secret Service (over the process's one D-Bus
+/// connection, after the password and device-token reads), so once the AWS credentials are
+/// gone the next login reuses the session: no password, no push.
+#[test]
+fn a_secret_service_login_stores_its_okta_session_before_it_ends() {
+    require_session_bus();
+    let mut env = TestEnv::new(Config::default());
+    env.backend = "secret-service".into();
+    env.add();
+    assert_exit(&env.run(&["cred-process", "spoke"]), 0, "");
+    assert!(env.run(&["cache", "clear"]).status.success());
+    env.okta.reset_counters();
+    let out = env.run(&["cred-process", "spoke"]);
+    assert_exit(&out, 0, "");
+    let c = env.okta.counters();
+    assert_eq!((c.authn, c.pushes, c.app_link), (0, 0, 1), "{c:?}");
+}
