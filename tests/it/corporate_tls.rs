@@ -363,3 +363,108 @@ fn sts_goes_through_the_proxy_of_the_environment() {
         "Okta direct, not through the proxy"
     );
 }
+
+/// An HTTP proxy that answers `CONNECT` and tunnels every connection to `upstream`, whatever
+/// host it names (the names it was asked for are recorded).
+struct ConnectProxy {
+    url: String,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    fn start(upstream: std::net::SocketAddr) -> ConnectProxy {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = asked.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(client);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() {
+                        return;
+                    }
+                    log.lock().unwrap().push(line.trim_end().to_string());
+                    loop {
+                        let mut header = String::new();
+                        match reader.read_line(&mut header) {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) if header == "\r\n" => break,
+                            Ok(_) => {}
+                        }
+                    }
+                    let mut client = reader.into_inner();
+                    let Ok(server) = std::net::TcpStream::connect(upstream) else {
+                        return;
+                    };
+                    if !line.starts_with("CONNECT ")
+                        || client
+                            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                            .is_err()
+                    {
+                        return;
+                    }
+                    let (mut c2, mut s2) =
+                        (client.try_clone().unwrap(), server.try_clone().unwrap());
+                    let up = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c2, &mut s2);
+                        let _ = s2.shutdown(std::net::Shutdown::Write);
+                    });
+                    let (mut server, mut client) = (server, client);
+                    let _ = std::io::copy(&mut server, &mut client);
+                    let _ = client.shutdown(std::net::Shutdown::Write);
+                    let _ = up.join();
+                });
+            }
+        });
+        ConnectProxy { url, asked }
+    }
+
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+/// The company's proxy is the only way out and inspects TLS: STS over https goes through it
+/// with `CONNECT`, and inside the tunnel the certificate is checked against the company CA
+/// (`AWS_CA_BUNDLE`). Okta stays direct (`NO_PROXY`).
+#[test]
+fn sts_over_https_tunnels_through_the_proxy_with_connect() {
+    let ca = TestCa::new(CA_NAME);
+    let mut env = TestEnv::new(Config::default());
+    env.add();
+    let moto: std::net::SocketAddr = env.sts_url.trim_start_matches("http://").parse().unwrap();
+    let tls = TlsProxy::start(ca.server_config(), moto);
+    let tls_addr: std::net::SocketAddr = tls.url().trim_start_matches("https://").parse().unwrap();
+    let proxy = ConnectProxy::start(tls_addr);
+    env.sts_url = format!("https://localhost:{}", tls_addr.port());
+    env.extra_env.extend([
+        ("HTTPS_PROXY".to_string(), proxy.url.clone()),
+        ("NO_PROXY".to_string(), "127.0.0.1".to_string()),
+    ]);
+    let ca_file = write_ca(&env, &ca);
+
+    let out = run_with(
+        &env,
+        &[("AWS_CA_BUNDLE", &ca_file)],
+        &["cred-process", "spoke"],
+    );
+    let creds = cred_process_json(&out);
+    assert!(creds["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    let asked = proxy.asked();
+    let connect = format!("CONNECT localhost:{} HTTP/1.1", tls_addr.port());
+    assert!(
+        !asked.is_empty() && asked.iter().all(|l| *l == connect),
+        "{asked:?}"
+    );
+    assert_eq!(
+        tls.counts().handshakes,
+        asked.len(),
+        "every STS connection came through the tunnel: {:?}",
+        tls.counts()
+    );
+    assert_eq!(env.okta.counters().authn, 1, "Okta direct");
+}
