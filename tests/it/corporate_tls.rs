@@ -252,16 +252,33 @@ fn a_ca_in_the_system_certificate_directory_is_trusted() {
     assert_certificate_error(&in_namespace(None), "Okta");
 }
 
-/// STS goes through the AWS SDK's client: the SDK trusts the system store, and aws-okta adds
-/// `AWS_CA_BUNDLE` to it (the SDK itself does not read that variable).
-#[test]
-fn sts_behind_the_inspection_proxy_needs_the_ca_and_works_with_aws_ca_bundle() {
-    let ca = TestCa::new(CA_NAME);
+/// A logged-in environment whose STS (moto) is behind TLS with a certificate of `ca`.
+fn sts_behind_tls(ca: &TestCa) -> (TestEnv, TlsProxy) {
     let mut env = TestEnv::new(Config::default());
     env.add();
     let moto: std::net::SocketAddr = env.sts_url.trim_start_matches("http://").parse().unwrap();
     let proxy = TlsProxy::start(ca.server_config(), moto);
     env.sts_url = proxy.url();
+    (env, proxy)
+}
+
+/// `cred-process spoke` with the CA in `AWS_CA_BUNDLE`: it must print STS credentials.
+fn spoke_credentials_trusting(env: &TestEnv, ca_file: &Path) {
+    let out = run_with(
+        env,
+        &[("AWS_CA_BUNDLE", ca_file)],
+        &["cred-process", "spoke"],
+    );
+    let creds = cred_process_json(&out);
+    assert!(creds["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+}
+
+/// STS goes through the AWS SDK's client: the SDK trusts the system store, and aws-okta adds
+/// `AWS_CA_BUNDLE` to it (the SDK itself does not read that variable).
+#[test]
+fn sts_behind_the_inspection_proxy_needs_the_ca_and_works_with_aws_ca_bundle() {
+    let ca = TestCa::new(CA_NAME);
+    let (env, proxy) = sts_behind_tls(&ca);
     let ca_file = write_ca(&env, &ca);
 
     let out = env.run(&["cred-process", "spoke"]);
@@ -275,13 +292,7 @@ fn sts_behind_the_inspection_proxy_needs_the_ca_and_works_with_aws_ca_bundle() {
         "the SDK does not retry a refused certificate"
     );
 
-    let out = run_with(
-        &env,
-        &[("AWS_CA_BUNDLE", &ca_file)],
-        &["cred-process", "spoke"],
-    );
-    let creds = cred_process_json(&out);
-    assert!(creds["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    spoke_credentials_trusting(&env, &ca_file);
     assert!(
         proxy.counts().handshakes >= 2,
         "hub and spoke hop over TLS: {:?}",
@@ -434,10 +445,7 @@ impl ConnectProxy {
 #[test]
 fn sts_over_https_tunnels_through_the_proxy_with_connect() {
     let ca = TestCa::new(CA_NAME);
-    let mut env = TestEnv::new(Config::default());
-    env.add();
-    let moto: std::net::SocketAddr = env.sts_url.trim_start_matches("http://").parse().unwrap();
-    let tls = TlsProxy::start(ca.server_config(), moto);
+    let (mut env, tls) = sts_behind_tls(&ca);
     let tls_addr: std::net::SocketAddr = tls.url().trim_start_matches("https://").parse().unwrap();
     let proxy = ConnectProxy::start(tls_addr);
     env.sts_url = format!("https://localhost:{}", tls_addr.port());
@@ -447,13 +455,7 @@ fn sts_over_https_tunnels_through_the_proxy_with_connect() {
     ]);
     let ca_file = write_ca(&env, &ca);
 
-    let out = run_with(
-        &env,
-        &[("AWS_CA_BUNDLE", &ca_file)],
-        &["cred-process", "spoke"],
-    );
-    let creds = cred_process_json(&out);
-    assert!(creds["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    spoke_credentials_trusting(&env, &ca_file);
     let asked = proxy.asked();
     let connect = format!("CONNECT localhost:{} HTTP/1.1", tls_addr.port());
     assert!(
