@@ -30,8 +30,12 @@ use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore,
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// The variables whose PEM files are added to the trusted roots, in the order they are read.
-pub const BUNDLE_VARS: [&str; 2] = ["AWS_CA_BUNDLE", "SSL_CERT_FILE"];
+/// The variables naming PEM files of CA certificates, checked in this order: the first is
+/// added to the trusted roots ([`ADDED_BUNDLE_VAR`]); the second is the system store itself
+/// when set (rustls-native-certs reads it), checked so that a typo is named.
+pub const BUNDLE_VARS: [&str; 2] = [ADDED_BUNDLE_VAR, "SSL_CERT_FILE"];
+/// The bundle whose certificates are added to the system store's (the company CA).
+const ADDED_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
 
 /// The TLS configuration of aws-okta's own HTTPS clients (built once per process: reading the
 /// system store costs a few milliseconds, and only a login that goes to the network pays it).
@@ -183,7 +187,7 @@ fn extra_bundles() -> Result<&'static [Bundle]> {
                     path.display()
                 ))
             })?;
-        let adds = var == "AWS_CA_BUNDLE";
+        let adds = var == ADDED_BUNDLE_VAR;
         // Only certificates that can be trust anchors count (the STS client panics on others).
         let mut anchors = RootCertStore::empty();
         let usable: Vec<_> = if adds {
