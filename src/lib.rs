@@ -17,6 +17,7 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hardening;
+pub mod html;
 pub mod keychain;
 pub mod messages;
 pub mod okta;

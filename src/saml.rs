@@ -29,64 +29,9 @@ pub struct SamlAssertion {
 /// The `SAMLResponse` hidden input's value, entity-decoded; `None` when the page has none
 /// (Okta served a sign-in page: the session is not valid).
 pub fn extract_saml_response(html: &str) -> Option<String> {
-    let lower = html.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(start) = lower[from..].find("<input") {
-        let start = from + start;
-        let end = lower[start..].find('>').map_or(html.len(), |e| start + e);
-        let attrs = parse_attributes(&html[start + "<input".len()..end]);
-        let name = attrs
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("name"))
-            .map(|(_, v)| v.as_str());
-        if name == Some("SAMLResponse") {
-            let value = attrs
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("value"))?;
-            let decoded = html_escape::decode_html_entities(&value.1).into_owned();
-            return Some(decoded.split_whitespace().collect());
-        }
-        from = end;
-    }
-    None
-}
-
-/// `key="v"`, `key='v'` and `key=v` pairs of one tag.
-fn parse_attributes(tag: &str) -> Vec<(String, String)> {
-    let mut attrs = Vec::new();
-    let mut rest = tag.trim_start();
-    while !rest.is_empty() {
-        let key_end = rest
-            .find(|c: char| c == '=' || c.is_whitespace() || c == '/')
-            .unwrap_or(rest.len());
-        let key = &rest[..key_end];
-        rest = rest[key_end..].trim_start();
-        if let Some(after_eq) = rest.strip_prefix('=') {
-            let after_eq = after_eq.trim_start();
-            let (value, remaining) = match after_eq.chars().next() {
-                Some(q @ ('"' | '\'')) => {
-                    let body = &after_eq[1..];
-                    let close = body.find(q).unwrap_or(body.len());
-                    (&body[..close], body.get(close + 1..).unwrap_or(""))
-                }
-                _ => {
-                    let stop = after_eq.find(char::is_whitespace).unwrap_or(after_eq.len());
-                    (&after_eq[..stop], &after_eq[stop..])
-                }
-            };
-            attrs.push((key.to_string(), value.to_string()));
-            rest = remaining.trim_start();
-        } else {
-            if !key.is_empty() {
-                attrs.push((key.to_string(), String::new()));
-            }
-            rest = rest.trim_start_matches('/').trim_start();
-            if key.is_empty() && !rest.is_empty() {
-                rest = &rest[rest.chars().next().map_or(0, char::len_utf8)..];
-            }
-        }
-    }
-    attrs
+    let value = crate::html::input_value(html, "SAMLResponse")?;
+    // Base64 may be wrapped over lines.
+    Some(value.split_whitespace().collect())
 }
 
 impl SamlAssertion {

@@ -96,28 +96,21 @@ pub fn fetch_account_names(endpoint: &Url, assertion: &SamlAssertion) -> Result<
 
 /// The `Account: <alias> (<id>)` / `Account: <id>` texts of the role picker, by account id.
 pub fn parse_role_picker(html: &str) -> AccountNames {
-    use html5gum::{Token, Tokenizer};
+    use crate::html::Piece;
     let mut names = AccountNames::new();
     // Depth of `div`s inside the current `div.saml-account-name`, and its text so far.
     let mut inside: Option<(usize, String)> = None;
-    for Ok(token) in Tokenizer::new(html) {
-        match (token, &mut inside) {
-            (Token::StartTag(tag), None) if &*tag.name == b"div" => {
-                let class = tag
-                    .attributes
-                    .iter()
-                    .find(|(k, _)| &***k == b"class")
-                    .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-                    .unwrap_or_default();
+    for piece in crate::html::pieces(html) {
+        match (piece, &mut inside) {
+            (Piece::Start(tag), None) if tag.name == "div" => {
+                let class = tag.attr("class").unwrap_or_default();
                 if class.split_whitespace().any(|c| c == "saml-account-name") {
                     inside = Some((0, String::new()));
                 }
             }
-            (Token::StartTag(tag), Some((depth, _))) if &*tag.name == b"div" => *depth += 1,
-            (Token::String(text), Some((_, label))) => {
-                label.push_str(&String::from_utf8_lossy(&text));
-            }
-            (Token::EndTag(tag), Some((depth, label))) if &*tag.name == b"div" => {
+            (Piece::Start(tag), Some((depth, _))) if tag.name == "div" => *depth += 1,
+            (Piece::Text(text), Some((_, label))) => label.push_str(&text),
+            (Piece::End(name), Some((depth, label))) if name == "div" => {
                 if *depth > 0 {
                     *depth -= 1;
                     continue;

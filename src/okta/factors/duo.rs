@@ -177,7 +177,7 @@ async fn duo_prompt(
             Retry::Idempotent,
         )
         .await?;
-    let sid = hidden_input(&page, "sid").ok_or_else(|| {
+    let sid = crate::html::input_value(&page, "sid").ok_or_else(|| {
         Error::Mfa(format!(
             "Duo's prompt (HTTP {status}) did not start a session: retry, or use another factor"
         ))
@@ -329,18 +329,6 @@ pub(crate) fn read_passcode() -> Result<zeroize::Zeroizing<String>> {
     Ok(code)
 }
 
-/// The value of `<input ... name="NAME" ... value="VALUE">` in an HTML page.
-fn hidden_input(html: &str, name: &str) -> Option<String> {
-    let needle = format!("name=\"{name}\"");
-    let start = html.find(&needle)?;
-    let tag_start = html[..start].rfind('<')?;
-    let tag_end = start + html[start..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let value_at = tag.find("value=\"")? + "value=\"".len();
-    let value_end = value_at + tag[value_at..].find('"')?;
-    Some(html_escape::decode_html_entities(&tag[value_at..value_end]).into_owned())
-}
-
 /// Duo Security's traditional prompt (`web` or `push`, provider DUO).
 pub struct Duo;
 
@@ -371,8 +359,11 @@ mod tests {
     #[test]
     fn reads_hidden_inputs() {
         let html = r#"<form><input type="hidden" name="sid" value="a&amp;b"><input name="x" value="y"></form>"#;
-        assert_eq!(super::hidden_input(html, "sid").as_deref(), Some("a&b"));
-        assert_eq!(super::hidden_input(html, "nope"), None);
+        assert_eq!(
+            crate::html::input_value(html, "sid").as_deref(),
+            Some("a&b")
+        );
+        assert_eq!(crate::html::input_value(html, "nope"), None);
     }
 
     #[test]

@@ -632,8 +632,10 @@ struct Prompt {
 impl Prompt {
     fn read(page: &Page) -> Result<Prompt> {
         let Some(form) = find_form(&page.html, "login-form") else {
-            let tags = tags(&page.html);
-            if tags.iter().any(|t| t.attr("data-authkey").is_some()) {
+            let single_page_app = crate::html::pieces(&page.html).any(|p| {
+                matches!(p, crate::html::Piece::Start(tag) if tag.attr("data-authkey").is_some())
+            });
+            if single_page_app {
                 return Err(Error::MfaNeedsBrowser(
                     "Duo's prompt for this account is its newer web app, which runs only in a browser: aws-okta cannot answer it".into(),
                 ));
@@ -789,46 +791,59 @@ impl Form {
 }
 
 fn find_form(html: &str, id: &str) -> Option<Form> {
-    let tags = tags(html);
-    let start = tags
-        .iter()
-        .position(|t| t.name == "form" && !t.closing && t.attr("id") == Some(id))?;
+    use crate::html::Piece;
+    let mut pieces = crate::html::pieces(html).skip_while(
+        |p| !matches!(p, Piece::Start(tag) if tag.name == "form" && tag.attr("id") == Some(id)),
+    );
+    let Some(Piece::Start(start)) = pieces.next() else {
+        return None;
+    };
     let mut form = Form {
-        action: tags[start].attr("action").map(str::to_string),
+        action: start.attr("action").map(str::to_string),
         inputs: Vec::new(),
         devices: Vec::new(),
         factors: Vec::new(),
     };
     let mut in_device_select = false;
+    // The device option whose label is being read: its value and text so far.
+    let mut option: Option<(String, String)> = None;
     let mut fieldset: Option<usize> = None;
     let mut depth = 0usize;
-    for (i, tag) in tags.iter().enumerate().skip(start + 1) {
-        match (tag.name.as_str(), tag.closing) {
-            ("form", _) => break,
-            ("select", false) => in_device_select = tag.attr("name") == Some("device"),
-            ("select", true) => in_device_select = false,
-            ("option", false) if in_device_select => {
-                let value = tag.attr("value").unwrap_or("").to_string();
-                let label = tags
-                    .get(i + 1)
-                    .map(|next| html_text(&html[tag.end..next.start]))
-                    .unwrap_or_default();
-                form.devices.push((value, label));
+    for piece in pieces {
+        if !matches!(piece, Piece::Text(_)) {
+            if let Some((value, label)) = option.take() {
+                form.devices.push((value, label.trim().to_string()));
             }
-            ("fieldset", false) => {
+        }
+        match piece {
+            Piece::Text(text) => {
+                if let Some((_, label)) = option.as_mut() {
+                    label.push_str(&text);
+                }
+            }
+            Piece::Start(tag) if tag.name == "form" => break,
+            Piece::End(name) if name == "form" => break,
+            Piece::Start(tag) if tag.name == "select" => {
+                in_device_select = tag.attr("name") == Some("device");
+            }
+            Piece::End(name) if name == "select" => in_device_select = false,
+            Piece::Start(tag) if tag.name == "option" && in_device_select => {
+                option = Some((tag.attr("value").unwrap_or("").to_string(), String::new()));
+            }
+            Piece::Start(tag) if tag.name == "fieldset" => {
                 depth += 1;
                 if let Some(device) = tag.attr("data-device-index") {
                     form.factors.push((device.to_string(), Vec::new()));
                     fieldset = Some(depth);
                 }
             }
-            ("fieldset", true) => {
+            Piece::End(name) if name == "fieldset" => {
                 if fieldset == Some(depth) {
                     fieldset = None;
                 }
                 depth = depth.saturating_sub(1);
             }
-            ("input", false) => {
+            Piece::Start(tag) if tag.name == "input" => {
                 let Some(name) = tag.attr("name") else {
                     continue;
                 };
@@ -847,133 +862,6 @@ fn find_form(html: &str, id: &str) -> Option<Form> {
         }
     }
     Some(form)
-}
-
-fn html_text(fragment: &str) -> String {
-    html_escape::decode_html_entities(fragment.trim()).into_owned()
-}
-
-/// A start or end tag of an HTML page.
-#[derive(Debug)]
-struct Tag {
-    name: String,
-    closing: bool,
-    attrs: Vec<(String, String)>,
-    /// Byte offsets of `<` and just after `>`.
-    start: usize,
-    end: usize,
-}
-
-impl Tag {
-    fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The tags of a page: enough HTML for Duo's forms (comments, scripts and styles skipped,
-/// attribute values entity-decoded).
-fn tags(html: &str) -> Vec<Tag> {
-    let bytes = html.as_bytes();
-    let mut tags = Vec::new();
-    let mut i = 0;
-    while let Some(offset) = html[i..].find('<') {
-        let start = i + offset;
-        let rest = &html[start..];
-        if rest.starts_with("<!--") {
-            i = rest
-                .find("-->")
-                .map_or(html.len(), |e| start + e + "-->".len());
-            continue;
-        }
-        if rest.starts_with("<!") || rest.starts_with("<?") {
-            i = rest.find('>').map_or(html.len(), |e| start + e + 1);
-            continue;
-        }
-        let mut p = start + 1;
-        let closing = bytes.get(p) == Some(&b'/');
-        if closing {
-            p += 1;
-        }
-        let name_start = p;
-        while p < bytes.len() && (bytes[p].is_ascii_alphanumeric() || bytes[p] == b'-') {
-            p += 1;
-        }
-        if p == name_start {
-            i = start + 1;
-            continue;
-        }
-        let name = html[name_start..p].to_ascii_lowercase();
-        let mut attrs = Vec::new();
-        loop {
-            while p < bytes.len() && (bytes[p].is_ascii_whitespace() || bytes[p] == b'/') {
-                p += 1;
-            }
-            if p >= bytes.len() || bytes[p] == b'>' {
-                break;
-            }
-            let attr_start = p;
-            while p < bytes.len()
-                && !bytes[p].is_ascii_whitespace()
-                && !matches!(bytes[p], b'=' | b'>' | b'/')
-            {
-                p += 1;
-            }
-            let attr = html[attr_start..p].to_ascii_lowercase();
-            while p < bytes.len() && bytes[p].is_ascii_whitespace() {
-                p += 1;
-            }
-            let mut value = String::new();
-            if bytes.get(p) == Some(&b'=') {
-                p += 1;
-                while p < bytes.len() && bytes[p].is_ascii_whitespace() {
-                    p += 1;
-                }
-                match bytes.get(p) {
-                    Some(&q) if q == b'"' || q == b'\'' => {
-                        let end = html[p + 1..]
-                            .find(q as char)
-                            .map_or(html.len(), |e| p + 1 + e);
-                        value = html_text(&html[p + 1..end]);
-                        p = (end + 1).min(html.len());
-                    }
-                    _ => {
-                        let value_start = p;
-                        while p < bytes.len() && !bytes[p].is_ascii_whitespace() && bytes[p] != b'>'
-                        {
-                            p += 1;
-                        }
-                        value = html_text(&html[value_start..p]);
-                    }
-                }
-            }
-            if attr.is_empty() {
-                p += 1;
-                continue;
-            }
-            attrs.push((attr, value));
-        }
-        let end = (p + 1).min(html.len());
-        let raw_text = !closing && (name == "script" || name == "style");
-        tags.push(Tag {
-            name: name.clone(),
-            closing,
-            attrs,
-            start,
-            end,
-        });
-        i = end;
-        if raw_text {
-            let close = format!("</{name}");
-            i = html[i..]
-                .to_ascii_lowercase()
-                .find(&close)
-                .map_or(html.len(), |e| i + e);
-        }
-    }
-    tags
 }
 
 /// Okta Classic's custom IdP factor (`claims_provider`): the Duo Universal Prompt (another IdP
