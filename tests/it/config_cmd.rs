@@ -3,7 +3,11 @@
 use crate::common::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+#[path = "../../crates/team-config/tests/support/git.rs"]
+mod support_git;
+use support_git::git;
 
 fn env() -> TestEnv {
     TestEnv::new(fake_okta::Config::default())
@@ -198,32 +202,8 @@ fn generate_check_fails_on_a_stale_tree_listing_the_files_and_writes_nothing() {
     assert!(dir.join("teams/notes.config").exists());
 }
 
-const VALID_ORG: &str = r#"[okta]
-domain = "example.okta.com"
-aws_saml_url = "home/amazon_aws/0oa1abcdEFGH/272"
-
-[hub]
-account_id = "111111111111"
-region = "us-east-1"
-
-[[spoke]]
-name = "prod"
-account_id = "222222222222"
-region = "us-west-2"
-
-[[spoke.role]]
-name = "ReadOnly"
-policies = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
-
-[[team]]
-name = "ops"
-spoke_roles = [
-  { account = "prod", role = "ReadOnly" },
-]
-
-[team.hub_role]
-policies = ["arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]
-"#;
+/// The team-config crate's small valid org.
+const VALID_ORG: &str = include_str!("../../crates/team-config/tests/support/valid-org.toml");
 
 /// 1-based line of the last line containing `needle`.
 fn line_of(src: &str, needle: &str) -> usize {
@@ -518,29 +498,6 @@ fn init_dry_run_prints_the_diff_and_writes_nothing() {
     ]);
     assert!(ok(&out).contains("--- /dev/null"));
     assert!(!env.home().join(".aws").exists());
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git is installed");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -19,8 +19,8 @@ fn hub_config(saml_url: &str) -> String {
     format!("[okta]\naws_saml_url = {saml_url}\n\n[profile hub]\nrole_arn = {DEFAULT_HUB_ROLE}\nregion = us-east-1\n")
 }
 
-#[test]
-fn an_aws_saml_url_on_another_host_gets_no_session_token() {
+/// A logged-in environment whose hub's `aws_saml_url` points at another host (a recorder).
+fn saml_url_off_the_org() -> (TestEnv, CannedServer) {
     let env = TestEnv::new(Config::default());
     env.add();
     let evil = CannedServer::start(200, "text/html", "<html></html>");
@@ -28,6 +28,12 @@ fn an_aws_saml_url_on_another_host_gets_no_session_token() {
         "{}/home/amazon_aws/0oa1/272",
         evil.url
     )));
+    (env, evil)
+}
+
+#[test]
+fn an_aws_saml_url_on_another_host_gets_no_session_token() {
+    let (env, evil) = saml_url_off_the_org();
     let out = env.run(&["cred-process", "hub"]);
     assert_exit(&out, exit::CONFIG, "aws_saml_url");
     assert!(
@@ -63,13 +69,7 @@ fn backslash_and_scheme_tricks_in_aws_saml_url_are_config_errors() {
 
 #[test]
 fn login_never_opens_an_aws_saml_url_off_the_org() {
-    let env = TestEnv::new(Config::default());
-    env.add();
-    let evil = CannedServer::start(200, "text/html", "<html></html>");
-    env.write_config(&hub_config(&format!(
-        "{}/home/amazon_aws/0oa1/272",
-        evil.url
-    )));
+    let (env, evil) = saml_url_off_the_org();
     let out = env.run(&["login", "hub", "--stdout"]);
     assert_exit(&out, exit::CONFIG, "aws_saml_url");
     assert!(!stdout(&out).contains(&evil.url), "{}", stdout(&out));

@@ -213,32 +213,8 @@ fn check_finds_changed_missing_and_orphaned_files_and_write_fixes_them() {
 // ---------------------------------------------------------------------------------------------
 // Invalid input.
 
-const VALID: &str = r#"[okta]
-domain = "example.okta.com"
-aws_saml_url = "home/amazon_aws/0oa1abcdEFGH/272"
-
-[hub]
-account_id = "111111111111"
-region = "us-east-1"
-
-[[spoke]]
-name = "prod"
-account_id = "222222222222"
-region = "us-west-2"
-
-[[spoke.role]]
-name = "ReadOnly"
-policies = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
-
-[[team]]
-name = "ops"
-spoke_roles = [
-  { account = "prod", role = "ReadOnly" },
-]
-
-[team.hub_role]
-policies = ["arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]
-"#;
+/// A small valid org (also read by aws-okta's own `config generate` tests).
+const VALID: &str = include_str!("support/valid-org.toml");
 
 fn errors_of(src: &str) -> Vec<String> {
     match generate_from_str(Path::new("team-configs/org.toml"), src) {

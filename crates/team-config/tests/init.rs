@@ -3,7 +3,10 @@
 use std::cell::RefCell;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+#[path = "support/git.rs"]
+mod support_git;
+use support_git::git;
 
 use aws_okta_team_config::{
     generate, init, merge_managed_block, write_files, DangerousKey, Error, InitOptions, InitReport,
@@ -1011,29 +1014,6 @@ fn a_dry_run_reports_the_findings_and_writes_nothing() {
     o.team = "oncall".into();
     o.source = src.path().display().to_string();
     assert!(init(&o, &accept).unwrap().findings.is_empty());
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=test",
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git is installed");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
