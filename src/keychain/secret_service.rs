@@ -7,7 +7,7 @@
 //! same attributes, label and collection), so items stored by either are found by both.
 //! Secrets always cross the bus encrypted (DH session); a plain session is never used.
 use super::SERVICE;
-use dbus_secret_service::{EncryptionType, Error, Item, SecretService};
+use dbus_secret_service::{Collection, EncryptionType, Error, Item, Path, SecretService};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -18,7 +18,17 @@ const TARGET: &str = "default";
 
 /// The process's connection, opened on first use; dropped after a D-Bus failure so that the
 /// next call connects again.
-static CONNECTION: Mutex<Option<SecretService>> = Mutex::new(None);
+static CONNECTION: Mutex<Option<Connected>> = Mutex::new(None);
+
+/// A connection and what it learnt about the default collection (one round trip each, asked
+/// once per process: a cold login stores and looks up several items there).
+struct Connected {
+    ss: SecretService,
+    /// The default collection's object path, once read (`ReadAlias`).
+    default: Option<Path<'static>>,
+    /// Whether it was found unlocked (or unlocked by us) in this process.
+    unlocked: bool,
+}
 
 /// Why an operation failed, in the words `keyring` would use (the caller adds the item).
 #[derive(Debug, thiserror::Error)]
@@ -41,69 +51,102 @@ impl From<Error> for SsError {
 }
 
 /// Runs `f` with the process's connection, opening it first if needed.
-fn with_service<T>(f: impl FnOnce(&SecretService) -> Result<T, SsError>) -> Result<T, SsError> {
+fn with_service<T>(f: impl FnOnce(&mut Connected) -> Result<T, SsError>) -> Result<T, SsError> {
     let mut guard = CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
-    let service = match guard.take() {
-        Some(service) => service,
-        None => SecretService::connect(EncryptionType::Dh).map_err(SsError::Failed)?,
+    let mut connected = match guard.take() {
+        Some(connected) => connected,
+        None => Connected {
+            ss: SecretService::connect(EncryptionType::Dh).map_err(SsError::Failed)?,
+            default: None,
+            unlocked: false,
+        },
     };
-    let result = f(&service);
+    let result = f(&mut connected);
     let broken = matches!(
         &result,
         Err(SsError::Failed(Error::Dbus(_)) | SsError::NoAccess(Error::Dbus(_)))
     );
     if !broken {
-        *guard = Some(service);
+        *guard = Some(connected);
     }
     result
 }
 
-/// Runs `f` on the one item stored for `item`, unlocked; `None` when there is none.
-fn with_item<T>(
-    ss: &SecretService,
-    item: &str,
-    f: impl FnOnce(&Item<'_>) -> Result<T, Error>,
-) -> Result<Option<T>, SsError> {
-    let attributes = HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
-    let found = ss.search_items(attributes)?;
-    let count = found.unlocked.len() + found.locked.len();
-    if count == 0 {
-        // Items written without a target (keyring v1, other tools) live in the default
-        // collection: `keyring` looks there too.
-        let legacy = HashMap::from([("service", SERVICE), ("username", item)]);
-        let collection = ss.get_default_collection()?;
-        let items = collection.search_items(legacy)?;
-        return match items.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(f(one)?)),
-            more => Err(SsError::Ambiguous(more.len())),
-        };
+impl Connected {
+    /// The default collection, where `keyring` creates items and keeps legacy ones.
+    fn default_collection(&mut self) -> Result<Collection<'_>, SsError> {
+        let path = default_path(&self.ss, &mut self.default)?;
+        Ok(Collection::new(&self.ss, path))
     }
-    if count > 1 {
-        return Err(SsError::Ambiguous(count));
-    }
-    match (found.unlocked.first(), found.locked.first()) {
-        (Some(one), _) => Ok(Some(f(one)?)),
-        (None, Some(one)) => {
-            one.unlock()?;
-            Ok(Some(f(one)?))
+
+    /// The items stored for `item`: `keyring`'s (service, user and target, in any
+    /// collection), else items written without a target (keyring v1, other tools) in the
+    /// default collection, which `keyring` reads too. Locked ones are unlocked.
+    fn items(&mut self, item: &str) -> Result<Vec<Item<'_>>, SsError> {
+        let attributes =
+            HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
+        let mut found = self.ss.search_items(attributes)?;
+        if found.unlocked.is_empty() && found.locked.is_empty() {
+            let default = default_path(&self.ss, &mut self.default)?;
+            let legacy = HashMap::from([("service", SERVICE), ("username", item)]);
+            found = self.ss.search_items(legacy)?;
+            // Only the default collection's (an item's path is below its collection's).
+            let prefix = format!("{}/", &*default);
+            found.unlocked.retain(|i| i.path.starts_with(&prefix));
+            found.locked.retain(|i| i.path.starts_with(&prefix));
         }
-        (None, None) => Ok(None),
+        if !found.locked.is_empty() {
+            self.ss
+                .unlock_all(&found.locked.iter().collect::<Vec<_>>())?;
+        }
+        Ok(found.unlocked.into_iter().chain(found.locked).collect())
+    }
+}
+
+/// The default collection's path: read once per connection (`ReadAlias`), then remembered.
+fn default_path(
+    ss: &SecretService,
+    known: &mut Option<Path<'static>>,
+) -> Result<Path<'static>, SsError> {
+    if let Some(path) = known {
+        return Ok(path.clone());
+    }
+    let path = ss.get_default_collection()?.path;
+    *known = Some(path.clone());
+    Ok(path)
+}
+
+/// The one item stored for `item`; more than one is an error `keyring` would give too.
+fn one<'a>(items: &'a [Item<'a>]) -> Result<Option<&'a Item<'a>>, SsError> {
+    match items {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        more => Err(SsError::Ambiguous(more.len())),
     }
 }
 
 pub fn get(item: &str) -> Result<Option<Vec<u8>>, SsError> {
-    with_service(|ss| with_item(ss, item, |i| i.get_secret()))
+    with_service(|c| {
+        let items = c.items(item)?;
+        match one(&items)? {
+            Some(found) => Ok(Some(found.get_secret()?)),
+            None => Ok(None),
+        }
+    })
 }
 
+/// Creates the item in the default collection, or replaces the one there with the same
+/// attributes (`CreateItem` with `replace`): one round trip, and parallel logins storing the
+/// same item leave one. An item written without a target (legacy) is shadowed by it, as
+/// `keyring` reads the targeted one first, and [`delete`] removes both.
 pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
-    with_service(|ss| {
-        if with_item(ss, item, |i| i.set_secret(secret, "text/plain"))?.is_some() {
-            return Ok(());
-        }
-        let collection = ss.get_default_collection()?;
-        if collection.is_locked()? {
-            collection.unlock()?;
+    with_service(|c| {
+        if !c.unlocked {
+            let collection = c.default_collection()?;
+            if collection.is_locked()? {
+                collection.unlock()?;
+            }
+            c.unlocked = true;
         }
         let attributes = HashMap::from([
             ("service", SERVICE),
@@ -112,14 +155,30 @@ pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
             ("application", "rust-keyring"),
         ]);
         let label = format!("{item}@{SERVICE}:{TARGET} (keyring v{KEYRING_SCHEMA})");
-        collection.create_item(&label, attributes, secret, true, "text/plain")?;
+        c.default_collection()?
+            .create_item(&label, attributes, secret, true, "text/plain")?;
         Ok(())
     })
 }
 
-/// Whether there was an item to delete.
+/// Whether there was an item to delete. Every item `get` could return goes, the targeted one
+/// and a legacy one it shadowed, so that no older secret reappears after a logout.
 pub fn delete(item: &str) -> Result<bool, SsError> {
-    with_service(|ss| Ok(with_item(ss, item, |i| i.delete())?.is_some()))
+    with_service(|c| {
+        let mut deleted = false;
+        // At most two rounds: the targeted items, then the legacy ones they shadowed.
+        for _ in 0..2 {
+            let items = c.items(item)?;
+            if items.is_empty() {
+                break;
+            }
+            for found in &items {
+                found.delete()?;
+            }
+            deleted = true;
+        }
+        Ok(deleted)
+    })
 }
 
 #[cfg(test)]
@@ -158,5 +217,32 @@ mod tests {
         assert_eq!(theirs().get_secret().unwrap(), b"created here");
         theirs().delete_credential().unwrap();
         assert!(get(&name).unwrap().is_none());
+    }
+
+    /// An item written without a target (keyring v1, other tools) is read; a new secret
+    /// shadows it, and a delete (logout) removes both, so the older secret never comes back.
+    #[test]
+    fn a_legacy_item_is_read_shadowed_and_deleted_with_the_new_one() {
+        assert!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "no D-Bus session: run the suite under dbus-run-session scripts/lib/with-keyrings"
+        );
+        let name = format!("legacy-test-{}", std::process::id());
+        {
+            let ss = SecretService::connect(EncryptionType::Dh).unwrap();
+            let collection = ss.get_default_collection().unwrap();
+            let attributes = HashMap::from([("service", SERVICE), ("username", name.as_str())]);
+            collection
+                .create_item("legacy", attributes, b"old secret", true, "text/plain")
+                .unwrap();
+        }
+        assert_eq!(get(&name).unwrap().unwrap(), b"old secret");
+        set(&name, b"new secret").unwrap();
+        assert_eq!(get(&name).unwrap().unwrap(), b"new secret");
+        assert!(delete(&name).unwrap());
+        assert!(
+            get(&name).unwrap().is_none(),
+            "the legacy secret came back after a delete"
+        );
     }
 }

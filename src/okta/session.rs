@@ -155,22 +155,16 @@ fn stored_device_token(
     Ok(stored.map(|s| s.dt))
 }
 
-/// Puts the account's remembered device token (if any, and issued for `identity`) into the
-/// client's cookie jar, and returns it: [`save_device_token`] compares with it instead of
-/// reading the keychain again.
-pub fn restore_device_token(
-    client: &OktaClient,
+/// The account's remembered device token (if any, and issued for `identity`); read before the
+/// client exists, so that the read overlaps the TLS roots being built. A keychain that cannot
+/// be read only costs the remembered device (Okta asks for MFA as on a new device).
+pub fn remembered_device_token(
     keychain: &dyn Keychain,
     account: &str,
     identity: &Identity,
 ) -> Option<SecretString> {
     match stored_device_token(keychain, account, identity) {
-        Ok(Some(dt)) => {
-            tracing::debug!("sending the remembered Okta device token");
-            client.set_cookie("DT", dt.clone());
-            Some(dt)
-        }
-        Ok(None) => None,
+        Ok(found) => found,
         Err(e) => {
             tracing::debug!(error = %e, "cannot read the remembered device token");
             None
@@ -178,8 +172,17 @@ pub fn restore_device_token(
     }
 }
 
+/// Puts `remembered` (from [`remembered_device_token`]) into the client's cookie jar;
+/// [`save_device_token`] then compares with it instead of reading the keychain again.
+pub fn send_device_token(client: &OktaClient, remembered: Option<&SecretString>) {
+    if let Some(dt) = remembered {
+        tracing::debug!("sending the remembered Okta device token");
+        client.set_cookie("DT", dt.clone());
+    }
+}
+
 /// Stores the device token Okta set (or confirmed), when it differs from `sent`, what
-/// [`restore_device_token`] found stored.
+/// [`remembered_device_token`] found stored.
 pub fn save_device_token(
     client: &OktaClient,
     keychain: &dyn Keychain,

@@ -8,6 +8,7 @@ use crate::okta::app::{self, SessionProof};
 use crate::okta::factors::FactorChoice;
 use crate::okta::identity::Identity;
 use crate::okta::oie::{self, detect::Pipeline};
+use crate::okta::origin::OktaOrigin;
 use crate::okta::session::{self, SessionState};
 use crate::okta::{authn, OktaClient};
 use crate::saml::{extract_saml_response, SamlAssertion};
@@ -86,17 +87,29 @@ async fn saml_assertion(login: &Login<'_>) -> Result<SamlAssertion> {
     let label = chain.okta.account_label();
     // The session and device token of the label are used only if issued for this identity.
     let identity = Identity::of(account);
-    let client = OktaClient::new(account.base_url.clone(), &options.settings.okta_http)?;
     let refresh_window = options.settings.session_refresh_window;
     let app_path = &chain.okta.aws_saml_url;
     // Checked before any secret is sent: a link off the org fails here, not after the push.
-    client.origin().config_url("aws_saml_url", app_path)?;
+    OktaOrigin::new(account.base_url.clone()).config_url("aws_saml_url", app_path)?;
 
+    // The keychain is read before the client is built: building it waits for the TLS roots,
+    // which are read on another thread meanwhile (`tls::build_in_background`), so these reads
+    // (D-Bus round trips with the Secret Service) overlap that work instead of following it.
     let cached_session = if options.no_cache {
         None
     } else {
         cache.okta_session(label, &identity)?
     };
+    // Needed only when there is no session to reuse, or it has ended (read then, below).
+    let mut remembered = match cached_session {
+        None => Some(session::remembered_device_token(
+            cache.keychain(),
+            label,
+            &identity,
+        )),
+        Some(_) => None,
+    };
+    let client = OktaClient::new(account.base_url.clone(), &options.settings.okta_http)?;
     if let Some(cached) = cached_session {
         if let Some(assertion) = reuse_session(
             &client,
@@ -133,16 +146,12 @@ async fn saml_assertion(login: &Login<'_>) -> Result<SamlAssertion> {
             .or_else(|| chain.okta.mfa_duo_device.clone()),
         forget_device: options.factor.forget_device,
     };
-    let sent =
-        crate::okta::session::restore_device_token(&client, cache.keychain(), label, &identity);
+    let sent = remembered
+        .take()
+        .unwrap_or_else(|| session::remembered_device_token(cache.keychain(), label, &identity));
+    session::send_device_token(&client, sent.as_ref());
     let login = authn::authenticate(&client, account, &choice).await?;
-    crate::okta::session::save_device_token(
-        &client,
-        cache.keychain(),
-        label,
-        &identity,
-        sent.as_ref(),
-    )?;
+    session::save_device_token(&client, cache.keychain(), label, &identity, sent.as_ref())?;
     let page = app::open(&client, app_path, login.proof()).await?;
     if let Some(sid) = &page.sid {
         // Learnt once per session, so each reuse can be the app link alone.
