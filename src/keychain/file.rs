@@ -19,7 +19,7 @@ const SALT_FILE: &str = "salt";
 const CHECK_ITEM: &str = ".passphrase-check";
 const CHECK_PLAINTEXT: &[u8] = b"aws-okta file keychain";
 /// OWASP's Argon2id baseline (19 MiB, 2 passes); see the README before changing it.
-const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+pub(super) const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 const ARGON2_PASSES: u32 = 2;
 
 pub struct FileKeychain {
@@ -133,9 +133,18 @@ impl FileKeychain {
         let mut key = Zeroizing::new([0u8; 32]);
         let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, Some(32))
             .map_err(|e| error(Backend::File, e))?;
+        // In memory of our own (huge pages on Linux: the same key, ~40% sooner; see
+        // `kdf_memory`), returned to the kernel right after.
+        let mut memory = super::kdf_memory::KdfMemory::new(params.block_count());
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-            .hash_password_into(passphrase.as_bytes(), &salt, key.as_mut())
+            .hash_password_into_with_memory(
+                passphrase.as_bytes(),
+                &salt,
+                key.as_mut(),
+                memory.blocks(),
+            )
             .map_err(|e| error(Backend::File, e))?;
+        drop(memory);
 
         match check {
             Some(data) => {

@@ -2,6 +2,7 @@
 //! with the OS stores (through the `keyring` crate) and an encrypted file as backends.
 pub mod file;
 pub mod items;
+mod kdf_memory;
 mod os;
 #[cfg(any(target_os = "linux", target_os = "freebsd"))]
 mod secret_service;
