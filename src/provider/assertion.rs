@@ -24,7 +24,7 @@ pub fn assertion(
     identity::ensure_recorded(label, &Identity::of(&account));
     let cache = Cache::new(keychain).expiring_within(options.settings.expiry_window);
     let runtime = crate::runtime::current_thread()?;
-    match runtime.block_on(hub::proof(&chain, &cache, options, &account))? {
+    match runtime.block_on(async { hub::proof(&chain, &cache, options, &account).await?.settled().await })? {
         HubProof::Saml(assertion) => Ok(assertion),
         HubProof::WebIdentity(_) => Err(Error::Config(format!(
             "Okta account '{label}' uses okta_hub_trust = oidc: an id token offers no list of roles; use a profile with role_arn instead"

@@ -1,7 +1,7 @@
 //! The classic login flow: the Okta session cached from an earlier login when it is still
 //! good (one request: the AWS app link), else primary authentication with MFA
 //! (`/api/v1/authn`), then the AWS app link, whose page carries the SAML assertion.
-use super::flow::{HubProof, Login, LoginFlow, LoginFuture};
+use super::flow::{Bookkeeping, HubProof, Login, LoginFlow, LoginFuture, Proved};
 use crate::cache::Cache;
 use crate::config::Chain;
 use crate::okta::app::{self, SessionProof};
@@ -22,11 +22,14 @@ impl LoginFlow for Classic {
         "classic"
     }
 
-    fn hub_proof<'a>(&'a self, login: &'a Login<'a>) -> LoginFuture<'a> {
+    fn hub_proof<'f, 'a: 'f>(&'f self, login: Login<'a>) -> LoginFuture<'f, 'a> {
         Box::pin(async move {
             let identity = Identity::of(login.account);
-            match saml_assertion(login).await {
-                Ok(assertion) => Ok(HubProof::Saml(assertion)),
+            match saml_assertion(&login).await {
+                Ok((assertion, bookkeeping)) => Ok(Proved {
+                    proof: HubProof::Saml(assertion),
+                    bookkeeping,
+                }),
                 Err(e) => {
                     let http = &login.options.settings.okta_http;
                     Err(classic_on_idx_hint(e, login.chain, login.cache, &identity, http).await)
@@ -77,7 +80,9 @@ async fn classic_on_idx_hint(
     }
 }
 
-async fn saml_assertion(login: &Login<'_>) -> Result<SamlAssertion> {
+/// The assertion, and (after a new login) the remembering of its Okta session, left to run
+/// beside the hub's STS call.
+async fn saml_assertion<'a>(login: &Login<'a>) -> Result<(SamlAssertion, Option<Bookkeeping<'a>>)> {
     let Login {
         chain,
         cache,
@@ -122,7 +127,7 @@ async fn saml_assertion(login: &Login<'_>) -> Result<SamlAssertion> {
         )
         .await?
         {
-            return Ok(assertion);
+            return Ok((assertion, None));
         }
         tracing::debug!("cached Okta session is no longer valid; logging in");
         cache.forget_okta_session(label)?;
@@ -153,20 +158,31 @@ async fn saml_assertion(login: &Login<'_>) -> Result<SamlAssertion> {
     let login = authn::authenticate(&client, account, &choice).await?;
     session::save_device_token(&client, cache.keychain(), label, &identity, sent.as_ref())?;
     let page = app::open(&client, app_path, login.proof()).await?;
-    if let Some(sid) = &page.sid {
-        // Learnt once per session, so each reuse can be the app link alone.
-        let expires_at = match session::validate(&client, sid, refresh_window).await? {
-            SessionState::Active { expires_at } => expires_at,
-            _ => None,
-        };
-        cache.store_okta_session(label, &identity, sid, expires_at)?;
+    let remember = page.sid.clone().map(|sid| -> Bookkeeping<'a> {
+        Box::pin(async move {
+            // Learnt once per session, so each reuse can be the app link alone.
+            let expires_at = match session::validate(&client, &sid, refresh_window).await? {
+                SessionState::Active { expires_at } => expires_at,
+                _ => None,
+            };
+            cache.store_okta_session(label, &identity, &sid, expires_at)
+        })
+    });
+    let assertion = extract_saml_response(&page.html)
+        .ok_or_else(|| {
+            Error::Saml(format!(
+                "Okta answered the AWS app link ({app_path}) with a sign-in page instead of a SAML assertion right after login: the session was not accepted; check aws_saml_url and retry"
+            ))
+        })
+        .and_then(SamlAssertion::parse);
+    match assertion {
+        Ok(assertion) => Ok((assertion, remember)),
+        Err(e) => {
+            // The session is remembered all the same: a retry need not log in again.
+            super::flow::finish(remember).await?;
+            Err(e)
+        }
     }
-    let encoded = extract_saml_response(&page.html).ok_or_else(|| {
-        Error::Saml(format!(
-            "Okta answered the AWS app link ({app_path}) with a sign-in page instead of a SAML assertion right after login: the session was not accepted; check aws_saml_url and retry"
-        ))
-    })?;
-    SamlAssertion::parse(encoded)
 }
 
 /// The SAML assertion from the cached Okta session, or `None` when the session has ended.

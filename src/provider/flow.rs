@@ -22,14 +22,51 @@ pub struct Login<'a> {
     pub account: &'a OktaAccount,
 }
 
-pub type LoginFuture<'a> = Pin<Box<dyn Future<Output = Result<HubProof>> + 'a>>;
+/// A flow's work: it borrows the flow (`'f`); what it proves may borrow the login (`'a`).
+pub type LoginFuture<'f, 'a> = Pin<Box<dyn Future<Output = Result<Proved<'a>>> + 'f>>;
+
+/// Work a login leaves to finish beside the hub's STS call (it needs nothing from it).
+pub type Bookkeeping<'a> = Pin<Box<dyn Future<Output = Result<()>> + 'a>>;
+
+/// What a flow proved, and the bookkeeping it left: remembering a new Okta session (learning
+/// its end from Okta, then storing it). That is one Okta round trip and a keychain write; the
+/// hub's AssumeRoleWithSAML does not wait for them. It must still finish before the login
+/// returns, success or not ([`Proved::settled`] for callers with nothing to overlap).
+pub struct Proved<'a> {
+    pub proof: HubProof,
+    pub bookkeeping: Option<Bookkeeping<'a>>,
+}
+
+impl<'a> Proved<'a> {
+    /// A proof with nothing left to do.
+    pub fn done(proof: HubProof) -> Proved<'a> {
+        Proved {
+            proof,
+            bookkeeping: None,
+        }
+    }
+
+    /// The proof, once the bookkeeping is done.
+    pub async fn settled(self) -> Result<HubProof> {
+        finish(self.bookkeeping).await?;
+        Ok(self.proof)
+    }
+}
+
+/// Runs what a login left, if anything.
+pub async fn finish(bookkeeping: Option<Bookkeeping<'_>>) -> Result<()> {
+    match bookkeeping {
+        Some(work) => work.await,
+        None => Ok(()),
+    }
+}
 
 /// One way to sign in to Okta.
 pub trait LoginFlow {
     /// As `okta_auth_flow` spells it.
     fn name(&self) -> &'static str;
     /// Signs in (reusing what is cached when it still works) and returns the proof for AWS.
-    fn hub_proof<'a>(&'a self, login: &'a Login<'a>) -> LoginFuture<'a>;
+    fn hub_proof<'f, 'a: 'f>(&'f self, login: Login<'a>) -> LoginFuture<'f, 'a>;
 }
 
 /// The implementation of a chosen flow.
@@ -51,14 +88,14 @@ impl LoginFlow for OAuthTokens {
         self.0.name()
     }
 
-    fn hub_proof<'a>(&'a self, login: &'a Login<'a>) -> LoginFuture<'a> {
+    fn hub_proof<'f, 'a: 'f>(&'f self, login: Login<'a>) -> LoginFuture<'f, 'a> {
         Box::pin(async move {
             let Login {
                 chain,
                 cache,
                 options,
                 account,
-            } = *login;
+            } = login;
             let factor_type = options
                 .factor
                 .factor_type
@@ -74,7 +111,7 @@ impl LoginFlow for OAuthTokens {
                 no_browser: options.no_browser,
                 http: &options.settings.okta_http,
             };
-            oie::token::hub_proof(&request).await
+            oie::token::hub_proof(&request).await.map(Proved::done)
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The hub hop: choose the login flow, let it prove the user to AWS (a SAML assertion, or an
 //! id token for `okta_hub_trust = oidc`), then AssumeRoleWithSAML (or WithWebIdentity) into the
 //! hub role.
-use super::flow::{login_flow, HubProof, Login};
+use super::flow::{finish, login_flow, HubProof, Login, Proved};
 use super::{Credentials, LoginOptions};
 use crate::cache::Cache;
 use crate::config::Chain;
@@ -21,33 +21,45 @@ pub async fn credentials(
     options: &LoginOptions,
     account: OktaAccount,
 ) -> Result<Credentials> {
-    let assertion = match proof(chain, cache, options, &account).await? {
+    let Proved { proof, bookkeeping } = proof(chain, cache, options, &account).await?;
+    let assertion = match proof {
         HubProof::Saml(assertion) => assertion,
-        HubProof::WebIdentity(token) => return web_identity(chain, sts, &account, &token).await,
+        HubProof::WebIdentity(token) => {
+            finish(bookkeeping).await?;
+            return web_identity(chain, sts, &account, &token).await;
+        }
     };
-    let role = choose_role(&assertion, chain.saml.role_arn.as_deref())?;
-    let mut duration = chain.saml.session_ttl;
-    if let Some(max) = assertion.session_duration {
-        duration = duration.min(max);
-    }
-    let region = chain
-        .saml
-        .region
-        .clone()
-        .unwrap_or_else(|| sts::default_region(Some(&role.role_arn)).to_string());
-    sts.assume_role_with_saml(&region, &role, &assertion, duration)
-        .await
+    let assume = async {
+        let role = choose_role(&assertion, chain.saml.role_arn.as_deref())?;
+        let mut duration = chain.saml.session_ttl;
+        if let Some(max) = assertion.session_duration {
+            duration = duration.min(max);
+        }
+        let region = chain
+            .saml
+            .region
+            .clone()
+            .unwrap_or_else(|| sts::default_region(Some(&role.role_arn)).to_string());
+        sts.assume_role_with_saml(&region, &role, &assertion, duration)
+            .await
+    };
+    // The new Okta session is remembered while STS answers (see `Proved`); both finish
+    // before the login returns, and STS's error, if any, is the one reported.
+    let (credentials, remembered) = tokio::join!(assume, finish(bookkeeping));
+    let credentials = credentials?;
+    remembered?;
+    Ok(credentials)
 }
 
 /// What the hub hop proves itself with, through the login flow the chain chooses: a SAML
 /// assertion, or an id token (`okta_hub_trust = oidc`). Also what `roles` and `--role` read
 /// the offered roles from.
-pub(super) async fn proof(
-    chain: &Chain,
-    cache: &Cache<'_>,
-    options: &LoginOptions,
-    account: &OktaAccount,
-) -> Result<HubProof> {
+pub(super) async fn proof<'a>(
+    chain: &'a Chain,
+    cache: &'a Cache<'a>,
+    options: &'a LoginOptions,
+    account: &'a OktaAccount,
+) -> Result<Proved<'a>> {
     let flow = choose_flow(chain, cache, options, account).await?;
     let login = Login {
         chain,
@@ -57,7 +69,7 @@ pub(super) async fn proof(
     };
     let flow = login_flow(flow);
     tracing::debug!(flow = flow.name(), "signing in to Okta");
-    flow.hub_proof(&login).await
+    flow.hub_proof(login).await
 }
 
 /// Which login this chain uses. The org's pipeline is read (once per account, then cached)

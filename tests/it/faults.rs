@@ -216,8 +216,18 @@ fn sts_response_cut_mid_body_is_reported_and_nothing_is_cached() {
         stderr(&out)
     );
     assert!(one_error_line(&out).contains("STS"), "{}", stderr(&out));
+    // The Okta session of the failed login was remembered (it is stored beside the STS
+    // call, and finishes even when STS fails): the retry needs no second push.
+    let c = env.okta.counters();
+    assert_eq!((c.authn, c.pushes, c.sessions_me), (1, 1, 1), "{c:?}");
     env.sts_url = good;
     cred_process_json(&env.run(&["cred-process", "hub"]));
+    let c = env.okta.counters();
+    assert_eq!(
+        (c.authn, c.pushes),
+        (1, 1),
+        "the retry logged in again: {c:?}"
+    );
 }
 
 #[test]
