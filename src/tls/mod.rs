@@ -28,7 +28,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+
+#[cfg(all(unix, not(target_os = "macos")))]
+mod system_store;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The variables naming PEM files of CA certificates, checked in this order: the first is
 /// added to the trusted roots ([`ADDED_BUNDLE_VAR`]); the second is the system store itself
@@ -40,45 +44,55 @@ const ADDED_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
 /// The TLS configuration of aws-okta's own HTTPS clients (built once per process: reading the
 /// system store costs a few milliseconds, and only a login that goes to the network pays it).
 pub fn client_config() -> Result<rustls::ClientConfig> {
-    if let Some(warming) = lock_warming().take() {
-        // Its result lands in CONFIG; a failure is built again below, to be reported.
-        let _ = warming.join();
-    }
-    if let Some(config) = CONFIG.get() {
+    if WARMING.load(Ordering::Acquire) {
+        // The thread's result: the configuration, or `None` when it failed (built again
+        // below, to be reported).
+        if let Some(config) = CONFIG.wait() {
+            return Ok(config.clone());
+        }
+    } else if let Some(Some(config)) = CONFIG.get() {
         return Ok(config.clone());
     }
     let config = build_client_config()?;
-    Ok(CONFIG.get_or_init(|| config).clone())
+    let _ = CONFIG.set(Some(config.clone()));
+    Ok(config)
 }
 
-static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
-static WARMING: Mutex<Option<std::thread::JoinHandle<()>>> = Mutex::new(None);
-
-fn lock_warming() -> std::sync::MutexGuard<'static, Option<std::thread::JoinHandle<()>>> {
-    WARMING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+/// Set once, by [`build_in_background`]'s thread or by the first [`client_config`].
+static CONFIG: OnceLock<Option<rustls::ClientConfig>> = OnceLock::new();
+/// Whether a thread is building [`CONFIG`] (it always sets it, `None` on failure).
+static WARMING: AtomicBool = AtomicBool::new(false);
 
 /// Starts building [`client_config`] on another thread, for a login that is about to read
 /// the Okta password: reading the system store (a few milliseconds of file reads and parsing)
 /// then overlaps the keychain read (a D-Bus round trip series, or the `file` backend's
 /// Argon2id derivation) instead of following it. Nothing is sent anywhere; the first
-/// [`client_config`] waits for it.
+/// [`client_config`] waits for the configuration (not for the rest of the thread's work).
 pub fn build_in_background() {
-    let mut warming = lock_warming();
-    if warming.is_some() || CONFIG.get().is_some() {
+    if CONFIG.get().is_some() || WARMING.swap(true, Ordering::AcqRel) {
         return;
     }
     let spawned = std::thread::Builder::new()
         .name("tls-roots".into())
         .spawn(|| {
-            if let Ok(config) = build_client_config() {
-                let _ = CONFIG.set(config);
+            // Set even if building panics, so that no `client_config` waits forever.
+            struct Settle;
+            impl Drop for Settle {
+                fn drop(&mut self) {
+                    let _ = CONFIG.set(None);
+                }
             }
+            let settle = Settle;
+            let _ = CONFIG.set(build_client_config().ok());
+            drop(settle);
+            // Then the STS client's trust: a login's first STS call comes after its Okta
+            // requests, and finds it built.
+            let _ = sts_tls_context();
         });
-    // Without a thread the first client builds it, as before.
-    *warming = spawned.ok();
+    if spawned.is_err() {
+        // Without a thread the first client builds it, as before.
+        WARMING.store(false, Ordering::Release);
+    }
 }
 
 fn build_client_config() -> Result<rustls::ClientConfig> {
@@ -130,22 +144,41 @@ struct SystemRoots {
 fn system_roots() -> &'static SystemRoots {
     static ROOTS: OnceLock<SystemRoots> = OnceLock::new();
     ROOTS.get_or_init(|| {
-        let native = rustls_native_certs::load_native_certs();
-        for error in &native.errors {
+        let (certs, errors) = read_system_store();
+        for error in &errors {
             // A missing or unreadable store is not fatal: the built-in roots remain (Okta).
             tracing::debug!(%error, "system certificate store");
         }
-        let mut seen = std::collections::HashSet::new();
         let mut anchors = RootCertStore::empty();
-        let certs = native
-            .certs
+        let certs = certs
             .into_iter()
-            .filter(|c| seen.insert(c.as_ref().to_vec()))
             // Only certificates that can be trust anchors (the STS client panics on others).
             .filter(|c| anchors.add(c.clone()).is_ok())
             .collect();
         SystemRoots { certs, anchors }
     })
+}
+
+/// The system store's certificates, each once: PEM files read by [`system_store`] where the
+/// store is files, else the platform's store through `rustls-native-certs`.
+fn read_system_store() -> (Vec<CertificateDer<'static>>, Vec<String>) {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let (file, dirs) = system_store::locations();
+        let loaded = system_store::load(file.as_deref(), &dirs);
+        (loaded.certs, loaded.errors)
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        let native = rustls_native_certs::load_native_certs();
+        let mut seen = std::collections::HashSet::new();
+        let certs = native
+            .certs
+            .into_iter()
+            .filter(|c| seen.insert(c.as_ref().to_vec()))
+            .collect();
+        (certs, native.errors.iter().map(|e| e.to_string()).collect())
+    }
 }
 
 /// The certificates of one `AWS_CA_BUNDLE` file: as DER (the SDK's STS client takes them as
@@ -228,6 +261,15 @@ pub fn check_bundles() -> Result<()> {
 /// Through the SDK's public API the verifier cannot be wrapped, so an STS certificate error
 /// names the host but not the issuer.
 pub fn sts_tls_context() -> Result<aws_smithy_http_client::tls::TlsContext> {
+    static STS_TLS: OnceLock<aws_smithy_http_client::tls::TlsContext> = OnceLock::new();
+    if let Some(context) = STS_TLS.get() {
+        return Ok(context.clone());
+    }
+    let context = build_sts_tls_context()?;
+    Ok(STS_TLS.get_or_init(|| context).clone())
+}
+
+fn build_sts_tls_context() -> Result<aws_smithy_http_client::tls::TlsContext> {
     use aws_smithy_http_client::tls::{TlsContext, TrustStore};
     let bundles = extra_bundles()?;
     // Not the SDK's own reading of the system store: it would read and parse it a second time.
