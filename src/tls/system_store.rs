@@ -12,7 +12,7 @@
 //! macOS and Windows keep `rustls-native-certs`, which asks their certificate stores.
 use base64::Engine;
 use rustls::pki_types::CertificateDer;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
@@ -65,9 +65,11 @@ struct Reader {
     errors: Vec<String>,
     /// (device, inode) of files read: a directory's hash links name the same files.
     files: HashSet<(u64, u64)>,
-    /// Base64 text of the blocks decoded (the bundle repeats the directory's files).
-    blocks: HashSet<String>,
-    ders: HashSet<Vec<u8>>,
+    /// Base64 text of the blocks decoded (the bundle repeats the directory's files). Ordered
+    /// sets: two certificates' texts differ within a few dozen bytes, so a comparison is
+    /// cheaper than hashing ~1.8 KB with SipHash.
+    blocks: BTreeSet<Vec<u8>>,
+    ders: BTreeSet<Vec<u8>>,
 }
 
 impl Reader {
@@ -114,20 +116,23 @@ impl Reader {
     /// The `CERTIFICATE` blocks of a PEM file (other kinds, and text between blocks, are
     /// ignored as `rustls-pki-types` ignores them).
     fn pem(&mut self, bytes: &[u8], path: &Path) {
-        let text = String::from_utf8_lossy(bytes);
-        let mut lines = text.lines().map(str::trim_end);
+        let mut lines = bytes.split(|&b| b == b'\n').map(<[u8]>::trim_ascii);
         while let Some(line) = lines.next() {
-            if line != BEGIN {
+            if line != BEGIN.as_bytes() {
                 continue;
             }
-            let mut body = String::with_capacity(2048);
+            let mut body = Vec::with_capacity(2048);
             let mut ended = false;
             for line in lines.by_ref() {
-                if line == END {
+                if line == END.as_bytes() {
                     ended = true;
                     break;
                 }
-                body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
+                if line.iter().any(u8::is_ascii_whitespace) {
+                    body.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+                } else {
+                    body.extend_from_slice(line);
+                }
             }
             if !ended {
                 self.errors.push(format!(
@@ -141,7 +146,8 @@ impl Reader {
             }
             match base64::engine::general_purpose::STANDARD.decode(&body) {
                 Ok(der) => {
-                    if self.ders.insert(der.clone()) {
+                    if !self.ders.contains(&der) {
+                        self.ders.insert(der.clone());
                         self.certs.push(CertificateDer::from(der));
                     }
                 }
