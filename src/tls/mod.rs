@@ -17,6 +17,10 @@
 //!   way (a file that cannot be read or holds no certificate is an error naming it), but its
 //!   certificates are not added a second time: they already are the system store above.
 //!
+//! A chain is checked against the built-in roots first and only then against all of them
+//! ([`BuiltinFirst`]): the same verdict as one verifier with every root, but a public Okta is
+//! verified without waiting for the system store, which is read on a second thread meanwhile.
+//!
 //! AWS STS goes through the SDK's own client, see [`sts_tls_context`].
 //!
 //! A certificate that fails verification is reported as such ([`certificate_problem`]) and
@@ -85,8 +89,9 @@ pub fn build_in_background() {
             let settle = Settle;
             let _ = CONFIG.set(build_client_config().ok());
             drop(settle);
-            // Then the STS client's trust: a login's first STS call comes after its Okta
-            // requests, and finds it built.
+            // Then every root (a TLS-inspecting proxy's chain needs the system store) and the
+            // STS client's trust: the login's requests that need them find them built.
+            let _ = full_verifier();
             let _ = sts_tls_context();
         });
     if spawned.is_err() {
@@ -96,6 +101,41 @@ pub fn build_in_background() {
 }
 
 fn build_client_config() -> Result<rustls::ClientConfig> {
+    // A bad AWS_CA_BUNDLE fails here, before any request.
+    check_bundles()?;
+    let provider = crypto_provider();
+    let builtin = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let builtin = WebPkiServerVerifier::builder_with_provider(Arc::new(builtin), provider.clone())
+        .build()
+        .map_err(|e| Error::network(format!("cannot set up certificate checks: {e}")))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::network(format!("cannot set up TLS: {e}")))?
+        // "dangerous" only in name: every decision is the standard WebPKI verifier's, ours only
+        // chooses which roots it is given first and adds the issuer's name to a refusal.
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(NamingVerifier {
+            inner: BuiltinFirst { builtin },
+        }))
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// ring, the provider reqwest's rustls is built with (the process has two: the AWS SDK brings
+/// aws-lc-rs, so none can be picked implicitly).
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The verifier with every root: built-in, the system store and `AWS_CA_BUNDLE`'s; built
+/// once, on the background thread when there is one.
+fn full_verifier() -> Result<Arc<WebPkiServerVerifier>> {
+    static FULL: OnceLock<Arc<WebPkiServerVerifier>> = OnceLock::new();
+    if let Some(verifier) = FULL.get() {
+        return Ok(verifier.clone());
+    }
     let started = std::time::Instant::now();
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -115,21 +155,45 @@ fn build_client_config() -> Result<rustls::ClientConfig> {
         ms = started.elapsed().as_millis() as u64,
         "trusted roots"
     );
-    // ring, the provider reqwest's rustls is built with (the process has two: the AWS SDK
-    // brings aws-lc-rs, so none can be picked implicitly).
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), crypto_provider())
         .build()
         .map_err(|e| Error::network(format!("cannot set up certificate checks: {e}")))?;
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::network(format!("cannot set up TLS: {e}")))?
-        // "dangerous" only in name: every decision is the standard WebPKI verifier's, ours only
-        // adds the issuer's name to its refusal.
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NamingVerifier { inner: verifier }))
-        .with_no_client_auth();
-    Ok(config)
+    Ok(FULL.get_or_init(|| verifier).clone())
+}
+
+/// Verifies against the built-in roots first and, only when they do not accept the chain,
+/// against all of them (built-in, system store, `AWS_CA_BUNDLE`). Adding roots never makes
+/// a valid chain invalid, so it accepts exactly what one verifier holding every root accepts;
+/// but a public Okta (the usual case) is verified without reading the system store, which
+/// costs a few milliseconds on Linux and up to hundreds on macOS, and which a TLS-inspecting
+/// proxy's chain then waits for.
+#[derive(Debug)]
+struct BuiltinFirst {
+    builtin: Arc<WebPkiServerVerifier>,
+}
+
+impl BuiltinFirst {
+    fn verify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let first = self.builtin.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        if first.is_ok() {
+            return first;
+        }
+        let full = full_verifier().map_err(|e| rustls::Error::General(e.to_string()))?;
+        full.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
 }
 
 /// The operating system's store (or what `SSL_CERT_FILE`/`SSL_CERT_DIR` name in its place),
@@ -301,7 +365,7 @@ fn pem(cert: &CertificateDer) -> Vec<u8> {
 /// message can say which CA to trust.
 #[derive(Debug)]
 struct NamingVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: BuiltinFirst,
 }
 
 /// A refused server certificate: why, and who issued the top of the presented chain.
@@ -332,7 +396,7 @@ impl ServerCertVerifier for NamingVerifier {
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         self.inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .verify(end_entity, intermediates, server_name, ocsp_response, now)
             .map_err(|e| match e {
                 rustls::Error::InvalidCertificate(kind) => {
                     // The top of the chain the server sent: its issuer is the root to trust
@@ -355,7 +419,10 @@ impl ServerCertVerifier for NamingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        // Signatures do not depend on the roots: the built-in verifier checks them.
+        self.inner
+            .builtin
+            .verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -364,11 +431,13 @@ impl ServerCertVerifier for NamingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.inner
+            .builtin
+            .verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.inner.builtin.supported_verify_schemes()
     }
 }
 
