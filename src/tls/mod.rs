@@ -18,7 +18,7 @@
 //!   certificates are not added a second time: they already are the system store above.
 //!
 //! A chain is checked against the built-in roots first and only then against all of them
-//! ([`BuiltinFirst`]): the same verdict as one verifier with every root, but a public Okta is
+//! (`BuiltinFirst`): the same verdict as one verifier with every root, but a public Okta is
 //! verified without waiting for the system store, which is read on a second thread meanwhile.
 //!
 //! AWS STS goes through the SDK's own client, see [`sts_tls_context`].
