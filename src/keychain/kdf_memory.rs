@@ -6,7 +6,8 @@
 //! for transparent huge pages (`MADV_HUGEPAGE`, which the default `madvise` mode honours):
 //! ~270 faults and ~16 ms, for the same parameters and the same key (the KDF's cost to an
 //! attacker is unchanged; only our page-table overhead goes). Where huge pages are off, or
-//! elsewhere, it is ordinary memory and costs what it did.
+//! none is free at once (the kernel then falls back to 4 KiB pages), or on other systems, it
+//! is ordinary memory and costs what it did.
 //!
 //! The mapping is returned to the kernel as soon as the key is derived (`munmap`), so the
 //! passphrase-derived blocks do not linger in the process; the kernel zeroes pages before

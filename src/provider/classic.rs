@@ -97,9 +97,9 @@ async fn saml_assertion<'a>(login: &Login<'a>) -> Result<(SamlAssertion, Option<
     // Checked before any secret is sent: a link off the org fails here, not after the push.
     OktaOrigin::new(account.base_url.clone()).config_url("aws_saml_url", app_path)?;
 
-    // The keychain is read before the client is built: building it waits for the TLS roots,
-    // which are read on another thread meanwhile (`tls::build_in_background`), so these reads
-    // (D-Bus round trips with the Secret Service) overlap that work instead of following it.
+    // The keychain is read before the client is built: the client waits for the TLS set-up
+    // running on another thread (`tls::build_in_background`), and these reads (D-Bus round
+    // trips with the Secret Service) overlap it instead of following it.
     let cached_session = if options.no_cache {
         None
     } else {
