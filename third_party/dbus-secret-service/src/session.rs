@@ -425,6 +425,17 @@ mod crypto_tests {
         );
     }
 
+    /// The attack on upstream's generator: whoever knows (or sets) fastrand's state knows
+    /// the session key. Here the same state twice must still give two different keys.
+    #[test]
+    fn a_known_generator_state_does_not_give_the_private_key() {
+        fastrand::seed(42);
+        let first = Keypair::generate().unwrap();
+        fastrand::seed(42);
+        let second = Keypair::generate().unwrap();
+        assert_ne!(first.private, second.private, "the DH private key followed fastrand's seed");
+    }
+
     #[test]
     fn private_keys_come_from_the_os() {
         // 1024 random bits: never equal, and not all in the low 64 bits.
