@@ -338,8 +338,7 @@ fn build_sts_tls_context() -> Result<aws_smithy_http_client::tls::TlsContext> {
     let bundles = extra_bundles()?;
     // Not the SDK's own reading of the system store: it would read and parse it a second time.
     let mut store = TrustStore::empty();
-    let system = system_roots().certs.iter();
-    for cert in system.chain(bundles.iter().flat_map(|b| &b.certs)) {
+    for cert in sts_roots(&system_roots().certs, bundles) {
         // Re-encoded from the checked DER: the SDK panics on a PEM block it cannot use.
         store.add_pem_certificate(pem(cert));
     }
@@ -347,6 +346,29 @@ fn build_sts_tls_context() -> Result<aws_smithy_http_client::tls::TlsContext> {
         .with_trust_store(store)
         .build()
         .map_err(|e| Error::network(format!("cannot set up TLS for AWS STS: {e}")))
+}
+
+/// What the STS client trusts: the system store and `AWS_CA_BUNDLE`'s certificates; where the
+/// system has no store at all (a minimal container without ca-certificates), the built-in
+/// Mozilla roots instead, as the Okta client has them: else the login would reach Okta, take the
+/// push, and fail at STS. (Not always added: the SDK decodes every root again per process.)
+fn sts_roots<'c>(
+    system: &'c [CertificateDer<'static>],
+    bundles: &'c [Bundle],
+) -> Vec<&'c CertificateDer<'static>> {
+    let builtin: &'c [CertificateDer<'static>] = if system.is_empty() {
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+    } else {
+        &[]
+    };
+    let mut anchors = RootCertStore::empty();
+    system
+        .iter()
+        // Only built-in certificates that parse as trust anchors (the SDK panics on others);
+        // the system store's and the bundles' were checked when read.
+        .chain(builtin.iter().filter(|c| anchors.add((*c).clone()).is_ok()))
+        .chain(bundles.iter().flat_map(|b| &b.certs))
+        .collect()
 }
 
 fn pem(cert: &CertificateDer) -> Vec<u8> {
@@ -730,6 +752,16 @@ tL4ndQavEi51mI38AjEAi/V3bNTIZargCyzuFJ0nN6T5U6VR5CmD1/iQMVtCnwr1
         assert_eq!(certificate_problem(&Wrapper(other)), None);
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert_eq!(certificate_problem(&Wrapper(refused)), None);
+    }
+
+    #[test]
+    fn sts_trusts_the_built_in_roots_only_where_the_system_has_no_store() {
+        let none = sts_roots(&[], &[]);
+        assert!(none.len() > 100, "{} built-in roots", none.len());
+        let one = CertificateDer::from(none[0].as_ref().to_vec());
+        let system = vec![one];
+        let some = sts_roots(&system, &[]);
+        assert_eq!(some.len(), 1, "a system store is used as it is");
     }
 
     #[test]
