@@ -8,7 +8,7 @@
 //! Secrets always cross the bus encrypted (DH session); a plain session is never used.
 use super::SERVICE;
 use dbus_secret_service::{Collection, EncryptionType, Error, Item, Path, SecretService};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 /// The `keyring` release whose item schema (attributes and label) this module follows.
@@ -28,6 +28,9 @@ struct Connected {
     default: Option<Path<'static>>,
     /// Whether it was found unlocked (or unlocked by us) in this process.
     unlocked: bool,
+    /// Items this connection looked up and found none of (a cold login looks up the Okta
+    /// session, finds none, and stores one): storing them needs no second search.
+    absent: HashSet<String>,
 }
 
 /// Why an operation failed, in the words `keyring` would use (the caller adds the item).
@@ -59,6 +62,7 @@ fn with_service<T>(f: impl FnOnce(&mut Connected) -> Result<T, SsError>) -> Resu
             ss: SecretService::connect(EncryptionType::Dh).map_err(SsError::Failed)?,
             default: None,
             unlocked: false,
+            absent: HashSet::new(),
         },
     };
     let result = f(&mut connected);
@@ -94,6 +98,11 @@ impl Connected {
             let prefix = format!("{}/", &*default);
             found.unlocked.retain(|i| i.path.starts_with(&prefix));
             found.locked.retain(|i| i.path.starts_with(&prefix));
+        }
+        if found.unlocked.is_empty() && found.locked.is_empty() {
+            self.absent.insert(item.to_string());
+        } else {
+            self.absent.remove(item);
         }
         if !found.locked.is_empty() {
             self.ss
@@ -135,12 +144,31 @@ pub fn get(item: &str) -> Result<Option<Vec<u8>>, SsError> {
     })
 }
 
-/// Creates the item in the default collection, or replaces the one there with the same
-/// attributes (`CreateItem` with `replace`): one round trip, and parallel logins storing the
-/// same item leave one. An item written without a target (legacy) is shadowed by it, as
-/// `keyring` reads the targeted one first, and [`delete`] removes both.
+/// Updates the item stored for `item` where it is, or creates it in the default collection
+/// (`CreateItem` with `replace`: parallel logins storing the same item leave one). An item
+/// this connection just found absent is created without searching again. An item written
+/// without a target (legacy) is shadowed by the new one, as `keyring` reads the targeted one
+/// first, and [`delete`] removes both.
 pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
     with_service(|c| {
+        if !c.absent.contains(item) {
+            let attributes =
+                HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
+            let found = c.ss.search_items(attributes)?;
+            let count = found.unlocked.len() + found.locked.len();
+            if count > 1 {
+                return Err(SsError::Ambiguous(count));
+            }
+            if let Some(one) = found.unlocked.first() {
+                one.set_secret(secret, "text/plain")?;
+                return Ok(());
+            }
+            if let Some(one) = found.locked.first() {
+                one.unlock()?;
+                one.set_secret(secret, "text/plain")?;
+                return Ok(());
+            }
+        }
         if !c.unlocked {
             let collection = c.default_collection()?;
             if collection.is_locked()? {
@@ -157,6 +185,7 @@ pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
         let label = format!("{item}@{SERVICE}:{TARGET} (keyring v{KEYRING_SCHEMA})");
         c.default_collection()?
             .create_item(&label, attributes, secret, true, "text/plain")?;
+        c.absent.remove(item);
         Ok(())
     })
 }

@@ -32,11 +32,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, OtherError, RootCertStore, SignatureScheme};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 #[cfg(all(unix, not(target_os = "macos")))]
 mod system_store;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 
 /// The variables naming PEM files of CA certificates, checked in this order: the first is
 /// added to the trusted roots ([`ADDED_BUNDLE_VAR`]); the second is the system store itself
@@ -45,8 +45,9 @@ pub const BUNDLE_VARS: [&str; 2] = [ADDED_BUNDLE_VAR, "SSL_CERT_FILE"];
 /// The bundle whose certificates are added to the system store's (the company CA).
 const ADDED_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
 
-/// The TLS configuration of aws-okta's own HTTPS clients (built once per process: reading the
-/// system store costs a few milliseconds, and only a login that goes to the network pays it).
+/// The TLS configuration of aws-okta's own HTTPS clients, built once per process (only a login
+/// that goes to the network pays for it; the system store is read when a chain needs it, see
+/// `BuiltinFirst`, or beforehand on [`build_in_background`]'s thread).
 pub fn client_config() -> Result<rustls::ClientConfig> {
     if WARMING.load(Ordering::Acquire) {
         // The thread's result: the configuration, or `None` when it failed (built again
