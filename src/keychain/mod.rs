@@ -80,6 +80,49 @@ pub trait Keychain: Send + Sync {
     fn set(&self, item: &str, secret: &[u8]) -> Result<()>;
     /// `Ok(false)` when there was nothing to delete.
     fn delete(&self, item: &str) -> Result<bool>;
+    /// Stores like [`Keychain::set`], on another thread where the store is a daemon that takes
+    /// milliseconds (the Secret Service: gnome-keyring writes its file), so that the caller's
+    /// network requests go on meanwhile. Await the result before relying on the item.
+    fn set_beside(&self, item: &str, secret: &[u8]) -> Stored {
+        Stored::Done(self.set(item, secret))
+    }
+}
+
+/// A store under way ([`Keychain::set_beside`]).
+pub enum Stored {
+    Done(Result<()>),
+    Beside {
+        backend: Backend,
+        result: tokio::sync::oneshot::Receiver<Result<()>>,
+    },
+}
+
+impl Stored {
+    /// Runs `store` on a thread of its own; its result is awaited with [`Stored::finished`].
+    pub fn on_a_thread(
+        backend: Backend,
+        store: impl FnOnce() -> Result<()> + Send + 'static,
+    ) -> Stored {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("keychain-store".into())
+            .spawn(move || {
+                let _ = done.send(store());
+            });
+        match spawned {
+            Ok(_) => Stored::Beside { backend, result },
+            Err(e) => Stored::Done(Err(Error::io("starting a thread for the keychain", e))),
+        }
+    }
+
+    pub async fn finished(self) -> Result<()> {
+        match self {
+            Stored::Done(result) => result,
+            Stored::Beside { backend, result } => result
+                .await
+                .unwrap_or_else(|_| Err(error(backend, "the store stopped before it finished"))),
+        }
+    }
 }
 
 /// Opens the chosen backend. Opening is cheap: nothing talks to the store until `get`/`set`.

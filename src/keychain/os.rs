@@ -90,6 +90,24 @@ impl Keychain for OsKeychain {
             .map_err(|e| describe(self.backend, "store", item, e))
     }
 
+    fn set_beside(&self, item: &str, secret: &[u8]) -> super::Stored {
+        // gnome-keyring writes its whole file for each new item (~2 ms): the login's STS call
+        // goes on meanwhile. The thread uses the process's one connection.
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+        if self.backend == Backend::SecretService {
+            let (backend, item, secret) = (
+                self.backend,
+                item.to_string(),
+                Zeroizing::new(secret.to_vec()),
+            );
+            return super::Stored::on_a_thread(backend, move || {
+                super::secret_service::set(&item, &secret)
+                    .map_err(|e| ss_error(backend, "store", &item, e))
+            });
+        }
+        super::Stored::Done(self.set(item, secret))
+    }
+
     fn delete(&self, item: &str) -> Result<bool> {
         #[cfg(any(target_os = "linux", target_os = "freebsd"))]
         if self.backend == Backend::SecretService {

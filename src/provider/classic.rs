@@ -165,7 +165,9 @@ async fn saml_assertion<'a>(login: &Login<'a>) -> Result<(SamlAssertion, Option<
                 SessionState::Active { expires_at } => expires_at,
                 _ => None,
             };
-            cache.store_okta_session(label, &identity, &sid, expires_at)
+            cache
+                .store_okta_session_beside(label, &identity, &sid, expires_at)
+                .await
         })
     });
     let assertion = extract_saml_response(&page.html)
