@@ -91,13 +91,16 @@ impl Connected {
             HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
         let mut found = self.ss.search_items(attributes)?;
         if found.unlocked.is_empty() && found.locked.is_empty() {
-            let default = default_path(&self.ss, &mut self.default)?;
             let legacy = HashMap::from([("service", SERVICE), ("username", item)]);
             found = self.ss.search_items(legacy)?;
-            // Only the default collection's (an item's path is below its collection's).
-            let prefix = format!("{}/", &*default);
-            found.unlocked.retain(|i| i.path.starts_with(&prefix));
-            found.locked.retain(|i| i.path.starts_with(&prefix));
+            if !found.unlocked.is_empty() || !found.locked.is_empty() {
+                // Only the default collection's (an item's path is below its collection's);
+                // its path is asked for only here, so a plain miss costs two round trips.
+                let default = default_path(&self.ss, &mut self.default)?;
+                let prefix = format!("{}/", &*default);
+                found.unlocked.retain(|i| i.path.starts_with(&prefix));
+                found.locked.retain(|i| i.path.starts_with(&prefix));
+            }
         }
         if found.unlocked.is_empty() && found.locked.is_empty() {
             self.absent.insert(item.to_string());

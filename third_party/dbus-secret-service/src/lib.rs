@@ -201,6 +201,16 @@ impl SecretService {
     /// the user's response  See [connect_with_timeout] if you want
     /// different behavior.
     pub fn connect(encryption: EncryptionType) -> Result<Self, Error> {
+        #[cfg(any(feature = "crypto-rust", feature = "crypto-openssl"))]
+        if let EncryptionType::Dh = encryption {
+            // PATCHED (PATCHES.md): the key pair is made while the connection is set up.
+            let (connection, session) = Session::connect_dh(Connection::new_session)?;
+            return Ok(SecretService {
+                connection,
+                session,
+                timeout: None,
+            });
+        }
         let connection = Connection::new_session()?;
         let session = Session::new(new_proxy(&connection, SS_DBUS_PATH), encryption)?;
         Ok(SecretService {

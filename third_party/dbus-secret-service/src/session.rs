@@ -117,31 +117,50 @@ impl Session {
                 })
             }
             #[cfg(any(feature = "crypto-rust", feature = "crypto-openssl"))]
-            EncryptionType::Dh => {
-                use crate::ss::ALGORITHM_DH;
-                use dbus::arg::cast;
+            EncryptionType::Dh => Self::new_dh(p, crypto::Keypair::generate()?),
+        }
+    }
 
-                // crypto: create private and public key
-                let keypair = crypto::Keypair::generate()?;
+    /// PATCHED (PATCHES.md): connects with `connect` while the DH key pair is computed on
+    /// another thread (each takes about a millisecond), then opens the encrypted session.
+    #[cfg(any(feature = "crypto-rust", feature = "crypto-openssl"))]
+    pub(crate) fn connect_dh(
+        connect: impl FnOnce() -> Result<Connection, dbus::Error>,
+    ) -> Result<(Connection, Session), Error> {
+        let (connection, keypair) = std::thread::scope(|scope| {
+            let keypair = scope.spawn(crypto::Keypair::generate);
+            (connect(), keypair.join())
+        });
+        let connection = connection?;
+        let keypair = keypair.map_err(|_| Error::Crypto("the DH key generation failed".into()))??;
+        let session = Self::new_dh(
+            crate::proxy::new_proxy(&connection, crate::ss::SS_DBUS_PATH),
+            keypair,
+        )?;
+        Ok((connection, session))
+    }
 
-                // send our public key with algorithm to service
-                let public_bytes = keypair.public.to_bytes_be();
-                let bytes_arg = Variant(Box::new(public_bytes) as Box<dyn RefArg>);
-                let (out, path) = p.open_session(ALGORITHM_DH, bytes_arg)?;
+    #[cfg(any(feature = "crypto-rust", feature = "crypto-openssl"))]
+    fn new_dh(p: Proxy<'_, &'_ Connection>, keypair: crypto::Keypair) -> Result<Session, Error> {
+        use crate::proxy::service::Service;
+        use crate::ss::ALGORITHM_DH;
+        use dbus::arg::cast;
 
-                // get service public key back and create shared key from it
-                if let Some(server_public_key_bytes) = cast::<Vec<u8>>(&out.0) {
-                    let shared_key = keypair.derive_shared(server_public_key_bytes);
-                    Ok(Session {
-                        path,
-                        encryption,
-                        #[cfg(any(feature = "crypto-rust", feature = "crypto-openssl"))]
-                        shared_key: Some(shared_key),
-                    })
-                } else {
-                    Err(Error::Parse)
-                }
-            }
+        // send our public key with algorithm to service
+        let public_bytes = keypair.public.to_bytes_be();
+        let bytes_arg = Variant(Box::new(public_bytes) as Box<dyn RefArg>);
+        let (out, path) = p.open_session(ALGORITHM_DH, bytes_arg)?;
+
+        // get service public key back and create shared key from it
+        if let Some(server_public_key_bytes) = cast::<Vec<u8>>(&out.0) {
+            let shared_key = keypair.derive_shared(server_public_key_bytes);
+            Ok(Session {
+                path,
+                encryption: EncryptionType::Dh,
+                shared_key: Some(shared_key),
+            })
+        } else {
+            Err(Error::Parse)
         }
     }
 
