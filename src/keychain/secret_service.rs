@@ -128,6 +128,16 @@ fn default_path(
     Ok(path)
 }
 
+/// Whether `e` says the object no longer exists: an item found by a search and deleted by
+/// another process before our next call (gnome-keyring answers `UnknownMethod`, "No such
+/// interface … on object", for a removed item's path; other services `UnknownObject`).
+fn vanished(e: &Error) -> bool {
+    matches!(e, Error::Dbus(d) if matches!(
+        d.name(),
+        Some("org.freedesktop.DBus.Error.UnknownObject" | "org.freedesktop.DBus.Error.UnknownMethod")
+    ))
+}
+
 /// The one item stored for `item`; more than one is an error `keyring` would give too.
 fn one<'a>(items: &'a [Item<'a>]) -> Result<Option<&'a Item<'a>>, SsError> {
     match items {
@@ -141,7 +151,12 @@ pub fn get(item: &str) -> Result<Option<Vec<u8>>, SsError> {
     with_service(|c| {
         let items = c.items(item)?;
         match one(&items)? {
-            Some(found) => Ok(Some(found.get_secret()?)),
+            Some(found) => match found.get_secret() {
+                Ok(secret) => Ok(Some(secret)),
+                // Deleted by another process since the search (a parallel logout).
+                Err(e) if vanished(&e) => Ok(None),
+                Err(e) => Err(e.into()),
+            },
             None => Ok(None),
         }
     })
@@ -163,10 +178,13 @@ pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
                 return Err(SsError::Ambiguous(count));
             }
             if let Some(one) = found.unlocked.first() {
-                one.set_secret(secret, "text/plain")?;
-                return Ok(());
-            }
-            if let Some(one) = found.locked.first() {
+                match one.set_secret(secret, "text/plain") {
+                    Ok(()) => return Ok(()),
+                    // Deleted since the search: created below.
+                    Err(e) if vanished(&e) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            } else if let Some(one) = found.locked.first() {
                 one.unlock()?;
                 one.set_secret(secret, "text/plain")?;
                 return Ok(());
@@ -205,7 +223,11 @@ pub fn delete(item: &str) -> Result<bool, SsError> {
                 break;
             }
             for found in &items {
-                found.delete()?;
+                match found.delete() {
+                    // Gone already (another process deleted it since the search): as wanted.
+                    Err(e) if vanished(&e) => {}
+                    other => other?,
+                }
             }
             deleted = true;
         }

@@ -383,7 +383,7 @@ fn secrets_never_reach_stdout_or_stderr_and_files_are_private() {
 fn an_unreachable_keychain_names_the_backend_and_the_file_fallback() {
     let mut env = TestEnv::new(Config::default());
     env.add(); // file backend: what the user has
-    env.backend = "secret-service".into();
+    env.use_backend("secret-service");
     env.extra_env.push((
         "DBUS_SESSION_BUS_ADDRESS".into(),
         "unix:path=/nonexistent/bus".into(),

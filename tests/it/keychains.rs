@@ -17,7 +17,7 @@ fn require_session_bus() {
 
 fn full_flow_with(backend: &str) {
     let mut env = TestEnv::new(Config::default());
-    env.backend = backend.into();
+    env.use_backend(backend);
     env.add();
     let first = cred_process_json(&env.run(&["cred-process", "spoke"]));
     env.okta.reset_counters();
@@ -60,7 +60,7 @@ fn unknown_backend_is_a_usage_error() {
 #[test]
 fn unreachable_secret_service_names_the_backend_and_the_fallback() {
     let mut env = TestEnv::new(Config::default());
-    env.backend = "secret-service".into();
+    env.use_backend("secret-service");
     env.extra_env.push((
         "DBUS_SESSION_BUS_ADDRESS".into(),
         "unix:path=/nonexistent/bus".into(),
@@ -162,7 +162,7 @@ fn a_locked_secret_service_says_so_and_loses_nothing() {
 fn a_warm_secret_service_run_needs_no_d_bus_and_each_end_of_the_cache_is_honoured() {
     require_session_bus();
     let mut env = TestEnv::new(Config::default());
-    env.backend = "secret-service".into();
+    env.use_backend("secret-service");
     env.add();
     let first = cred_process_json(&env.run(&["cred-process", "spoke"]));
     let no_bus = |env: &TestEnv| {
@@ -218,7 +218,7 @@ fn a_warm_secret_service_run_needs_no_d_bus_and_each_end_of_the_cache_is_honoure
 fn a_secret_service_login_stores_its_okta_session_before_it_ends() {
     require_session_bus();
     let mut env = TestEnv::new(Config::default());
-    env.backend = "secret-service".into();
+    env.use_backend("secret-service");
     env.add();
     assert_exit(&env.run(&["cred-process", "spoke"]), 0, "");
     assert!(env.run(&["cache", "clear"]).status.success());

@@ -340,7 +340,7 @@ fn doctor_names_a_locked_or_unreachable_keychain_and_still_checks_the_org() {
 
     // The Secret Service with D-Bus pointing at nothing.
     env.extra_env.clear();
-    env.backend = "secret-service".into();
+    env.use_backend("secret-service");
     env.extra_env.push((
         "DBUS_SESSION_BUS_ADDRESS".into(),
         "unix:path=/nonexistent/aws-okta-doctor-bus".into(),

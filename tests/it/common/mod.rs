@@ -103,7 +103,13 @@ pub struct TestEnv {
     pub sts_url: String,
     pub backend: String,
     pub extra_env: Vec<(String, String)>,
+    /// Held while a test uses the suite's one gnome-keyring ([`TestEnv::use_backend`]).
+    shared_keyring: Option<std::sync::MutexGuard<'static, ()>>,
 }
+
+/// The suite's tests share one gnome-keyring, and every test's items have the same names
+/// (`okta-creds`, `okta-session-default`, ...): tests on the Secret Service take turns.
+static SHARED_KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl TestEnv {
     pub fn new(config: Config) -> TestEnv {
@@ -113,9 +119,23 @@ impl TestEnv {
             sts_url: moto().url.clone(),
             backend: "file".into(),
             extra_env: Vec::new(),
+            shared_keyring: None,
         };
         env.write_config(&config_text());
         env
+    }
+
+    /// Runs the commands with `backend`; with the Secret Service, waits for the other tests
+    /// that use the shared keyring to end first.
+    pub fn use_backend(&mut self, backend: &str) {
+        if backend == "secret-service" && self.shared_keyring.is_none() {
+            self.shared_keyring = Some(
+                SHARED_KEYRING
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
+        self.backend = backend.into();
     }
 
     pub fn home(&self) -> &Path {
