@@ -315,21 +315,9 @@ impl<'a> Cache<'a> {
             .map(|s| (s.sid, s.identity)))
     }
 
-    pub fn store_okta_session(
-        &self,
-        account: &str,
-        identity: &Identity,
-        sid: &SecretString,
-        expires_at: Option<chrono::DateTime<Utc>>,
-    ) -> Result<()> {
-        let data = session_record(identity, sid, expires_at)?;
-        self.keychain.set(&session_item(account), &data)?;
-        self.index_session(account)
-    }
-
-    /// [`Cache::store_okta_session`], with the keychain's write beside the caller's other
-    /// work ([`Keychain::set_beside`]); done when the future is.
-    pub async fn store_okta_session_beside(
+    /// Stores the account's Okta session. The keychain's write runs beside the caller's
+    /// other work where the store is slow ([`Keychain::set_beside`]); done when the future is.
+    pub async fn store_okta_session(
         &self,
         account: &str,
         identity: &Identity,

@@ -106,14 +106,9 @@ async fn saml_assertion<'a>(login: &Login<'a>) -> Result<(SamlAssertion, Option<
         cache.okta_session(label, &identity)?
     };
     // Needed only when there is no session to reuse, or it has ended (read then, below).
-    let mut remembered = match cached_session {
-        None => Some(session::remembered_device_token(
-            cache.keychain(),
-            label,
-            &identity,
-        )),
-        Some(_) => None,
-    };
+    let read_early = cached_session
+        .is_none()
+        .then(|| session::remembered_device_token(cache.keychain(), label, &identity));
     let client = OktaClient::new(account.base_url.clone(), &options.settings.okta_http)?;
     if let Some(cached) = cached_session {
         if let Some(assertion) = reuse_session(
@@ -151,8 +146,7 @@ async fn saml_assertion<'a>(login: &Login<'a>) -> Result<(SamlAssertion, Option<
             .or_else(|| chain.okta.mfa_duo_device.clone()),
         forget_device: options.factor.forget_device,
     };
-    let sent = remembered
-        .take()
+    let sent = read_early
         .unwrap_or_else(|| session::remembered_device_token(cache.keychain(), label, &identity));
     session::send_device_token(&client, sent.as_ref());
     let login = authn::authenticate(&client, account, &choice).await?;
@@ -166,7 +160,7 @@ async fn saml_assertion<'a>(login: &Login<'a>) -> Result<(SamlAssertion, Option<
                 _ => None,
             };
             cache
-                .store_okta_session_beside(label, &identity, &sid, expires_at)
+                .store_okta_session(label, &identity, &sid, expires_at)
                 .await
         })
     });
@@ -225,7 +219,9 @@ async fn reuse_session(
         }
     }
     if changed {
-        cache.store_okta_session(label, identity, &cached.sid, expires_at)?;
+        cache
+            .store_okta_session(label, identity, &cached.sid, expires_at)
+            .await?;
     }
     Ok(Some(assertion))
 }
