@@ -114,3 +114,27 @@ fn only_the_binary_imports_cli() {
         .collect();
     assert!(importers.is_empty(), "{importers:?} import cli");
 }
+
+/// The binary defines `pow` itself (src/main.rs) so that every run, warm ones above all, does
+/// not load the C maths library for the one call the AWS SDK makes to it. A dependency that
+/// starts calling another libm function brings libm back: this says so.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binary_does_not_load_the_maths_library() {
+    let out = std::process::Command::new("readelf")
+        .args(["--dynamic", "--wide", env!("CARGO_BIN_EXE_aws-okta")])
+        .output()
+        .expect("readelf (binutils) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dynamic = String::from_utf8_lossy(&out.stdout);
+    let needed: Vec<&str> = dynamic.lines().filter(|l| l.contains("(NEEDED)")).collect();
+    assert!(needed.iter().any(|l| l.contains("libc.so")), "{dynamic}");
+    assert!(
+        !needed.iter().any(|l| l.contains("libm.so")),
+        "the binary needs libm again (a new libm function? define it beside `pow` in src/main.rs): {needed:#?}"
+    );
+}
