@@ -108,6 +108,19 @@ impl Keychain for OsKeychain {
         super::Stored::Done(self.set(item, secret))
     }
 
+    fn prefetch(&self, items: &[String]) -> super::Prefetched {
+        #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+        if self.backend == Backend::SecretService {
+            let items: Vec<&str> = items.iter().map(String::as_str).collect();
+            if let Err(e) = super::secret_service::prefetch(&items) {
+                tracing::debug!(error = %e, "secret service read-ahead (each item is read on its own)");
+            }
+            return super::Prefetched(Some(super::secret_service::forget_prefetched));
+        }
+        let _ = items;
+        super::Prefetched(None)
+    }
+
     fn delete(&self, item: &str) -> Result<bool> {
         #[cfg(any(target_os = "linux", target_os = "freebsd"))]
         if self.backend == Backend::SecretService {

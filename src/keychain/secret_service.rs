@@ -10,6 +10,7 @@ use super::SERVICE;
 use dbus_secret_service::{Collection, EncryptionType, Error, Item, Path, SecretService};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
+use zeroize::Zeroizing;
 
 /// The `keyring` release whose item schema (attributes and label) this module follows.
 const KEYRING_SCHEMA: &str = "3.6.3";
@@ -31,6 +32,9 @@ struct Connected {
     /// Items this connection looked up and found none of (a cold login looks up the Okta
     /// session, finds none, and stores one): storing them needs no second search.
     absent: HashSet<String>,
+    /// What [`prefetch`] read ahead, each handed out once by [`get`] (`None`: not stored);
+    /// dropped, and zeroized, by [`forget_prefetched`] or when the item is set or deleted.
+    prefetched: HashMap<String, Option<Zeroizing<Vec<u8>>>>,
 }
 
 /// Why an operation failed, in the words `keyring` would use (the caller adds the item).
@@ -63,6 +67,7 @@ fn with_service<T>(f: impl FnOnce(&mut Connected) -> Result<T, SsError>) -> Resu
             default: None,
             unlocked: false,
             absent: HashSet::new(),
+            prefetched: HashMap::new(),
         },
     };
     let result = f(&mut connected);
@@ -87,12 +92,9 @@ impl Connected {
     /// collection), else items written without a target (keyring v1, other tools) in the
     /// default collection, which `keyring` reads too. Locked ones are unlocked.
     fn items(&mut self, item: &str) -> Result<Vec<Item<'_>>, SsError> {
-        let attributes =
-            HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
-        let mut found = self.ss.search_items(attributes)?;
+        let mut found = self.ss.search_items(targeted(item))?;
         if found.unlocked.is_empty() && found.locked.is_empty() {
-            let legacy = HashMap::from([("service", SERVICE), ("username", item)]);
-            found = self.ss.search_items(legacy)?;
+            found = self.ss.search_items(legacy(item))?;
             if !found.unlocked.is_empty() || !found.locked.is_empty() {
                 // Only the default collection's (an item's path is below its collection's);
                 // its path is asked for only here, so a plain miss costs two round trips.
@@ -113,6 +115,16 @@ impl Connected {
         }
         Ok(found.unlocked.into_iter().chain(found.locked).collect())
     }
+}
+
+/// The attributes of `keyring`'s item for `item`.
+fn targeted(item: &str) -> HashMap<&str, &str> {
+    HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)])
+}
+
+/// The attributes of an item for `item` written without a target (keyring v1, other tools).
+fn legacy(item: &str) -> HashMap<&str, &str> {
+    HashMap::from([("service", SERVICE), ("username", item)])
 }
 
 /// The default collection's path: read once per connection (`ReadAlias`), then remembered.
@@ -149,6 +161,9 @@ fn one<'a>(items: &'a [Item<'a>]) -> Result<Option<&'a Item<'a>>, SsError> {
 
 pub fn get(item: &str) -> Result<Option<Vec<u8>>, SsError> {
     with_service(|c| {
+        if let Some(ahead) = c.prefetched.remove(item) {
+            return Ok(ahead.map(|mut secret| std::mem::take(&mut *secret)));
+        }
         let items = c.items(item)?;
         match one(&items)? {
             Some(found) => match found.get_secret() {
@@ -169,6 +184,7 @@ pub fn get(item: &str) -> Result<Option<Vec<u8>>, SsError> {
 /// first, and [`delete`] removes both.
 pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
     with_service(|c| {
+        c.prefetched.remove(item);
         if !c.absent.contains(item) {
             let attributes =
                 HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
@@ -215,6 +231,7 @@ pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
 /// and a legacy one it shadowed, so that no older secret reappears after a logout.
 pub fn delete(item: &str) -> Result<bool, SsError> {
     with_service(|c| {
+        c.prefetched.remove(item);
         let mut deleted = false;
         // At most two rounds: the targeted items, then the legacy ones they shadowed.
         for _ in 0..2 {
@@ -233,6 +250,78 @@ pub fn delete(item: &str) -> Result<bool, SsError> {
         }
         Ok(deleted)
     })
+}
+
+/// Reads `items` ahead in two round trips instead of two per item: every search (each
+/// item's targeted and legacy one) is sent before the first answer is awaited, then the
+/// secrets of the items found come in one `GetSecrets`. A cold login reads four or five
+/// items one after the other (password, Okta org pipeline, session, device token, OAuth
+/// tokens), and each round trip to the daemon is a fraction of a millisecond. The rules are
+/// those of [`get`]: an item that is locked or stored more than once is left to [`get`],
+/// which unlocks it or reports it. Secrets read ahead are handed out once and zeroized when
+/// dropped ([`forget_prefetched`]).
+pub fn prefetch(items: &[&str]) -> Result<(), SsError> {
+    with_service(|c| {
+        let queries: Vec<_> = items
+            .iter()
+            .flat_map(|item| [targeted(item), legacy(item)])
+            .collect();
+        let mut answers = c.ss.search_items_pipelined(&queries)?.into_iter();
+        let mut wanted = Vec::new();
+        for item in items {
+            let (Some(targeted), Some(mut legacy)) = (answers.next(), answers.next()) else {
+                break;
+            };
+            let found = if !targeted.unlocked.is_empty() || !targeted.locked.is_empty() {
+                targeted
+            } else {
+                if !legacy.unlocked.is_empty() || !legacy.locked.is_empty() {
+                    // As in `Connected::items`: only the default collection's legacy items.
+                    let default = default_path(&c.ss, &mut c.default)?;
+                    let prefix = format!("{}/", &*default);
+                    legacy.unlocked.retain(|i| i.path.starts_with(&prefix));
+                    legacy.locked.retain(|i| i.path.starts_with(&prefix));
+                }
+                legacy
+            };
+            match (found.unlocked.as_slice(), found.locked.as_slice()) {
+                ([], []) => {
+                    c.absent.insert(item.to_string());
+                    c.prefetched.insert(item.to_string(), None);
+                }
+                ([one], []) => wanted.push((item.to_string(), one.path.clone())),
+                _ => {}
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let handles: Vec<Item<'_>> = wanted
+            .iter()
+            .map(|(_, path)| Item::new(&c.ss, path.clone()))
+            .collect();
+        let mut secrets = c.ss.get_secrets(&handles.iter().collect::<Vec<_>>())?;
+        drop(handles);
+        for (item, path) in wanted {
+            // An item deleted since the search is not in the answer: as `get` would find.
+            let secret = secrets.remove(&path).map(Zeroizing::new);
+            if secret.is_none() {
+                c.absent.insert(item.clone());
+            }
+            c.prefetched.insert(item, secret);
+        }
+        // What no item asked for (none, in practice) is zeroized here.
+        secrets.into_values().for_each(|v| drop(Zeroizing::new(v)));
+        Ok(())
+    })
+}
+
+/// Drops (and zeroizes) whatever [`prefetch`] read that nobody asked for.
+pub fn forget_prefetched() {
+    let mut guard = CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(c) = guard.as_mut() {
+        c.prefetched.clear();
+    }
 }
 
 #[cfg(test)]
@@ -298,5 +387,64 @@ mod tests {
             get(&name).unwrap().is_none(),
             "the legacy secret came back after a delete"
         );
+    }
+
+    fn read_ahead(item: &str) -> bool {
+        let guard = CONNECTION.lock().unwrap_or_else(PoisonError::into_inner);
+        guard
+            .as_ref()
+            .is_some_and(|c| c.prefetched.contains_key(item))
+    }
+
+    /// Items read ahead are what `get` would read (targeted, legacy or absent), each handed
+    /// out once, and never stale after this process sets or deletes them.
+    #[test]
+    fn read_ahead_gives_what_get_would_and_never_a_stale_secret() {
+        assert!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "no D-Bus session: run the suite under dbus-run-session scripts/lib/with-keyrings"
+        );
+        let pid = std::process::id();
+        let stored = format!("ahead-stored-{pid}");
+        let old = format!("ahead-legacy-{pid}");
+        let missing = format!("ahead-missing-{pid}");
+        let changed = format!("ahead-changed-{pid}");
+        set(&stored, b"one").unwrap();
+        set(&changed, b"before").unwrap();
+        {
+            let ss = SecretService::connect(EncryptionType::Dh).unwrap();
+            let attributes = HashMap::from([("service", SERVICE), ("username", old.as_str())]);
+            ss.get_default_collection()
+                .unwrap()
+                .create_item("legacy", attributes, b"old secret", true, "text/plain")
+                .unwrap();
+        }
+
+        prefetch(&[&stored, &old, &missing, &changed]).unwrap();
+        for item in [&stored, &old, &missing, &changed] {
+            assert!(read_ahead(item), "{item} was not read ahead");
+        }
+        set(&changed, b"after").unwrap();
+        assert!(!read_ahead(&changed), "a set must drop what was read ahead");
+        assert_eq!(get(&stored).unwrap().unwrap(), b"one");
+        assert_eq!(get(&old).unwrap().unwrap(), b"old secret");
+        assert!(get(&missing).unwrap().is_none());
+        assert_eq!(get(&changed).unwrap().unwrap(), b"after");
+        assert!(!read_ahead(&stored), "handed out once");
+        assert_eq!(get(&stored).unwrap().unwrap(), b"one");
+
+        prefetch(&[&stored]).unwrap();
+        assert!(delete(&stored).unwrap());
+        assert!(
+            get(&stored).unwrap().is_none(),
+            "a deleted secret came back"
+        );
+
+        prefetch(&[&old]).unwrap();
+        forget_prefetched();
+        assert!(!read_ahead(&old));
+
+        assert!(delete(&old).unwrap());
+        assert!(delete(&changed).unwrap());
     }
 }

@@ -56,6 +56,25 @@ pub fn cached(
     }
 }
 
+/// The keychain items an Okta login for `chain` reads, for [`Keychain::prefetch`]: the stored
+/// account, its Okta session and remembered device, and where an OIDC client is configured
+/// the org's pipeline and the OAuth tokens.
+fn login_items(chain: &Chain) -> Vec<String> {
+    use crate::keychain::items;
+    let label = chain.okta.account_label();
+    let mut wanted = vec![
+        items::okta_credentials(chain.okta.account_name.as_deref()),
+        items::okta_session(label),
+        items::device_token(label),
+    ];
+    let oidc = chain.okta.oidc_client_id.as_deref();
+    if oidc.is_some_and(|id| !id.trim().is_empty()) {
+        wanted.push(items::org_pipeline(label));
+        wanted.push(items::oauth_tokens(label));
+    }
+    wanted
+}
+
 /// The final credentials of a chain: from the cache when fresh, else by logging in.
 pub fn credentials(
     chain: &Chain,
@@ -108,10 +127,12 @@ pub fn credentials(
             break;
         }
     }
-    if start.is_none() {
-        // An Okta login follows: its TLS roots are read while the password is.
+    // An Okta login follows: its TLS roots are read while the password is, and the items a
+    // login reads are read from the keychain in one batch where that is cheaper.
+    let _read_ahead = start.is_none().then(|| {
         crate::tls::build_in_background();
-    }
+        keychain.prefetch(&login_items(chain))
+    });
     let runtime = crate::runtime::current_thread()?;
     runtime.block_on(async {
         let sts = Sts::load(options.settings.sts_endpoint.as_deref()).await?;
