@@ -407,9 +407,12 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
         }
     }
     let cfg = loop {
-        // `profiles()` parses every section, so each malformed line is found.
-        let parsed = ConfigFile::parse(path, &lines.concat())
-            .and_then(|cfg| cfg.profiles().map(|profiles| (cfg, profiles)));
+        // `profile_map()` parses every section, so each malformed line is found (and keeps
+        // the parse for the checks below: no second parse, no copy).
+        let parsed = ConfigFile::parse(path, &lines.concat()).and_then(|cfg| {
+            cfg.profile_map()?;
+            Ok(cfg)
+        });
         match parsed {
             Ok(cfg) => break Some(cfg),
             Err(e) => {
@@ -438,13 +441,14 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
     };
     found.sort_by_key(|p| p.line);
     let mut summary = Summary::default();
-    let Some((cfg, profiles)) = cfg else {
+    let Some(Ok(profiles)) = cfg.as_ref().map(ConfigFile::profile_map) else {
         return (summary, found);
     };
+    let cfg = cfg.as_ref().expect("parsed above");
 
     let mut chain_problems: Vec<(usize, String, String)> = Vec::new();
     for name in profiles.keys() {
-        if !crate::config::served_by_aws_okta(&profiles, name) {
+        if !crate::config::served_by_aws_okta(profiles, name) {
             summary.skipped.push(name.clone());
             continue;
         }
@@ -458,7 +462,7 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
                 cfg.location(name)
             ));
         }
-        if let Err(e) = Chain::resolve(&cfg, name) {
+        if let Err(e) = Chain::resolve(cfg, name) {
             let line = profiles.get(name).map(|s| s.line).unwrap_or(0);
             chain_problems.push((line, name.clone(), e.to_string()));
         }

@@ -136,9 +136,10 @@ impl ConfigFile {
     /// Every Okta account the file names (`okta_account_name` in `[okta]` and in profiles),
     /// plus `default`: what `logout` forgets the Identity Engine tokens of.
     pub fn okta_account_names(&self) -> std::collections::BTreeSet<String> {
-        let profiles = self.profiles().unwrap_or_default();
-        let mut names: std::collections::BTreeSet<String> = profiles
-            .values()
+        let mut names: std::collections::BTreeSet<String> = self
+            .profile_map()
+            .into_iter()
+            .flat_map(BTreeMap::values)
             .chain(std::iter::once(&self.okta))
             .filter_map(|section| section.get(keys::OKTA_ACCOUNT_NAME))
             .map(str::to_string)
