@@ -258,7 +258,7 @@ fn scan_sections(path: &Path, text: &str) -> Result<Vec<Span>> {
         line: 1,
         counted_to: 0,
     };
-    if memchr::memmem::find(text.as_bytes(), b"\\\n").is_some() {
+    if has_continuation(text.as_bytes()) {
         // Rare: a value continued by a trailing backslash. Read line by line, since rust-ini
         // joins such a line with the next one, which is then no header.
         let mut offset = 0;
@@ -277,21 +277,72 @@ fn scan_sections(path: &Path, text: &str) -> Result<Vec<Span>> {
     } else {
         // One SIMD pass over the newlines and brackets (memchr): a header is a `[` with only
         // blanks since the last newline. A 2,000-profile file costs tens of microseconds.
+        let bytes = text.as_bytes();
         let mut line_start = 0;
-        for pos in memchr::memchr2_iter(b'\n', b'[', text.as_bytes()) {
-            if text.as_bytes()[pos] == b'\n' {
+        let mut from = 0;
+        while let Some(pos) = search::find2(b'\n', b'[', &bytes[from..]).map(|i| from + i) {
+            from = pos + 1;
+            if bytes[pos] == b'\n' {
                 line_start = pos + 1;
                 continue;
             }
             if line_start <= pos && text[line_start..pos].trim().is_empty() {
-                let end =
-                    memchr::memchr(b'\n', &text.as_bytes()[pos..]).map_or(text.len(), |i| pos + i);
+                let end = search::find1(b'\n', &bytes[pos..]).map_or(text.len(), |i| pos + i);
                 scan.header(line_start, text[line_start..end].trim())?;
             }
             line_start = usize::MAX; // no later bracket on this line starts a header
         }
     }
     Ok(scan.spans)
+}
+
+/// Whether a line ends in a backslash (a value continued on the next line).
+fn has_continuation(bytes: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(pos) = search::find1(b'\\', &bytes[from..]).map(|i| from + i) {
+        if bytes.get(pos + 1) == Some(&b'\n') {
+            return true;
+        }
+        from = pos + 1;
+    }
+    false
+}
+
+/// Byte searches over a config's text with SIMD. On x86-64 through SSE2, which every such CPU
+/// has, rather than `memchr`'s top-level functions: those first detect AVX2 at run time, and
+/// that detection (a dozen CPUID instructions, each a trap to the hypervisor in a VM, ~4.5 µs
+/// apiece on the bench machine) cost every warm run ~40 µs, more than scanning a
+/// 2,000-profile config takes.
+mod search {
+    #[cfg(target_arch = "x86_64")]
+    use memchr::arch::x86_64::sse2::memchr::{One, Two};
+
+    /// The first `a` or `b` in `haystack`.
+    pub fn find2(a: u8, b: u8, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(two) = Two::new(a, b) {
+            return two.find(haystack);
+        }
+        memchr::memchr2(a, b, haystack)
+    }
+
+    /// The first `a` in `haystack`.
+    pub fn find1(a: u8, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(one) = One::new(a) {
+            return one.find(haystack);
+        }
+        memchr::memchr(a, haystack)
+    }
+
+    /// How many `a` there are in `haystack`.
+    pub fn count1(a: u8, haystack: &[u8]) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(one) = One::new(a) {
+            return one.count(haystack);
+        }
+        memchr::memchr_iter(a, haystack).count()
+    }
 }
 
 struct SectionScan<'a> {
@@ -307,7 +358,7 @@ impl SectionScan<'_> {
     /// Records the header `line` (trimmed) that starts at byte `start`.
     fn header(&mut self, start: usize, line: &str) -> Result<()> {
         let text = self.text;
-        self.line += memchr::memchr_iter(b'\n', &text.as_bytes()[self.counted_to..start]).count();
+        self.line += search::count1(b'\n', &text.as_bytes()[self.counted_to..start]);
         self.counted_to = start;
         let Some(close) = line.find(']') else {
             return Err(Error::ConfigSyntax {
