@@ -164,15 +164,21 @@ pub fn get(item: &str) -> Result<Option<Vec<u8>>, SsError> {
         if let Some(ahead) = c.prefetched.remove(item) {
             return Ok(ahead.map(|mut secret| std::mem::take(&mut *secret)));
         }
-        let items = c.items(item)?;
-        match one(&items)? {
-            Some(found) => match found.get_secret() {
-                Ok(secret) => Ok(Some(secret)),
-                // Deleted by another process since the search (a parallel logout).
-                Err(e) if vanished(&e) => Ok(None),
-                Err(e) => Err(e.into()),
-            },
-            None => Ok(None),
+        // A listed item that cannot be read was deleted by another process since the search
+        // (a parallel logout), or the daemon's answer lagged: asked once more, it is gone
+        // (none) or read. Failing twice is an error, never "not stored": that would send the
+        // user to `aws-okta add` for a password that is there.
+        let mut asked_again = false;
+        loop {
+            let items = c.items(item)?;
+            let Some(found) = one(&items)? else {
+                return Ok(None);
+            };
+            match found.get_secret() {
+                Ok(secret) => return Ok(Some(secret)),
+                Err(e) if vanished(&e) && !asked_again => asked_again = true,
+                Err(e) => return Err(e.into()),
+            }
         }
     })
 }
@@ -303,12 +309,11 @@ pub fn prefetch(items: &[&str]) -> Result<(), SsError> {
         let mut secrets = c.ss.get_secrets(&handles.iter().collect::<Vec<_>>())?;
         drop(handles);
         for (item, path) in wanted {
-            // An item deleted since the search is not in the answer: as `get` would find.
-            let secret = secrets.remove(&path).map(Zeroizing::new);
-            if secret.is_none() {
-                c.absent.insert(item.clone());
+            // An item the answer leaves out (deleted or locked since the search) is left to
+            // `get`, which asks again and reports what it finds.
+            if let Some(secret) = secrets.remove(&path) {
+                c.prefetched.insert(item, Some(Zeroizing::new(secret)));
             }
-            c.prefetched.insert(item, secret);
         }
         // What no item asked for (none, in practice) is zeroized here.
         secrets.into_values().for_each(|v| drop(Zeroizing::new(v)));
