@@ -324,16 +324,16 @@ impl<'a> Cache<'a> {
         sid: &SecretString,
         expires_at: Option<chrono::DateTime<Utc>>,
     ) -> Result<()> {
-        let data = session_record(identity, sid, expires_at)?;
-        self.keychain
-            .set_beside(&session_item(account), &data)
-            .finished()
-            .await?;
-        self.index_session(account)
-    }
-
-    fn index_session(&self, account: &str) -> Result<()> {
+        let data = Zeroizing::new(
+            serde_json::to_vec(&SessionOut {
+                sid: sid.expose_secret(),
+                identity,
+                expires_at,
+            })
+            .map_err(Error::encode("the Okta session"))?,
+        );
         let item = session_item(account);
+        self.keychain.set_beside(&item, &data).finished().await?;
         let entry = SessionEntry {
             backend: self.keychain.backend().name().to_string(),
             account: account.to_string(),
@@ -357,22 +357,6 @@ impl<'a> Cache<'a> {
         })?;
         Ok(existed)
     }
-}
-
-/// What the keychain keeps for an Okta session.
-fn session_record(
-    identity: &Identity,
-    sid: &SecretString,
-    expires_at: Option<chrono::DateTime<Utc>>,
-) -> Result<Zeroizing<Vec<u8>>> {
-    Ok(Zeroizing::new(
-        serde_json::to_vec(&SessionOut {
-            sid: sid.expose_secret(),
-            identity,
-            expires_at,
-        })
-        .map_err(Error::encode("the Okta session"))?,
-    ))
 }
 
 fn session_item(account: &str) -> String {

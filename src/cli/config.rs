@@ -441,10 +441,9 @@ pub(super) fn problems(path: &Path, text: &str) -> (Summary, Vec<Problem>) {
     };
     found.sort_by_key(|p| p.line);
     let mut summary = Summary::default();
-    let Some(Ok(profiles)) = cfg.as_ref().map(ConfigFile::profile_map) else {
+    let Some((cfg, Ok(profiles))) = cfg.as_ref().map(|cfg| (cfg, cfg.profile_map())) else {
         return (summary, found);
     };
-    let cfg = cfg.as_ref().expect("parsed above");
 
     let mut chain_problems: Vec<(usize, String, String)> = Vec::new();
     for name in profiles.keys() {

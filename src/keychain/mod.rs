@@ -90,8 +90,7 @@ pub trait Keychain: Send + Sync {
     /// two D-Bus round trips for all instead of two per item); [`Keychain::get`] then answers
     /// from what was read. What nobody asked for is forgotten (zeroized) when the returned
     /// guard is dropped. Never fails: on an error, `get` reads as it would have.
-    fn prefetch(&self, items: &[String]) -> Prefetched {
-        let _ = items;
+    fn prefetch(&self, _items: &[String]) -> Prefetched {
         Prefetched(None)
     }
 }

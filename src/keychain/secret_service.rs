@@ -7,7 +7,9 @@
 //! same attributes, label and collection), so items stored by either are found by both.
 //! Secrets always cross the bus encrypted (DH session); a plain session is never used.
 use super::SERVICE;
-use dbus_secret_service::{Collection, EncryptionType, Error, Item, Path, SecretService};
+use dbus_secret_service::{
+    Collection, EncryptionType, Error, Item, Path, SearchItemsResult, SecretService,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 use zeroize::Zeroizing;
@@ -93,18 +95,11 @@ impl Connected {
     /// default collection, which `keyring` reads too. Locked ones are unlocked.
     fn items(&mut self, item: &str) -> Result<Vec<Item<'_>>, SsError> {
         let mut found = self.ss.search_items(targeted(item))?;
-        if found.unlocked.is_empty() && found.locked.is_empty() {
+        if nothing(&found) {
             found = self.ss.search_items(legacy(item))?;
-            if !found.unlocked.is_empty() || !found.locked.is_empty() {
-                // Only the default collection's (an item's path is below its collection's);
-                // its path is asked for only here, so a plain miss costs two round trips.
-                let default = default_path(&self.ss, &mut self.default)?;
-                let prefix = format!("{}/", &*default);
-                found.unlocked.retain(|i| i.path.starts_with(&prefix));
-                found.locked.retain(|i| i.path.starts_with(&prefix));
-            }
+            in_default_collection(&self.ss, &mut self.default, &mut found)?;
         }
-        if found.unlocked.is_empty() && found.locked.is_empty() {
+        if nothing(&found) {
             self.absent.insert(item.to_string());
         } else {
             self.absent.remove(item);
@@ -125,6 +120,27 @@ fn targeted(item: &str) -> HashMap<&str, &str> {
 /// The attributes of an item for `item` written without a target (keyring v1, other tools).
 fn legacy(item: &str) -> HashMap<&str, &str> {
     HashMap::from([("service", SERVICE), ("username", item)])
+}
+
+fn nothing(found: &SearchItemsResult<Item<'_>>) -> bool {
+    found.unlocked.is_empty() && found.locked.is_empty()
+}
+
+/// Keeps the legacy items of the default collection only (an item's path is below its
+/// collection's), as `keyring` does. The collection's path is asked for only when there is an
+/// item to check, so a plain miss costs two round trips.
+fn in_default_collection(
+    ss: &SecretService,
+    default: &mut Option<Path<'static>>,
+    legacy: &mut SearchItemsResult<Item<'_>>,
+) -> Result<(), SsError> {
+    if nothing(legacy) {
+        return Ok(());
+    }
+    let prefix = format!("{}/", &*default_path(ss, default)?);
+    legacy.unlocked.retain(|i| i.path.starts_with(&prefix));
+    legacy.locked.retain(|i| i.path.starts_with(&prefix));
+    Ok(())
 }
 
 /// The default collection's path: read once per connection (`ReadAlias`), then remembered.
@@ -192,9 +208,7 @@ pub fn set(item: &str, secret: &[u8]) -> Result<(), SsError> {
     with_service(|c| {
         c.prefetched.remove(item);
         if !c.absent.contains(item) {
-            let attributes =
-                HashMap::from([("target", TARGET), ("service", SERVICE), ("username", item)]);
-            let found = c.ss.search_items(attributes)?;
+            let found = c.ss.search_items(targeted(item))?;
             let count = found.unlocked.len() + found.locked.len();
             if count > 1 {
                 return Err(SsError::Ambiguous(count));
@@ -278,17 +292,11 @@ pub fn prefetch(items: &[&str]) -> Result<(), SsError> {
             let (Some(targeted), Some(mut legacy)) = (answers.next(), answers.next()) else {
                 break;
             };
-            let found = if !targeted.unlocked.is_empty() || !targeted.locked.is_empty() {
-                targeted
-            } else {
-                if !legacy.unlocked.is_empty() || !legacy.locked.is_empty() {
-                    // As in `Connected::items`: only the default collection's legacy items.
-                    let default = default_path(&c.ss, &mut c.default)?;
-                    let prefix = format!("{}/", &*default);
-                    legacy.unlocked.retain(|i| i.path.starts_with(&prefix));
-                    legacy.locked.retain(|i| i.path.starts_with(&prefix));
-                }
+            let found = if nothing(&targeted) {
+                in_default_collection(&c.ss, &mut c.default, &mut legacy)?;
                 legacy
+            } else {
+                targeted
             };
             match (found.unlocked.as_slice(), found.locked.as_slice()) {
                 ([], []) => {
